@@ -1,0 +1,96 @@
+"""bitrix_dialog: an asyncio SDK for the Bitrix24 REST dialog and chat lookups.
+
+    from bitrix_dialog import Client
+
+    async with Client("https://example.bitrix24.com/rest/1/CODE/") as client:
+        response = await client.call("im.dialog.get", {"DIALOG_ID": "chat29"})
+
+The fake portal for tests lives in :mod:`bitrix_dialog.testing`.
+"""
+
+from __future__ import annotations
+
+from ._auth import AccessTokenAuth, Auth, Authorization, WebhookAuth
+from ._client import Client
+from ._envelope import RestResponse, Time
+from ._errors import (
+    AccessDeniedError,
+    AccessError,
+    AuthError,
+    BadRequestError,
+    BatchError,
+    BitrixError,
+    DialogIdEmptyError,
+    InsufficientScopeError,
+    InvalidClientError,
+    InvalidCredentialsError,
+    InvalidTokenError,
+    MethodNotFoundError,
+    ModelDecodeError,
+    NotFoundError,
+    OAuthError,
+    OperationTimeLimitError,
+    OverloadLimitError,
+    PaymentRequiredError,
+    PortalMovedError,
+    PortalUnavailableError,
+    QueryLimitExceededError,
+    RateLimitError,
+    ReauthorizationRequiredError,
+    RequestTimeoutError,
+    ResponseDecodeError,
+    ServerError,
+    TokenExpiredError,
+    TransportError,
+)
+from ._formencode import build_query, parse_query
+from ._http import HttpRequest, HttpResponse, Timeout
+from ._transports import AiohttpTransport, MemoryTransport, Transport
+
+__version__ = "0.1.0.dev0"
+
+__all__ = [
+    "AccessDeniedError",
+    "AccessError",
+    "AccessTokenAuth",
+    "AiohttpTransport",
+    "Auth",
+    "AuthError",
+    "Authorization",
+    "BadRequestError",
+    "BatchError",
+    "BitrixError",
+    "Client",
+    "DialogIdEmptyError",
+    "HttpRequest",
+    "HttpResponse",
+    "InsufficientScopeError",
+    "InvalidClientError",
+    "InvalidCredentialsError",
+    "InvalidTokenError",
+    "MemoryTransport",
+    "MethodNotFoundError",
+    "ModelDecodeError",
+    "NotFoundError",
+    "OAuthError",
+    "OperationTimeLimitError",
+    "OverloadLimitError",
+    "PaymentRequiredError",
+    "PortalMovedError",
+    "PortalUnavailableError",
+    "QueryLimitExceededError",
+    "RateLimitError",
+    "ReauthorizationRequiredError",
+    "RequestTimeoutError",
+    "ResponseDecodeError",
+    "RestResponse",
+    "ServerError",
+    "Time",
+    "Timeout",
+    "TokenExpiredError",
+    "Transport",
+    "TransportError",
+    "WebhookAuth",
+    "build_query",
+    "parse_query",
+]

@@ -1,0 +1,71 @@
+"""Incoming-webhook auth: the secret code lives in the URL path, nothing to refresh."""
+
+from __future__ import annotations
+
+from typing import Final
+
+from yarl import URL
+
+from .._errors import AuthError
+from .._redact import redact_url
+from .._transports import Transport
+from .._urls import require_secure_url
+from ._base import Authorization
+
+__all__ = ["WebhookAuth"]
+
+_PARAMETER: Final = "webhook_url"
+
+
+class WebhookAuth:
+    """Auth for an incoming webhook ``https://PORTAL/rest/USER_ID/CODE/``.
+
+    >>> WebhookAuth("https://example.bitrix24.com/rest/1/abcdef123/")
+    WebhookAuth('https://example.bitrix24.com/rest/1/***/')
+
+    A refused webhook (``INVALID_CREDENTIALS``, ``NO_AUTH_FOUND``) is never retried:
+    a webhook cannot be refreshed, only replaced by a person.
+    """
+
+    def __init__(self, webhook_url: str | URL) -> None:
+        url = require_secure_url(webhook_url, parameter=_PARAMETER)
+        parts = [p for p in url.path.split("/") if p]
+        if len(parts) < 3 or parts[-3] != "rest":
+            msg = (
+                f"{_PARAMETER} must look like https://PORTAL/rest/USER_ID/CODE/ "
+                f"(got {redact_url(url)})"
+            )
+            raise ValueError(msg)
+        user_id, code = parts[-2], parts[-1]
+        if not user_id.isdigit() or int(user_id) <= 0:
+            msg = f"{_PARAMETER} lacks a positive numeric user id after /rest/ (got {user_id!r})"
+            raise ValueError(msg)
+        if not code.strip() or code.endswith(".json"):
+            msg = f"{_PARAMETER} lacks the webhook code after the user id"
+            raise ValueError(msg)
+        self._base = url.with_path("/" + "/".join(parts) + "/").with_query(None).with_fragment(None)
+        self._user_id = int(user_id)
+
+    @property
+    def portal(self) -> URL:
+        return self._base.origin()
+
+    @property
+    def user_id(self) -> int:
+        """The id of the user who created the webhook (the calls run as that user)."""
+        return self._user_id
+
+    @property
+    def identity(self) -> str:
+        return f"{self.portal}|webhook:{self._user_id}"
+
+    async def authorize(self, method: str, transport: Transport) -> Authorization:
+        return Authorization(url=self._base / method)
+
+    async def recover(
+        self, authorization: Authorization, error: AuthError, transport: Transport
+    ) -> bool:
+        return False
+
+    def __repr__(self) -> str:
+        return f"WebhookAuth({redact_url(self._base)!r})"

@@ -1,0 +1,126 @@
+"""The public entry point: :class:`Client`.
+
+async with Client("https://example.bitrix24.com/rest/1/CODE/") as client:
+    response = await client.call("im.dialog.get", {"DIALOG_ID": "chat29"})
+    print(response.result["name"])
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from types import TracebackType
+from typing import Any, Final, Self
+
+from yarl import URL
+
+from ._auth import Auth, WebhookAuth
+from ._envelope import RestResponse
+from ._executor import Executor
+from ._transports import AiohttpTransport, Transport
+
+__all__ = ["Client"]
+
+_METHOD: Final = re.compile(r"^[A-Za-z][A-Za-z0-9_]*(\.[A-Za-z0-9_]+)*$")
+
+
+def _check_method(method: object) -> str:
+    if not isinstance(method, str):
+        msg = f"method must be a str, not {type(method).__name__}"
+        raise TypeError(msg)
+    if not method:
+        msg = "method must not be empty (e.g. 'im.dialog.get')"
+        raise ValueError(msg)
+    if not _METHOD.match(method):
+        msg = f"method {method!r} is not a REST method name such as 'im.dialog.get'"
+        raise ValueError(msg)
+    return method
+
+
+def _check_params(method: str, params: Mapping[str, Any] | None) -> Mapping[str, Any]:
+    if params is None:
+        return {}
+    if not isinstance(params, Mapping):
+        msg = f"params for {method} must be a mapping, not {type(params).__name__}"
+        raise TypeError(msg)
+    for key in params:
+        if not isinstance(key, str):
+            msg = f"params for {method} must have str keys, got {key!r}"
+            raise TypeError(msg)
+    return params
+
+
+class Client:
+    """An async Bitrix24 REST client for one portal and one set of credentials.
+
+    ``auth`` is an auth strategy (``WebhookAuth``, ``AccessTokenAuth``, ``OAuthAuth``)
+    or an incoming-webhook URL string. ``transport`` defaults to an
+    :class:`AiohttpTransport` the client owns and closes; a transport passed in
+    belongs to the caller and is left open by :meth:`aclose`.
+
+    Use it as ``async with Client(...) as client:``, or call :meth:`aclose` yourself.
+    """
+
+    def __init__(self, auth: Auth | str | URL, *, transport: Transport | None = None) -> None:
+        if isinstance(auth, str | URL):
+            auth = WebhookAuth(auth)
+        elif not isinstance(auth, Auth):
+            msg = f"auth must be an Auth strategy or a webhook URL, not {type(auth).__name__}"
+            raise TypeError(msg)
+        if transport is not None and not isinstance(transport, Transport):
+            msg = f"transport must implement Transport, not {type(transport).__name__}"
+            raise TypeError(msg)
+        self._owns_transport = transport is None
+        self._transport: Transport = transport if transport is not None else AiohttpTransport()
+        self._executor = Executor(auth, self._transport)
+        self._closed = False
+
+    @property
+    def auth(self) -> Auth:
+        """The auth strategy the client signs its calls with."""
+        return self._executor.auth
+
+    @property
+    def transport(self) -> Transport:
+        """The transport the client sends through."""
+        return self._transport
+
+    @property
+    def closed(self) -> bool:
+        """True once :meth:`aclose` has run."""
+        return self._closed
+
+    async def call(self, method: str, params: Mapping[str, Any] | None = None) -> RestResponse:
+        """Send one REST call and return its decoded answer, or raise a ``BitrixError``.
+
+        ``method`` is sent exactly as given (``imbot.v2.Chat.get`` is case-sensitive);
+        ``params`` go as a JSON body.
+        """
+        method = _check_method(method)
+        checked = _check_params(method, params)
+        if self._closed:
+            msg = "the client is closed"
+            raise RuntimeError(msg)
+        return await self._executor.execute(method, checked)
+
+    async def aclose(self) -> None:
+        """Close the transport if the client made it. Safe to call more than once."""
+        if self._closed:
+            return
+        self._closed = True
+        if self._owns_transport:
+            await self._transport.aclose()
+
+    async def __aenter__(self) -> Self:
+        return self
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        await self.aclose()
+
+    def __repr__(self) -> str:
+        return f"Client({self.auth!r})"

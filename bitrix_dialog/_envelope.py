@@ -1,0 +1,188 @@
+"""The REST envelope: ``{"result", "time"}`` or ``{"error", "error_description"}``.
+
+:func:`decode_response` is the one function that turns an HTTP answer into either a
+:class:`RestResponse` or an exception from :mod:`._errors`. It classifies by the
+body's ``error`` code, never by the HTTP status alone: Bitrix24 sends
+``wrong_client`` with HTTP 200 and both ``QUERY_LIMIT_EXCEEDED`` and
+``OVERLOAD_LIMIT`` with 503, and ``error`` may be an empty string.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping
+from datetime import datetime
+from typing import Any, Final
+
+import attrs
+
+from ._errors import BitrixError, PortalMovedError, ResponseDecodeError, error_for
+from ._http import HttpResponse
+from ._redact import redact_url
+
+__all__ = ["RestResponse", "Time", "decode_json", "decode_response", "parse_time"]
+
+_REDIRECTS: Final = frozenset({301, 302, 303, 307, 308})
+_TIME_FIELDS: Final = frozenset(
+    {
+        "start",
+        "finish",
+        "duration",
+        "processing",
+        "date_start",
+        "date_finish",
+        "operating",
+        "operating_reset_at",
+    }
+)
+
+
+@attrs.frozen(kw_only=True)
+class Time:
+    """The ``time`` block of an answer; any field may be absent (``None``).
+
+    Self-hosted portals and ``imbot.v2`` answers often omit ``operating`` and
+    ``operating_reset_at``; unknown keys are kept in ``extra``.
+    """
+
+    start: float | None = None
+    """Unix time (seconds) the portal started the request."""
+    finish: float | None = None
+    """Unix time (seconds) the portal finished it."""
+    duration: float | None = None
+    """``finish - start`` in seconds."""
+    processing: float | None = None
+    """Seconds spent in the method itself."""
+    date_start: datetime | None = None
+    """``start`` as a timezone-aware datetime in the portal's offset."""
+    date_finish: datetime | None = None
+    """``finish`` as a timezone-aware datetime in the portal's offset."""
+    operating: float | None = None
+    """Execution seconds this method used in the current 10-minute window (cloud only)."""
+    operating_reset_at: float | None = None
+    """Unix time when the oldest minute of that window drops out (cloud only)."""
+    extra: Mapping[str, Any] = attrs.field(factory=dict)
+    """Keys of the ``time`` block this SDK does not know yet."""
+
+
+@attrs.frozen(kw_only=True)
+class RestResponse:
+    """A successful REST answer: ``result`` is the decoded JSON, exactly as sent."""
+
+    method: str
+    """The REST method that answered."""
+    result: Any
+    """The decoded ``result`` (object, list, scalar or ``None``)."""
+    time: Time | None = None
+    """The ``time`` block, when the portal sent one."""
+    next: int | None = None
+    """For list methods: the ``start`` offset of the next page."""
+    total: int | None = None
+    """For list methods: the total number of records."""
+    status: int = 200
+    """The HTTP status of the answer."""
+
+
+def _number(value: object) -> float | None:
+    if isinstance(value, bool):
+        return None
+    if isinstance(value, int | float):
+        return float(value)
+    if isinstance(value, str):
+        try:
+            return float(value)
+        except ValueError:
+            return None
+    return None
+
+
+def _date(value: object) -> datetime | None:
+    if not isinstance(value, str) or not value:
+        return None
+    try:
+        return datetime.fromisoformat(value)
+    except ValueError:
+        return None
+
+
+def _int(value: object) -> int | None:
+    number = _number(value)
+    return int(number) if number is not None and number.is_integer() else None
+
+
+def parse_time(block: object) -> Time | None:
+    """Decode a ``time`` block leniently: an odd field becomes ``None``, never an error."""
+    if not isinstance(block, Mapping):
+        return None
+    return Time(
+        start=_number(block.get("start")),
+        finish=_number(block.get("finish")),
+        duration=_number(block.get("duration")),
+        processing=_number(block.get("processing")),
+        date_start=_date(block.get("date_start")),
+        date_finish=_date(block.get("date_finish")),
+        operating=_number(block.get("operating")),
+        operating_reset_at=_number(block.get("operating_reset_at")),
+        extra={k: v for k, v in block.items() if k not in _TIME_FIELDS},
+    )
+
+
+def decode_json(response: HttpResponse, method: str) -> Any:
+    """Parse the body as JSON or raise :class:`ResponseDecodeError` keeping status and body."""
+    try:
+        return json.loads(response.body)
+    except (ValueError, UnicodeDecodeError):
+        msg = "the answer is not JSON"
+        raise ResponseDecodeError(
+            msg, status=response.status, method=method, body=response.body
+        ) from None
+
+
+def error_from_payload(
+    payload: Mapping[str, Any], *, status: int | None, method: str, body: bytes | None
+) -> BitrixError:
+    """The exception an ``{"error": ..., "error_description": ...}`` object stands for."""
+    error = payload.get("error")
+    description = payload.get("error_description")
+    if isinstance(error, Mapping):  # REST v3 form: {"error": {"code", "message"}}
+        description = error.get("message", description)
+        error = error.get("code")
+    code = "" if error is None else str(error)
+    text = "" if description is None else str(description)
+    return error_for(code, text, status=status, method=method, body=body)
+
+
+def decode_response(response: HttpResponse, method: str) -> RestResponse:
+    """Turn one HTTP answer into a :class:`RestResponse`, or raise the matching error."""
+    if response.status in _REDIRECTS:
+        location = _header(response.headers, "Location")
+        shown = redact_url(location) if location else "an unknown address"
+        msg = f"the portal answered HTTP {response.status} and moved to {shown}"
+        raise PortalMovedError(
+            msg, location=location, status=response.status, method=method, body=response.body
+        )
+    payload = decode_json(response, method)
+    if not isinstance(payload, dict):
+        msg = "the answer is JSON but not an object"
+        raise ResponseDecodeError(msg, status=response.status, method=method, body=response.body)
+    if "error" in payload:
+        raise error_from_payload(payload, status=response.status, method=method, body=response.body)
+    if "result" not in payload:
+        msg = "the answer has neither 'result' nor 'error'"
+        raise ResponseDecodeError(msg, status=response.status, method=method, body=response.body)
+    return RestResponse(
+        method=method,
+        result=payload["result"],
+        time=parse_time(payload.get("time")),
+        next=_int(payload.get("next")),
+        total=_int(payload.get("total")),
+        status=response.status,
+    )
+
+
+def _header(headers: Mapping[str, str], name: str) -> str | None:
+    lowered = name.lower()
+    for key, value in headers.items():
+        if key.lower() == lowered:
+            return value
+    return None

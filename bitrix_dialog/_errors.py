@@ -1,0 +1,401 @@
+"""Every failure the SDK reports, as one tree rooted at :class:`BitrixError`.
+
+The tree groups errors by what a caller does about them, not by HTTP status
+(Bitrix24's docs, its server source and live portals disagree on statuses; the
+``error`` code in the body is the only stable signal)::
+
+    BitrixError                      code, description, status, method, body
+    ├── AuthError                    the credentials were refused
+    │   ├── InvalidCredentialsError      INVALID_CREDENTIALS, NO_AUTH_FOUND, ...
+    │   ├── TokenExpiredError            expired_token (OAuth: refresh and retry)
+    │   ├── InvalidTokenError            invalid_token (OAuth: refresh and retry)
+    │   └── OAuthError                   the authorization server refused a refresh
+    │       ├── ReauthorizationRequiredError  invalid_grant: a human must reinstall/re-authorise
+    │       ├── InvalidClientError            invalid_client, wrong_client
+    │       └── PaymentRequiredError          PAYMENT_REQUIRED
+    ├── AccessError                  authenticated, but not allowed
+    │   ├── AccessDeniedError            ACCESS_DENIED, ACCESS_ERROR, user_access_error, ...
+    │   └── InsufficientScopeError       insufficient_scope
+    ├── RateLimitError               slow down; the call may be repeated later
+    │   ├── QueryLimitExceededError      QUERY_LIMIT_EXCEEDED (the leaky bucket is full)
+    │   └── OperationTimeLimitError      OPERATION_TIME_LIMIT (one method's time budget)
+    ├── BadRequestError              the request itself is wrong; fix the code
+    │   ├── DialogIdEmptyError           DIALOG_ID_EMPTY
+    │   ├── MethodNotFoundError          ERROR_METHOD_NOT_FOUND
+    │   └── BatchError                   ERROR_BATCH_LENGTH_EXCEEDED, ERROR_BATCH_METHOD_NOT_ALLOWED
+    ├── NotFoundError                a named object does not exist (BOT_NOT_FOUND, ...)
+    ├── ServerError                  the portal failed; often transient
+    ├── PortalUnavailableError       the portal will not serve this app now
+    │   ├── OverloadLimitError           OVERLOAD_LIMIT: manual block, never retried
+    │   └── PortalMovedError             HTTP 3xx: the portal has a new address
+    ├── TransportError               no HTTP answer at all (network, TLS, dropped connection)
+    │   └── RequestTimeoutError          the answer did not come in time, or the deadline passed
+    ├── ResponseDecodeError          an answer that is not a Bitrix24 envelope
+    └── ModelDecodeError             an envelope whose result does not fit the typed model
+
+An unknown code still raises :class:`BitrixError` with the code kept, so nothing is
+ever lost; :func:`error_for` is the one place codes become classes.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import ClassVar, Final
+
+__all__ = [
+    "AccessDeniedError",
+    "AccessError",
+    "AuthError",
+    "BadRequestError",
+    "BatchError",
+    "BitrixError",
+    "DialogIdEmptyError",
+    "InsufficientScopeError",
+    "InvalidClientError",
+    "InvalidCredentialsError",
+    "InvalidTokenError",
+    "MethodNotFoundError",
+    "ModelDecodeError",
+    "NotFoundError",
+    "OAuthError",
+    "OperationTimeLimitError",
+    "OverloadLimitError",
+    "PaymentRequiredError",
+    "PortalMovedError",
+    "PortalUnavailableError",
+    "QueryLimitExceededError",
+    "RateLimitError",
+    "ReauthorizationRequiredError",
+    "RequestTimeoutError",
+    "ResponseDecodeError",
+    "ServerError",
+    "TokenExpiredError",
+    "TransportError",
+    "error_for",
+]
+
+_BODY_PREVIEW: Final = 512
+
+
+class BitrixError(Exception):
+    """Base of every error the SDK raises for a failed REST call.
+
+    ``code`` is the portal's ``error`` string exactly as sent (it may be ``""``),
+    ``description`` its ``error_description``, ``status`` the HTTP status (``None``
+    when no HTTP answer came), ``method`` the REST method, and ``body`` the raw
+    answer bytes, kept so nothing the portal said is lost.
+    """
+
+    default_code: ClassVar[str] = ""
+
+    def __init__(
+        self,
+        description: str = "",
+        *,
+        code: str | None = None,
+        status: int | None = None,
+        method: str | None = None,
+        body: bytes | None = None,
+    ) -> None:
+        self.code: str = self.default_code if code is None else code
+        self.description = description
+        self.status = status
+        self.method = method
+        self.body = body
+        super().__init__(self._message())
+
+    def _message(self) -> str:
+        parts = []
+        if self.method:
+            parts.append(self.method)
+        if self.code:
+            parts.append(self.code)
+        text = ": ".join(parts)
+        if self.description:
+            text = f"{text}: {self.description}" if text else self.description
+        if self.status is not None:
+            text = f"{text} (HTTP {self.status})"
+        return text or type(self).__name__
+
+    def __repr__(self) -> str:
+        return (
+            f"{type(self).__name__}(code={self.code!r}, description={self.description!r}, "
+            f"status={self.status!r}, method={self.method!r})"
+        )
+
+    def __reduce__(self) -> tuple[object, ...]:
+        # Keyword-only constructor: teach pickle (multiprocessing workers) to rebuild it.
+        return (_rebuild, (type(self), self.description, dict(self.__dict__)))
+
+    def _bind_method(self, method: str) -> None:
+        """Name the REST method on an error raised below the layer that knew it."""
+        if not self.method:
+            self.method = method
+            self.args = (self._message(),)
+
+    @property
+    def body_preview(self) -> str:
+        """The first bytes of the raw answer, decoded leniently, for logs and messages."""
+        if not self.body:
+            return ""
+        return self.body[:_BODY_PREVIEW].decode("utf-8", "replace")
+
+
+def _rebuild(cls: type[BitrixError], description: str, state: dict[str, object]) -> BitrixError:
+    error = cls.__new__(cls)
+    Exception.__init__(error, description)
+    error.__dict__.update(state)
+    error.args = (error._message(),)
+    return error
+
+
+class AuthError(BitrixError):
+    """The portal refused the credentials (webhook code or OAuth token)."""
+
+
+class InvalidCredentialsError(AuthError):
+    """Wrong webhook code or no usable authorization data; retrying will not help."""
+
+    default_code = "INVALID_CREDENTIALS"
+
+
+class TokenExpiredError(AuthError):
+    """The OAuth access token has expired; an OAuth auth refreshes once and retries."""
+
+    default_code = "expired_token"
+
+
+class InvalidTokenError(AuthError):
+    """The portal does not recognise the OAuth access token."""
+
+    default_code = "invalid_token"
+
+
+class OAuthError(AuthError):
+    """The OAuth authorization server refused a token refresh; the old tokens are kept."""
+
+
+class ReauthorizationRequiredError(OAuthError):
+    """``invalid_grant``: the refresh token is spent or expired; the app must be re-authorised."""
+
+    default_code = "invalid_grant"
+
+
+class InvalidClientError(OAuthError):
+    """``invalid_client`` / ``wrong_client``: the app's client id or secret is wrong."""
+
+    default_code = "invalid_client"
+
+
+class PaymentRequiredError(OAuthError):
+    """``PAYMENT_REQUIRED``: the app's subscription has lapsed."""
+
+    default_code = "PAYMENT_REQUIRED"
+
+
+class AccessError(BitrixError):
+    """Authenticated, but this user, token or plan may not do this."""
+
+
+class AccessDeniedError(AccessError):
+    """No access to the dialog, the method or the REST API on this plan."""
+
+    default_code = "ACCESS_DENIED"
+
+
+class InsufficientScopeError(AccessError):
+    """The token or webhook lacks the scope the method needs (e.g. ``im``, ``imbot``)."""
+
+    default_code = "insufficient_scope"
+
+
+class RateLimitError(BitrixError):
+    """The portal asks the app to slow down; the same call may succeed later."""
+
+
+class QueryLimitExceededError(RateLimitError):
+    """``QUERY_LIMIT_EXCEEDED``: the portal's leaky bucket for this app is full."""
+
+    default_code = "QUERY_LIMIT_EXCEEDED"
+
+
+class OperationTimeLimitError(RateLimitError):
+    """``OPERATION_TIME_LIMIT``: this method used up its execution-time budget."""
+
+    default_code = "OPERATION_TIME_LIMIT"
+
+
+class BadRequestError(BitrixError):
+    """The request is malformed or names something the portal does not accept."""
+
+
+class DialogIdEmptyError(BadRequestError):
+    """``DIALOG_ID_EMPTY``: the dialog id was missing or malformed."""
+
+    default_code = "DIALOG_ID_EMPTY"
+
+
+class MethodNotFoundError(BadRequestError):
+    """``ERROR_METHOD_NOT_FOUND``: no such REST method (mind the case of v2 names)."""
+
+    default_code = "ERROR_METHOD_NOT_FOUND"
+
+
+class BatchError(BadRequestError):
+    """A ``batch`` rule was broken: too many commands or a method batch refuses."""
+
+
+class NotFoundError(BitrixError):
+    """The object the call names does not exist (a bot, a session, a manifest)."""
+
+
+class ServerError(BitrixError):
+    """The portal failed while serving the call; usually transient."""
+
+    default_code = "INTERNAL_SERVER_ERROR"
+
+
+class PortalUnavailableError(BitrixError):
+    """The portal will not serve this app at the moment (blocked, deleted, moved)."""
+
+
+class OverloadLimitError(PortalUnavailableError):
+    """``OVERLOAD_LIMIT``: a manual block by Bitrix24 support; never retried."""
+
+    default_code = "OVERLOAD_LIMIT"
+
+
+class PortalMovedError(PortalUnavailableError):
+    """The portal answered with a redirect: it has moved to ``location``.
+
+    Redirects are never followed blindly: a POST body would be lost and the
+    credentials sent to another host. The caller (or an auth strategy that knows
+    the portal's ``member_id``) decides whether to switch.
+    """
+
+    default_code = "PORTAL_MOVED"
+
+    def __init__(self, description: str = "", *, location: str | None = None, **kwargs: object):
+        self.location = location
+        super().__init__(description, **kwargs)  # type: ignore[arg-type]
+
+
+class TransportError(BitrixError):
+    """No HTTP answer was received: connection refused or dropped, DNS, TLS."""
+
+    default_code = "TRANSPORT_ERROR"
+
+
+class RequestTimeoutError(TransportError):
+    """The answer did not arrive within the request timeout or the call's deadline."""
+
+    default_code = "TIMEOUT"
+
+
+class ResponseDecodeError(BitrixError):
+    """The answer is not a Bitrix24 envelope (not JSON, or neither ``result`` nor ``error``).
+
+    ``status`` and ``body`` keep what arrived; ``body_preview`` shows its first bytes.
+    """
+
+    default_code = "RESPONSE_DECODE_ERROR"
+
+    def _message(self) -> str:
+        base = super()._message()
+        preview = self.body_preview[:120]
+        return f"{base}; body starts {preview!r}" if preview else base
+
+
+class ModelDecodeError(BitrixError):
+    """The result does not fit the typed model: ``path`` names the failing field.
+
+    ``payload`` is the decoded JSON that failed, ``body`` the raw bytes when known.
+    """
+
+    default_code = "MODEL_DECODE_ERROR"
+
+    def __init__(
+        self,
+        description: str = "",
+        *,
+        path: str = "",
+        payload: object = None,
+        **kwargs: object,
+    ) -> None:
+        self.path = path
+        self.payload = payload
+        super().__init__(description, **kwargs)  # type: ignore[arg-type]
+
+
+# Codes are compared upper-cased: the portal emits OAuth codes in lower case and the
+# rest in upper case, and peers (PYSDK, PHPSDK) compare case-insensitively.
+_CLASS_BY_CODE: Final[Mapping[str, type[BitrixError]]] = {
+    # auth
+    "INVALID_CREDENTIALS": InvalidCredentialsError,
+    "NO_AUTH_FOUND": InvalidCredentialsError,
+    "AUTHORIZATION_ERROR": InvalidCredentialsError,
+    "APPLICATION_NOT_FOUND": InvalidCredentialsError,
+    "METHOD_CONFIRM_WAITING": InvalidCredentialsError,
+    "EXPIRED_TOKEN": TokenExpiredError,
+    "INVALID_TOKEN": InvalidTokenError,
+    "INVALID_GRANT": ReauthorizationRequiredError,
+    "INVALID_CLIENT": InvalidClientError,
+    "WRONG_CLIENT": InvalidClientError,
+    "PAYMENT_REQUIRED": PaymentRequiredError,
+    # access
+    "ACCESS_DENIED": AccessDeniedError,
+    "ACCESS_ERROR": AccessDeniedError,
+    "USER_ACCESS_ERROR": AccessDeniedError,
+    "AUTHORIZE_ERROR": AccessDeniedError,
+    "WRONG_AUTH_TYPE": AccessDeniedError,
+    "METHOD_CONFIRM_DENIED": AccessDeniedError,
+    "WRONG_LICENSE": AccessDeniedError,
+    "BOT_OWNERSHIP_ERROR": AccessDeniedError,
+    "INSUFFICIENT_SCOPE": InsufficientScopeError,
+    "INVALID_SCOPE": InsufficientScopeError,
+    # rate limits
+    "QUERY_LIMIT_EXCEEDED": QueryLimitExceededError,
+    "OPERATION_TIME_LIMIT": OperationTimeLimitError,
+    # bad request
+    "DIALOG_ID_EMPTY": DialogIdEmptyError,
+    "INVALID_REQUEST": BadRequestError,
+    "ERROR_ARGUMENT": BadRequestError,
+    "WRONG_ENCODING": BadRequestError,
+    "ERROR_METHOD_NOT_FOUND": MethodNotFoundError,
+    "ERROR_BATCH_LENGTH_EXCEEDED": BatchError,
+    "ERROR_BATCH_METHOD_NOT_ALLOWED": BatchError,
+    "BOT_ID_REQUIRED": BadRequestError,
+    "BOT_TOKEN_NOT_SPECIFIED": BadRequestError,
+    "CLIENT_ID_NOT_SPECIFIED": BadRequestError,
+    # not found
+    "BOT_NOT_FOUND": NotFoundError,
+    "ERROR_MANIFEST_IS_NOT_AVAILABLE": NotFoundError,
+    # server
+    "INTERNAL_SERVER_ERROR": ServerError,
+    "ERROR_UNEXPECTED_ANSWER": ServerError,
+    "ERROR_CORE": ServerError,
+    "INTERNAL_WRONG_TRANSPORT": ServerError,
+    "INTERNAL_WRONG_HANDLER_CLASS": ServerError,
+    "CONNECTION_ERROR": ServerError,
+    "IM_NOT_INSTALLED": ServerError,
+    # portal unavailable
+    "OVERLOAD_LIMIT": OverloadLimitError,
+    "PORTAL_DELETED": PortalUnavailableError,
+}
+
+
+def error_for(
+    code: str,
+    description: str = "",
+    *,
+    status: int | None = None,
+    method: str | None = None,
+    body: bytes | None = None,
+) -> BitrixError:
+    """Build the exception for an ``error`` code, keeping every piece of context.
+
+    >>> error_for("query_limit_exceeded", status=503)
+    QueryLimitExceededError(code='query_limit_exceeded', description='', status=503, method=None)
+    """
+    cls = _CLASS_BY_CODE.get(code.upper(), BitrixError)
+    return cls(description, code=code, status=status, method=method, body=body)

@@ -1,0 +1,115 @@
+"""The default transport, on aiohttp.
+
+It either owns its ``ClientSession`` (made lazily inside the running loop, closed by
+:meth:`AiohttpTransport.aclose`) or borrows one the application already has, which
+it then never closes: an aiohttp app that shares one session keeps control of it.
+
+    transport = AiohttpTransport(limit=20, timeout=Timeout(connect=5, read=20))
+    transport = AiohttpTransport(session=app_session)  # borrowed, never closed here
+"""
+
+from __future__ import annotations
+
+import asyncio
+
+import aiohttp
+
+from .._errors import RequestTimeoutError, TransportError
+from .._http import HttpRequest, HttpResponse, Timeout
+from .._redact import redact_text, redact_url
+
+__all__ = ["AiohttpTransport"]
+
+
+class AiohttpTransport:
+    """Sends requests with aiohttp, never following redirects.
+
+    ``limit`` caps open connections in all, ``limit_per_host`` per portal; both apply
+    only to a session this transport makes. ``timeout`` is the default per request.
+    """
+
+    def __init__(
+        self,
+        *,
+        session: aiohttp.ClientSession | None = None,
+        limit: int = 100,
+        limit_per_host: int = 0,
+        timeout: Timeout | None = None,
+        user_agent: str | None = None,
+    ) -> None:
+        if limit < 0 or limit_per_host < 0:
+            msg = "limit and limit_per_host must be >= 0 (0 means no limit)"
+            raise ValueError(msg)
+        self._session = session
+        self._owns_session = session is None
+        self._limit = limit
+        self._limit_per_host = limit_per_host
+        self.timeout = timeout or Timeout()
+        self._user_agent = user_agent
+        self._lock = asyncio.Lock()
+
+    @property
+    def session(self) -> aiohttp.ClientSession | None:
+        """The session in use, or ``None`` before the first request of an owning transport."""
+        return self._session
+
+    async def _get_session(self) -> aiohttp.ClientSession:
+        if self._session is not None:
+            if self._session.closed:
+                msg = "the aiohttp ClientSession is closed"
+                raise TransportError(msg)
+            return self._session
+        async with self._lock:
+            if self._session is None:
+                connector = aiohttp.TCPConnector(
+                    limit=self._limit, limit_per_host=self._limit_per_host
+                )
+                self._session = aiohttp.ClientSession(connector=connector)
+            return self._session
+
+    async def send(self, request: HttpRequest) -> HttpResponse:
+        session = await self._get_session()
+        limits = request.timeout or self.timeout
+        timeout = aiohttp.ClientTimeout(
+            total=None, sock_connect=limits.connect, connect=limits.connect, sock_read=limits.read
+        )
+        headers = dict(request.headers)
+        if self._user_agent and "User-Agent" not in headers:
+            headers["User-Agent"] = self._user_agent
+        try:
+            async with asyncio.timeout(_total(limits)):
+                async with session.request(
+                    request.method,
+                    request.url,
+                    data=request.body,
+                    headers=headers,
+                    allow_redirects=False,
+                    timeout=timeout,
+                ) as response:
+                    body = await response.read()
+                    return HttpResponse(
+                        status=response.status, headers=dict(response.headers), body=body
+                    )
+        except (TimeoutError, aiohttp.ServerTimeoutError):
+            msg = f"no answer in time from {redact_url(request.url)}"
+            raise RequestTimeoutError(msg) from None
+        except (aiohttp.ClientError, OSError) as exc:
+            # aiohttp's messages may embed the full URL (and so a webhook code): the
+            # original is not chained, its text is kept redacted instead.
+            where = redact_url(request.url)
+            msg = f"{type(exc).__name__} talking to {where}: {redact_text(str(exc))}"
+            raise TransportError(msg) from None
+
+    async def aclose(self) -> None:
+        if self._owns_session and self._session is not None and not self._session.closed:
+            await self._session.close()
+
+    def __repr__(self) -> str:
+        owner = "owned" if self._owns_session else "borrowed"
+        return f"AiohttpTransport(session={owner}, limit={self._limit}, timeout={self.timeout!r})"
+
+
+def _total(limits: Timeout) -> float | None:
+    if limits.connect is None or limits.read is None:
+        return None
+    return limits.connect + limits.read

@@ -1,0 +1,55 @@
+"""A transport that hands requests to a Python callable: no sockets, no event-loop I/O.
+
+``FakePortal.transport()`` returns one bound to the portal's request handler, the
+same handler its aiohttp application mounts when served on 127.0.0.1, so in-memory
+and socket tests exercise identical portal code.
+
+    transport = MemoryTransport(handler)  # handler: async (HttpRequest) -> HttpResponse
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Awaitable, Callable
+
+from .._errors import RequestTimeoutError, TransportError
+from .._http import HttpRequest, HttpResponse
+from .._redact import redact_url
+
+__all__ = ["Handler", "MemoryTransport"]
+
+Handler = Callable[[HttpRequest], Awaitable[HttpResponse]]
+"""What a :class:`MemoryTransport` routes to: an async function from request to answer."""
+
+
+class MemoryTransport:
+    """Routes each request to ``handler``; a handler's ``OSError`` becomes ``TransportError``.
+
+    The request's read timeout is honoured, so latency injected by a fake portal
+    behaves as it would over a socket.
+    """
+
+    def __init__(self, handler: Handler) -> None:
+        self._handler = handler
+        self.closed = False
+
+    async def send(self, request: HttpRequest) -> HttpResponse:
+        if self.closed:
+            msg = "the transport is closed"
+            raise TransportError(msg, method=None)
+        timeout = request.timeout.read if request.timeout is not None else None
+        try:
+            async with asyncio.timeout(timeout):
+                return await self._handler(request)
+        except TimeoutError as exc:
+            msg = f"no answer within {timeout} s from {redact_url(request.url)}"
+            raise RequestTimeoutError(msg) from exc
+        except OSError as exc:
+            msg = f"{type(exc).__name__} from {redact_url(request.url)}"
+            raise TransportError(msg) from exc
+
+    async def aclose(self) -> None:
+        self.closed = True
+
+    def __repr__(self) -> str:
+        return f"MemoryTransport(handler={self._handler!r})"

@@ -1,0 +1,35 @@
+"""A fake Bitrix24 portal for tests: in memory or over a real 127.0.0.1 socket.
+
+    from bitrix_dialog import Client
+    from bitrix_dialog.testing import FakePortal
+
+    portal = FakePortal()
+    chat = portal.add_chat(name="Support")
+    async with Client(portal.webhook_url(), transport=portal.transport()) as client:
+        response = await client.call("im.dialog.get", {"DIALOG_ID": chat.dialog_id})
+
+    async with portal.serve() as base_url:            # real HTTP on 127.0.0.1
+        async with Client(portal.webhook_url(base_url)) as client:
+            ...
+
+It checks webhook codes and tokens, answers with the documented error envelopes
+and HTTP statuses, and records every call in ``portal.calls``.
+"""
+
+from __future__ import annotations
+
+from ._chats import FakeChat, PayloadStyle
+from ._errors import DOCUMENTED_STATUS, PortalError
+from ._portal import CallContext, Caller, FakePortal, MethodHandler, RecordedCall
+
+__all__ = [
+    "DOCUMENTED_STATUS",
+    "CallContext",
+    "Caller",
+    "FakeChat",
+    "FakePortal",
+    "MethodHandler",
+    "PayloadStyle",
+    "PortalError",
+    "RecordedCall",
+]

@@ -1,0 +1,379 @@
+"""The fake portal's core: routing, parameter parsing, authentication, envelopes.
+
+Every request, in memory or over a socket, goes through :meth:`FakePortal.handle`:
+
+    faults -> route (/rest/[USER/CODE/]METHOD[.json]) -> parse params the PHP way
+    -> authenticate (webhook code or OAuth token) -> method handler -> envelope + time
+
+Handlers raise :class:`PortalError` for documented errors; the portal turns it into
+``{"error", "error_description"}`` with the documented HTTP status.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import secrets
+import time
+from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
+from contextlib import asynccontextmanager
+from datetime import UTC, datetime, timedelta, timezone
+from typing import Any, Final, Literal
+
+import attrs
+from aiohttp import web
+from yarl import URL
+
+from .._formencode import parse_query
+from .._http import HttpRequest, HttpResponse
+from .._transports import MemoryTransport
+from .._urls import is_loopback
+from ._chats import FakeChat, PayloadStyle
+from ._errors import DOCUMENTED_STATUS, PortalError
+
+__all__ = ["CallContext", "FakePortal", "MethodHandler", "RecordedCall"]
+
+_JSON_HEADERS: Final[Mapping[str, str]] = {"Content-Type": "application/json; charset=utf-8"}
+
+
+@attrs.frozen(kw_only=True)
+class Caller:
+    """Who is calling: the user the call runs as, and how they authenticated."""
+
+    user_id: int
+    kind: Literal["webhook", "oauth"]
+    credential: str
+    """The webhook code or the access token (the fake keeps secrets in the clear)."""
+
+
+@attrs.frozen(kw_only=True)
+class CallContext:
+    """What a method handler gets: the portal, the caller and the parsed parameters."""
+
+    portal: FakePortal
+    caller: Caller
+    method: str
+    params: Mapping[str, Any]
+    """Parameters with keys as sent (use :meth:`param` for case-insensitive lookups)."""
+
+    def param(self, name: str) -> Any:
+        """A parameter by name, case-insensitively, as the portal's legacy handlers read them."""
+        if name in self.params:
+            return self.params[name]
+        lowered = name.lower()
+        for key, value in self.params.items():
+            if key.lower() == lowered:
+                return value
+        return None
+
+
+MethodHandler = Callable[[CallContext], Awaitable[Any]]
+"""A fake REST method: returns the ``result`` value or raises :class:`PortalError`."""
+
+
+@attrs.frozen(kw_only=True)
+class RecordedCall:
+    """One request the portal served, for assertions in tests."""
+
+    method: str
+    params: Mapping[str, Any]
+    status: int
+    error: str | None
+    at: float
+
+
+@attrs.define
+class _TokenGrant:
+    user_id: int
+    expires_at: float
+
+
+class FakePortal:
+    """A faithful in-process Bitrix24 portal for tests: yours and ours.
+
+    >>> portal = FakePortal()
+    >>> chat = portal.add_chat(name="Mint chat No.3")
+    >>> # async with Client(portal.webhook_url(), transport=portal.transport()) as client: ...
+
+    ``payload_style`` picks which generation of the dialog payload the portal sends
+    (``"rich"``: current portals; ``"legacy"``: the flat 2017 shape with string ids).
+    ``clock`` is the portal's notion of Unix time, injectable for expiry tests.
+    """
+
+    def __init__(
+        self,
+        domain: str = "portal.example.com",
+        *,
+        payload_style: PayloadStyle = "rich",
+        clock: Callable[[], float] = time.time,
+        webhook_user_id: int = 1,
+        utc_offset_hours: int = 2,
+    ) -> None:
+        self.domain = domain
+        self.payload_style: PayloadStyle = payload_style
+        self.clock = clock
+        self.calls: list[RecordedCall] = []
+        self.record_calls = True
+        self.chats: dict[int, FakeChat] = {}
+        self._webhooks: dict[str, int] = {}
+        self._tokens: dict[str, _TokenGrant] = {}
+        self._methods: dict[str, MethodHandler] = {}
+        self._case_sensitive: set[str] = set()
+        self._next_chat_id = 1
+        self._injected: list[tuple[str | None, PortalError]] = []
+        self._moved_to: URL | None = None
+        self._tz = timezone(timedelta(hours=utc_offset_hours))
+        self.webhook_code = self.add_webhook(webhook_user_id)
+        self.webhook_user_id = webhook_user_id
+        from ._methods import register_builtin_methods  # noqa: PLC0415 - avoids an import cycle
+
+        register_builtin_methods(self)
+
+    # ----------------------------------------------------------------- set-up
+    def add_webhook(self, user_id: int = 1, code: str | None = None) -> str:
+        """Create an incoming webhook for ``user_id``; returns its secret code."""
+        code = code or secrets.token_hex(8)
+        self._webhooks[code] = user_id
+        return code
+
+    def webhook_url(self, base: str | URL | None = None, *, code: str | None = None) -> str:
+        """The webhook URL for the default (or given) code, on ``base`` or the portal domain."""
+        code = code or self.webhook_code
+        user_id = self._webhooks[code]
+        origin = URL(base).origin() if base is not None else URL(f"https://{self.domain}")
+        return str(origin / "rest" / str(user_id) / code) + "/"
+
+    def client_endpoint(self, base: str | URL | None = None) -> str:
+        """The OAuth base URL (``https://portal/rest/``) on ``base`` or the portal domain."""
+        origin = URL(base).origin() if base is not None else URL(f"https://{self.domain}")
+        return str(origin / "rest") + "/"
+
+    def add_access_token(
+        self, token: str | None = None, *, user_id: int = 1, expires_in: float = 3600
+    ) -> str:
+        """Grant an OAuth access token valid for ``expires_in`` seconds of the portal clock."""
+        token = token or secrets.token_hex(16)
+        self._tokens[token] = _TokenGrant(user_id=user_id, expires_at=self.clock() + expires_in)
+        return token
+
+    def revoke_access_token(self, token: str) -> None:
+        """Forget ``token``: the portal then answers ``invalid_token``."""
+        self._tokens.pop(token, None)
+
+    def add_chat(self, chat_id: int | None = None, **fields: Any) -> FakeChat:
+        """Seed a chat; any :class:`FakeChat` field may be given. Returns the chat."""
+        if chat_id is None:
+            chat_id = self._next_chat_id
+        self._next_chat_id = max(self._next_chat_id, chat_id + 1)
+        chat = FakeChat(id=chat_id, **fields)
+        self.chats[chat_id] = chat
+        return chat
+
+    def register_method(
+        self, name: str, handler: MethodHandler, *, case_sensitive: bool = False
+    ) -> None:
+        """Serve ``name`` with ``handler``. Classic methods match case-insensitively,
+        REST-controller methods such as ``imbot.v2.Chat.get`` only as spelled."""
+        key = name if case_sensitive else name.lower()
+        self._methods[key] = handler
+        if case_sensitive:
+            self._case_sensitive.add(name)
+
+    def fail_next(
+        self,
+        code: str,
+        description: str = "",
+        *,
+        status: int | None = None,
+        method: str | None = None,
+        times: int = 1,
+    ) -> None:
+        """Answer the next ``times`` calls (of ``method``, or any) with this error.
+
+        ``status`` defaults to the status the docs give for ``code``.
+        """
+        error = PortalError(code, description, status=status)
+        self._injected.extend([(method, error)] * times)
+
+    def move_to(self, new_base: str | URL | None) -> None:
+        """Answer every request with HTTP 302 to the same path on ``new_base`` (None stops)."""
+        self._moved_to = URL(new_base) if new_base is not None else None
+
+    # ------------------------------------------------------------------ serve
+    def transport(self) -> MemoryTransport:
+        """A transport that routes to this portal in memory (no sockets)."""
+        return MemoryTransport(self.handle)
+
+    def application(self) -> web.Application:
+        """An aiohttp application serving this portal (what :meth:`serve` runs)."""
+        app = web.Application(client_max_size=16 * 1024 * 1024)
+        app.router.add_route("*", "/{tail:.*}", self._aiohttp_handler)
+        return app
+
+    @asynccontextmanager
+    async def serve(self, host: str = "127.0.0.1", port: int = 0) -> AsyncIterator[URL]:
+        """Serve the portal over real HTTP; yields the base URL (``http://127.0.0.1:PORT``)."""
+        runner = web.AppRunner(self.application(), access_log=None)
+        await runner.setup()
+        site = web.TCPSite(runner, host, port)
+        await site.start()
+        try:
+            server = site._server  # the bound socket tells the port chosen by the OS
+            assert isinstance(server, asyncio.base_events.Server)
+            bound_port = server.sockets[0].getsockname()[1]
+            yield URL.build(scheme="http", host=host, port=bound_port)
+        finally:
+            await runner.cleanup()
+
+    async def _aiohttp_handler(self, request: web.Request) -> web.StreamResponse:
+        body = await request.read()
+        response = await self.handle(
+            HttpRequest(
+                method=request.method, url=request.url, headers=dict(request.headers), body=body
+            )
+        )
+        return web.Response(status=response.status, headers=response.headers, body=response.body)
+
+    # ----------------------------------------------------------------- handle
+    async def handle(self, request: HttpRequest) -> HttpResponse:
+        """Serve one request exactly as the portal would."""
+        if self._moved_to is not None:
+            location = self._moved_to.with_path(request.url.path).with_query(request.url.query)
+            return HttpResponse(status=302, headers={"Location": str(location)})
+        method = "?"
+        params: dict[str, Any] = {}
+        started = self.clock()
+        try:
+            method, webhook = self._route(request.url)
+            params = _parse_params(request)
+            caller = self._authenticate(request, webhook, params)
+            handler = self._resolve(method)
+            self._raise_injected(method)
+            result = await handler(
+                CallContext(portal=self, caller=caller, method=method, params=params)
+            )
+        except PortalError as error:
+            status = error.status or DOCUMENTED_STATUS.get(error.code.upper(), 400)
+            self._record(method, params, status, error.code)
+            body = {"error": error.code, "error_description": error.description}
+            return _json_response(status, body)
+        self._record(method, params, 200, None)
+        return _json_response(200, {"result": result, "time": self.time_block(started)})
+
+    def time_block(self, started: float) -> dict[str, Any]:
+        """A ``time`` block as the cloud sends it (operating fields included)."""
+        finished = self.clock()
+        return {
+            "start": started,
+            "finish": finished,
+            "duration": finished - started,
+            "processing": 0,
+            "date_start": self._iso(started),
+            "date_finish": self._iso(finished),
+            "operating_reset_at": int(started) + 600,
+            "operating": 0,
+        }
+
+    def _iso(self, moment: float) -> str:
+        local = datetime.fromtimestamp(moment, UTC).astimezone(self._tz)
+        return local.replace(microsecond=0).isoformat()
+
+    def _record(
+        self, method: str, params: Mapping[str, Any], status: int, error: str | None
+    ) -> None:
+        if self.record_calls:
+            self.calls.append(
+                RecordedCall(
+                    method=method, params=params, status=status, error=error, at=self.clock()
+                )
+            )
+
+    def _route(self, url: URL) -> tuple[str, tuple[str, str] | None]:
+        parts = [p for p in url.path.split("/") if p]
+        if not parts or parts[0] != "rest" or len(parts) not in (2, 4):
+            raise PortalError("ERROR_METHOD_NOT_FOUND", "Method not found!", status=404)
+        method = parts[-1]
+        if method.endswith(".json"):
+            method = method[: -len(".json")]
+        elif method.endswith(".xml"):
+            raise PortalError("INTERNAL_WRONG_TRANSPORT", "Wrong transport!", status=500)
+        webhook = (parts[1], parts[2]) if len(parts) == 4 else None
+        return method, webhook
+
+    def _authenticate(
+        self, request: HttpRequest, webhook: tuple[str, str] | None, params: dict[str, Any]
+    ) -> Caller:
+        if webhook is not None:
+            if request.url.scheme != "https" and not is_loopback(request.url.host):
+                raise PortalError("INVALID_REQUEST", "Https required.")
+            user, code = webhook
+            if self._webhooks.get(code) is None or str(self._webhooks[code]) != user:
+                raise PortalError("INVALID_CREDENTIALS", "Invalid request credentials")
+            return Caller(user_id=int(user), kind="webhook", credential=code)
+        token = _bearer(request) or params.pop("auth", None) or params.pop("access_token", None)
+        if not token:
+            raise PortalError("NO_AUTH_FOUND", "Wrong authorization data")
+        grant = self._tokens.get(str(token))
+        if grant is None:
+            raise PortalError("invalid_token", "Unable to get application by token", status=401)
+        if grant.expires_at <= self.clock():
+            raise PortalError("expired_token", "The access token provided has expired")
+        return Caller(user_id=grant.user_id, kind="oauth", credential=str(token))
+
+    def _resolve(self, method: str) -> MethodHandler:
+        if method in self._case_sensitive:
+            return self._methods[method]
+        handler = self._methods.get(method.lower())
+        if handler is None or method.lower() in {m.lower() for m in self._case_sensitive}:
+            raise PortalError("ERROR_METHOD_NOT_FOUND", "Method not found!", status=404)
+        return handler
+
+    def _raise_injected(self, method: str) -> None:
+        for index, (only, error) in enumerate(self._injected):
+            if only is None or only.lower() == method.lower():
+                del self._injected[index]
+                raise error
+
+    def __repr__(self) -> str:
+        return f"FakePortal(domain={self.domain!r}, chats={len(self.chats)})"
+
+
+def _bearer(request: HttpRequest) -> str | None:
+    for key, value in request.headers.items():
+        if key.lower() == "authorization" and value.lower().startswith("bearer "):
+            return value[7:].strip() or None
+    return None
+
+
+def _parse_params(request: HttpRequest) -> dict[str, Any]:
+    """GET/POST values the way the portal's ``getRequestData`` reads them.
+
+    Query values first; a JSON body only when the content type is exactly
+    ``application/json`` (a body that does not parse yields *no* parameters, silently,
+    as on the real server); any other body goes through ``parse_str``.
+    """
+    params: dict[str, Any] = parse_query(request.url.raw_query_string)
+    if not request.body:
+        return params
+    content_type = ""
+    for key, value in request.headers.items():
+        if key.lower() == "content-type":
+            content_type = value.split(";", 1)[0].strip().lower()
+    if content_type == "application/json":
+        try:
+            body = json.loads(request.body)
+        except ValueError:
+            return params
+        if isinstance(body, dict):
+            params.update(body)
+        return params
+    params.update(parse_query(request.body.decode("utf-8", "replace")))
+    return params
+
+
+def _json_response(status: int, payload: Mapping[str, Any]) -> HttpResponse:
+    return HttpResponse(
+        status=status,
+        headers=_JSON_HEADERS,
+        body=json.dumps(payload, ensure_ascii=False).encode(),
+    )
