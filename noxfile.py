@@ -22,7 +22,17 @@ def tests(session: nox.Session) -> None:
 def lint(session: nox.Session) -> None:
     """ruff: lint and formatting checks."""
     session.install("ruff>=0.6")
-    session.run("ruff", "check", "bitrix_dialog", "tests", "examples", "benchmarks", "noxfile.py")
+    session.run("ruff", "check", ".")
+    session.run(
+        "ruff",
+        "format",
+        "--check",
+        "bitrix_dialog",
+        "tests",
+        "examples",
+        "benchmarks",
+        "noxfile.py",
+    )
 
 
 @nox.session(python=PYTHON)
