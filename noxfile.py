@@ -14,6 +14,8 @@ PYTHON = "3.11"
 @nox.session(python=PYTHON)
 def tests(session: nox.Session) -> None:
     """Run the whole test suite against the fake portal (no network)."""
+    # The multi-worker tests start a real redis-server on 127.0.0.1.
+    session.run("bash", ".ci/ensure-redis", external=True)
     session.install("-e", ".[test]")
     session.run("pytest", *session.posargs)
 
