@@ -97,7 +97,10 @@ def decode_batch(
                 status=response.status,
             )
         elif halted_by is not None:
-            outcomes[name] = halted_error(command, halted_by=halted_by)
+            cause = outcomes[halted_by]
+            outcomes[name] = halted_error(
+                command, halted_by=halted_by, cause=cause if isinstance(cause, BitrixError) else None
+            )
         else:
             outcomes[name] = _missing(command, container, sections, chunk, response.status)
     return outcomes
