@@ -99,7 +99,9 @@ def decode_batch(
         elif halted_by is not None:
             cause = outcomes[halted_by]
             outcomes[name] = halted_error(
-                command, halted_by=halted_by, cause=cause if isinstance(cause, BitrixError) else None
+                command,
+                halted_by=halted_by,
+                cause=cause if isinstance(cause, BitrixError) else None,
             )
         else:
             outcomes[name] = _missing(command, container, sections, chunk, response.status)

@@ -128,7 +128,10 @@ async def test_positional_calls_are_named_c0_c1_in_input_order(
     assert result.ok
     assert result.raise_first() is result
     assert batch_requests(portal) == [
-        {"c0": f"im.dialog.get?DIALOG_ID={second.dialog_id}", "c1": f"im.dialog.get?DIALOG_ID={first.dialog_id}"}
+        {
+            "c0": f"im.dialog.get?DIALOG_ID={second.dialog_id}",
+            "c1": f"im.dialog.get?DIALOG_ID={first.dialog_id}",
+        }
     ]
 
 

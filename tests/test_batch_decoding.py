@@ -45,7 +45,11 @@ def envelope(sections: Any) -> dict[str, Any]:
 
 
 async def run(
-    body: Any, calls: dict[str, tuple[str, dict[str, Any]]], *, halt: bool = False, status: int = 200
+    body: Any,
+    calls: dict[str, tuple[str, dict[str, Any]]],
+    *,
+    halt: bool = False,
+    status: int = 200,
 ) -> tuple[BatchResult, list[HttpRequest]]:
     sent: list[HttpRequest] = []
     raw = body if isinstance(body, bytes) else json.dumps(body).encode()
@@ -116,7 +120,11 @@ async def test_docs_halt_example_reports_the_rest_as_not_executed() -> None:
     assert json.loads(sent[0].body)["halt"] == 1
     error = result["get_user"]
     assert isinstance(error, InsufficientScopeError)
-    assert (error.code, error.description, error.method) == ("insufficient_scope", "", "user.current")
+    assert (error.code, error.description, error.method) == (
+        "insufficient_scope",
+        "",
+        "user.current",
+    )
     skipped = result["get_department"]
     assert isinstance(skipped, BatchNotExecutedError)
     assert skipped.halted_by == "get_user"
@@ -127,7 +135,9 @@ async def test_empty_error_code_is_still_an_error_with_its_description() -> None
     body = envelope(
         {
             "result": {"deal": {"ID": "35943"}},
-            "result_error": {"lead": {"error": "", "error_description": "ID is not defined or invalid."}},
+            "result_error": {
+                "lead": {"error": "", "error_description": "ID is not defined or invalid."}
+            },
             "result_total": [],
             "result_next": [],
             "result_time": {"deal": {**TIME, "operating": 1.831031084060669}},
@@ -141,7 +151,10 @@ async def test_empty_error_code_is_still_an_error_with_its_description() -> None
     assert lead.code == ""
     assert lead.description == "ID is not defined or invalid."
     assert lead.method == "crm.lead.get"
-    assert json.loads(lead.body or b"") == {"error": "", "error_description": "ID is not defined or invalid."}
+    assert json.loads(lead.body or b"") == {
+        "error": "",
+        "error_description": "ID is not defined or invalid.",
+    }
     deal = result["deal"]
     assert isinstance(deal, RestResponse)
     assert deal.time is not None
@@ -215,7 +228,10 @@ async def test_next_and_total_given_per_command() -> None:
 
 
 async def test_commands_past_the_limit_get_their_own_batch_error() -> None:
-    exceeded = {"error": "ERROR_BATCH_LENGTH_EXCEEDED", "error_description": "Max batch length exceeded"}
+    exceeded = {
+        "error": "ERROR_BATCH_LENGTH_EXCEEDED",
+        "error_description": "Max batch length exceeded",
+    }
     body = envelope(
         {
             "result": {"a": 1},
@@ -234,7 +250,13 @@ async def test_commands_past_the_limit_get_their_own_batch_error() -> None:
 
 async def test_a_command_missing_from_every_section_is_reported() -> None:
     body = envelope(
-        {"result": {"a": 1}, "result_error": [], "result_total": [], "result_next": [], "result_time": []}
+        {
+            "result": {"a": 1},
+            "result_error": [],
+            "result_total": [],
+            "result_next": [],
+            "result_time": [],
+        }
     )
     result, _ = await run(body, {"a": ("app.info", {}), "b": ("app.info", {})})
     missing = result["b"]

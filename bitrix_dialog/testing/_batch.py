@@ -25,6 +25,7 @@ What the real portal does (CORE21 ``modules/rest/classes/general/rest_provider.p
 
 from __future__ import annotations
 
+import copy
 import re
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any, Final
@@ -84,7 +85,7 @@ def resolve_references(value: Any, accumulator: Mapping[str, Any]) -> Any:
                 break  # PHP keeps the last value it could reach
             found = step
         if match.group(0) == query:
-            query = found
+            query = copy.deepcopy(found)  # PHP arrays are values, not shared references
         elif isinstance(query, str):
             text = _php_string(found)
             if text is not None:
