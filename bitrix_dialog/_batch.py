@@ -94,6 +94,9 @@ async def send_batch(
     if not 0 < len(chunk) <= BATCH_LIMIT:
         msg = f"a batch request carries 1 to {BATCH_LIMIT} commands, got {len(chunk)}"
         raise ValueError(msg)
+    if len({command.name for command in chunk}) != len(chunk):
+        msg = "batch command names must be unique within a request"
+        raise ValueError(msg)
     response = await executor.execute("batch", encode_body(chunk, halt=halt))
     return decode_batch(response, chunk, halt=halt)
 

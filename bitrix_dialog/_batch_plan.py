@@ -143,9 +143,9 @@ def plan_batch(calls: BatchCalls) -> list[list[Command]]:
         for target in sorted(command.refers_to):
             if target not in seen:
                 msg = (
-                    f"batch command {command.name!r} refers to $result[{target}]..., but no "
-                    f"earlier command is named {target!r}; the portal resolves references only "
-                    "to commands that ran before, in the same batch request"
+                    f"batch command {command.name!r} refers to {target!r} (a $result[{target}]"
+                    f"-style reference), but no earlier command is named {target!r}; the portal "
+                    "resolves references only to commands that ran before, in the same request"
                 )
                 raise ValueError(msg)
         seen.add(command.name)
