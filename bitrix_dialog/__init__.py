@@ -11,6 +11,8 @@ The fake portal for tests lives in :mod:`bitrix_dialog.testing`.
 from __future__ import annotations
 
 from ._auth import AccessTokenAuth, Auth, Authorization, WebhookAuth
+from ._batch import BatchResult
+from ._batch_plan import BatchCall
 from ._client import Client
 from ._envelope import RestResponse, Time
 from ._errors import (
@@ -19,6 +21,8 @@ from ._errors import (
     AuthError,
     BadRequestError,
     BatchError,
+    BatchNotExecutedError,
+    BatchResultMissingError,
     BitrixError,
     DialogIdEmptyError,
     InsufficientScopeError,
@@ -58,7 +62,11 @@ __all__ = [
     "AuthError",
     "Authorization",
     "BadRequestError",
+    "BatchCall",
     "BatchError",
+    "BatchNotExecutedError",
+    "BatchResult",
+    "BatchResultMissingError",
     "BitrixError",
     "Client",
     "DialogIdEmptyError",

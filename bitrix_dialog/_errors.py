@@ -31,6 +31,8 @@ The tree groups errors by what a caller does about them, not by HTTP status
     ├── TransportError               no HTTP answer at all (network, TLS, dropped connection)
     │   └── RequestTimeoutError          the answer did not come in time, or the deadline passed
     ├── ResponseDecodeError          an answer that is not a Bitrix24 envelope
+    │   └── BatchResultMissingError      a batch answer says nothing about one command
+    ├── BatchNotExecutedError        a batch command never ran (halt, or an earlier request failed)
     └── ModelDecodeError             an envelope whose result does not fit the typed model
 
 An unknown code still raises :class:`BitrixError` with the code kept, so nothing is
@@ -48,6 +50,8 @@ __all__ = [
     "AuthError",
     "BadRequestError",
     "BatchError",
+    "BatchNotExecutedError",
+    "BatchResultMissingError",
     "BitrixError",
     "DialogIdEmptyError",
     "InsufficientScopeError",
@@ -304,6 +308,41 @@ class ResponseDecodeError(BitrixError):
         base = super()._message()
         preview = self.body_preview[:120]
         return f"{base}; body starts {preview!r}" if preview else base
+
+
+class BatchResultMissingError(ResponseDecodeError):
+    """A batch answer has no outcome at all for one command (in no section of it).
+
+    The portal skips nothing it ran, so this marks a malformed or truncated answer;
+    ``body`` keeps the batch's ``result`` as received so nothing is lost.
+    """
+
+    default_code = "BATCH_RESULT_MISSING"
+
+
+class BatchNotExecutedError(BitrixError):
+    """A batch command that never ran, reported instead of being left out.
+
+    With ``halt=True`` the portal stops at the first failing command; every command
+    after it (in that request and in the requests after it) gets this error.
+    ``halted_by`` names the command whose failure stopped the batch, or is ``None``
+    when an earlier batch *request* failed as a whole; ``cause`` is that failure.
+    Sending the command again is safe: the portal never saw it.
+    """
+
+    default_code = "BATCH_NOT_EXECUTED"
+
+    def __init__(
+        self,
+        description: str = "",
+        *,
+        halted_by: str | None = None,
+        cause: BitrixError | None = None,
+        **kwargs: object,
+    ) -> None:
+        self.halted_by = halted_by
+        self.cause = cause
+        super().__init__(description, **kwargs)  # type: ignore[arg-type]
 
 
 class ModelDecodeError(BitrixError):

@@ -328,9 +328,22 @@ class FakePortal:
             raise PortalError("ERROR_METHOD_NOT_FOUND", "Method not found!", status=404)
         return handler
 
-    def _raise_injected(self, method: str) -> None:
+    async def dispatch(self, caller: Caller, method: str, params: Mapping[str, Any]) -> Any:
+        """Run ``method`` as ``caller`` through the portal's own handlers; what ``batch`` uses.
+
+        Returns the handler's ``result`` or raises :class:`PortalError` (unknown method,
+        access errors ...). Faults from ``fail_next(method=...)`` naming this method apply;
+        ones for any method do not, since those stand for whole HTTP requests.
+        """
+        handler = self._resolve(method)
+        self._raise_injected(method, any_method=False)
+        return await handler(CallContext(portal=self, caller=caller, method=method, params=params))
+
+    def _raise_injected(self, method: str, *, any_method: bool = True) -> None:
         for index, (only, error) in enumerate(self._injected):
-            if only is None or only.lower() == method.lower():
+            if (only is None and any_method) or (
+                only is not None and only.lower() == method.lower()
+            ):
                 del self._injected[index]
                 raise error
 
