@@ -3,7 +3,24 @@
 from __future__ import annotations
 
 from ._base import Auth, Authorization
+from ._events import EventAuth, parse_event_auth, verify_application_token
+from ._oauth import OAuthAuth, PortalMove, PortalMoveCallback
 from ._token import AccessTokenAuth
+from ._tokens import MemoryTokenStore, OAuthToken, TokenStore
 from ._webhook import WebhookAuth
 
-__all__ = ["AccessTokenAuth", "Auth", "Authorization", "WebhookAuth"]
+__all__ = [
+    "AccessTokenAuth",
+    "Auth",
+    "Authorization",
+    "EventAuth",
+    "MemoryTokenStore",
+    "OAuthAuth",
+    "OAuthToken",
+    "PortalMove",
+    "PortalMoveCallback",
+    "TokenStore",
+    "WebhookAuth",
+    "parse_event_auth",
+    "verify_application_token",
+]
