@@ -168,6 +168,7 @@ class OAuthAuth:
         if self._oauth_server is None and token.server_endpoint:
             require_secure_url(token.server_endpoint, parameter="token.server_endpoint")
         self._portal = self._base.origin()
+        self._verified = token.client_endpoint  # the endpoint ``_base`` was built from
         self._token = token
         self._client_id = client_id
         self._client_secret = client_secret
@@ -394,12 +395,15 @@ class OAuthAuth:
         return URL(token.client_endpoint).origin() != self._portal
 
     async def _base_for(self, token: OAuthToken) -> URL:
-        if URL(token.client_endpoint).origin() == self._portal:
-            return _rest_base(token.client_endpoint, "client_endpoint")
-        async with self._decision:  # one question per move, however many calls wait
-            if URL(token.client_endpoint).origin() == self._portal:
-                return _rest_base(token.client_endpoint, "client_endpoint")
-            return await self._decide_move(token)
+        if token.client_endpoint == self._verified:
+            return self._base
+        if URL(token.client_endpoint).origin() != self._portal:
+            async with self._decision:  # one question per move, however many calls wait
+                if URL(token.client_endpoint).origin() != self._portal:
+                    return await self._decide_move(token)
+        self._base = _rest_base(token.client_endpoint, "client_endpoint")
+        self._verified = token.client_endpoint
+        return self._base
 
     async def _decide_move(self, token: OAuthToken) -> URL:
         try:
@@ -429,10 +433,11 @@ class OAuthAuth:
         logger.info(
             "OAuth: portal of member %s moved from %s to %s (accepted)",
             self.member_id,
-            self._base,
-            new_base,
+            redact_url(self._base),
+            redact_url(new_base),
         )
         self._base, self._portal = new_base, new_base.origin()
+        self._verified = token.client_endpoint
         self._redirect = self._declined = None
         return new_base
 
