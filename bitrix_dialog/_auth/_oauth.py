@@ -27,11 +27,11 @@ being cancelled never abandons a half-saved pair. The flight itself:
 A refresh failure raises a typed ``OAuthError``/``TransportError`` and changes
 nothing: the old pair stays in memory and in the store.
 
-Portal moves. A pair whose ``client_endpoint`` names another origin than the
-portal this auth serves (a refresh answer after the portal changed its address,
-or a pair another process saved) is never used silently: ``on_portal_moved``
-gets a :class:`PortalMove` and returns True to switch; otherwise the call raises
-``PortalMovedError`` and the pair is kept, unused. A pair for another
+Portal moves (decided in :mod:`._moves`). A pair whose ``client_endpoint`` names
+another origin than the portal this auth serves (a refresh answer after the portal
+changed its address, or a pair another process saved) is never used silently:
+``on_portal_moved`` gets a ``PortalMove`` and returns True to switch; otherwise the
+call raises ``PortalMovedError`` and the pair is kept, unused. A pair for another
 ``member_id`` is always refused. The refresh answer's ``domain`` is ignored: it
 names the OAuth server today and named the portal in older answers.
 
@@ -46,15 +46,13 @@ redirect's ``location`` for comparison. Without a callback the redirect raises.
 from __future__ import annotations
 
 import asyncio
-import inspect
 import logging
 import math
 import time
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from typing import Final, Literal
 
-import attrs
 from yarl import URL
 
 from .._errors import (
@@ -71,37 +69,15 @@ from .._redact import redact_text, redact_url
 from .._transports import Transport
 from .._urls import require_secure_url
 from ._base import Authorization
+from ._moves import PortalGuard, PortalMoveCallback
 from ._oauth_server import normalise_token_url, request_refresh, token_url
 from ._tokens import MemoryTokenStore, OAuthToken, TokenStore
 
-__all__ = ["OAuthAuth", "PortalMove", "PortalMoveCallback"]
+__all__ = ["OAuthAuth"]
 
 logger: Final = logging.getLogger("bitrix_dialog")
 
 _Reason = Literal["expiring", "rejected", "moved"]
-
-
-@attrs.frozen(kw_only=True)
-class PortalMove:
-    """What ``on_portal_moved`` is asked about: the portal now answers elsewhere."""
-
-    member_id: str
-    """The portal's permanent id (the same before and after the move)."""
-    old_endpoint: str
-    """The REST base calls went to so far (``https://old.bitrix24.com/rest/``)."""
-    new_endpoint: str
-    """The REST base the authorization server now names for this portal."""
-    location: str | None = None
-    """The ``Location`` of the portal's redirect that prompted the check, if any."""
-
-
-PortalMoveCallback = Callable[[PortalMove], bool | Awaitable[bool]]
-"""``on_portal_moved``: return (or resolve to) True to switch to ``new_endpoint``."""
-
-
-def _rest_base(endpoint: str | URL, parameter: str) -> URL:
-    url = require_secure_url(endpoint, parameter=parameter).with_query(None).with_fragment(None)
-    return url if url.path.endswith("/") else url.with_path(url.path + "/")
 
 
 def _consume(task: asyncio.Task[OAuthToken]) -> None:
@@ -163,33 +139,27 @@ class OAuthAuth:
         if not callable(clock):
             msg = "clock must be a callable returning Unix seconds"
             raise TypeError(msg)
-        self._base = _rest_base(token.client_endpoint, "token.client_endpoint")
+        self._guard = PortalGuard(token.client_endpoint, on_portal_moved)
         self._oauth_server = normalise_token_url(oauth_server) if oauth_server else None
         if self._oauth_server is None and token.server_endpoint:
             require_secure_url(token.server_endpoint, parameter="token.server_endpoint")
-        self._portal = self._base.origin()
-        self._verified = token.client_endpoint  # the endpoint ``_base`` was built from
         self._token = token
         self._client_id = client_id
         self._client_secret = client_secret
         self._store: TokenStore = store if store is not None else MemoryTokenStore([token])
         self._skew = float(skew)
-        self._on_portal_moved = on_portal_moved
         self._clock = clock
         self._flight: asyncio.Task[OAuthToken] | None = None
         self._unsaved: tuple[OAuthToken, OAuthToken | None] | None = None
-        self._decision = asyncio.Lock()
-        self._declined: OAuthToken | None = None
-        self._redirect: str | None = None
 
     # ------------------------------------------------------------ properties
     @property
     def portal(self) -> URL:
-        return self._portal
+        return self._guard.portal
 
     @property
     def identity(self) -> str:
-        return f"{self._portal}|oauth:{self._client_id}"
+        return f"{self._guard.portal}|oauth:{self._client_id}"
 
     @property
     def member_id(self) -> str:
@@ -214,7 +184,7 @@ class OAuthAuth:
         token = self._token
         if self._unsaved is not None or self._expiring(token):
             token = await self._fresh(token, transport, "expiring")
-        base = await self._base_for(token)
+        base = await self._guard.base_for(token)
         return Authorization(
             url=base / method, params={"auth": token.access_token}, credential=token
         )
@@ -292,7 +262,7 @@ class OAuthAuth:
         if reason == "moved":
             # Only a fresh answer from the authorization server tells where the
             # portal lives, unless this pair already names a new address.
-            return URL(candidate.client_endpoint).origin() == self._portal
+            return not self._guard.elsewhere(candidate)
         return self._expiring(candidate)
 
     async def _refresh(self, base: OAuthToken, transport: Transport, reason: _Reason) -> OAuthToken:
@@ -386,63 +356,16 @@ class OAuthAuth:
         sent: OAuthToken,
         transport: Transport,
     ) -> bool:
-        if self._on_portal_moved is None:
+        if self._guard.callback is None:
             return False
-        if authorization.url.origin() != self._portal:
+        if authorization.url.origin() != self._guard.portal:
             return True  # another call already switched
-        self._redirect = error.location
+        self._guard.redirect = error.location
         token = await self._fresh(sent, transport, "moved")
-        return URL(token.client_endpoint).origin() != self._portal
-
-    async def _base_for(self, token: OAuthToken) -> URL:
-        if token.client_endpoint == self._verified:
-            return self._base
-        if URL(token.client_endpoint).origin() != self._portal:
-            async with self._decision:  # one question per move, however many calls wait
-                if URL(token.client_endpoint).origin() != self._portal:
-                    return await self._decide_move(token)
-        self._base = _rest_base(token.client_endpoint, "client_endpoint")
-        self._verified = token.client_endpoint
-        return self._base
-
-    async def _decide_move(self, token: OAuthToken) -> URL:
-        try:
-            new_base = _rest_base(token.client_endpoint, "client_endpoint")
-        except ValueError as exc:
-            msg = f"the portal's new address is not https; not switching: {exc}"
-            raise OAuthError(msg, code="INSECURE_ENDPOINT") from None
-        move = PortalMove(
-            member_id=self.member_id,
-            old_endpoint=str(self._base),
-            new_endpoint=str(new_base),
-            location=self._redirect,
-        )
-        accepted = False
-        if self._on_portal_moved is not None and not token.same_pair(self._declined):
-            answer = self._on_portal_moved(move)
-            if inspect.isawaitable(answer):
-                answer = await answer
-            accepted = answer is True
-        if not accepted:
-            self._declined = token
-            msg = (
-                f"the portal (member {self.member_id}) now answers at {redact_url(new_base)}, "
-                f"not {redact_url(self._base)}; not switching without on_portal_moved's consent"
-            )
-            raise PortalMovedError(msg, location=str(new_base))
-        logger.info(
-            "OAuth: portal of member %s moved from %s to %s (accepted)",
-            self.member_id,
-            redact_url(self._base),
-            redact_url(new_base),
-        )
-        self._base, self._portal = new_base, new_base.origin()
-        self._verified = token.client_endpoint
-        self._redirect = self._declined = None
-        return new_base
+        return self._guard.elsewhere(token)
 
     def __repr__(self) -> str:
         return (
-            f"OAuthAuth({redact_url(self._base)!r}, member_id={self.member_id!r}, "
+            f"OAuthAuth({redact_url(self._guard.base)!r}, member_id={self.member_id!r}, "
             f"client_id={self._client_id!r})"
         )
