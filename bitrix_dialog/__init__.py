@@ -10,7 +10,20 @@ The fake portal for tests lives in :mod:`bitrix_dialog.testing`.
 
 from __future__ import annotations
 
-from ._auth import AccessTokenAuth, Auth, Authorization, WebhookAuth
+from ._auth import (
+    AccessTokenAuth,
+    Auth,
+    Authorization,
+    EventAuth,
+    MemoryTokenStore,
+    OAuthAuth,
+    OAuthToken,
+    PortalMove,
+    TokenStore,
+    WebhookAuth,
+    parse_event_auth,
+    verify_application_token,
+)
 from ._batch import BatchResult
 from ._batch_plan import BatchCall
 from ._client import Client
@@ -44,7 +57,9 @@ from ._errors import (
     RequestTimeoutError,
     ResponseDecodeError,
     ServerError,
+    TokenConflictError,
     TokenExpiredError,
+    TokenStoreError,
     TransportError,
 )
 from ._formencode import build_query, parse_query
@@ -70,20 +85,25 @@ __all__ = [
     "BitrixError",
     "Client",
     "DialogIdEmptyError",
+    "EventAuth",
     "HttpRequest",
     "HttpResponse",
     "InsufficientScopeError",
     "InvalidClientError",
     "InvalidCredentialsError",
     "InvalidTokenError",
+    "MemoryTokenStore",
     "MemoryTransport",
     "MethodNotFoundError",
     "ModelDecodeError",
     "NotFoundError",
+    "OAuthAuth",
     "OAuthError",
+    "OAuthToken",
     "OperationTimeLimitError",
     "OverloadLimitError",
     "PaymentRequiredError",
+    "PortalMove",
     "PortalMovedError",
     "PortalUnavailableError",
     "QueryLimitExceededError",
@@ -95,10 +115,15 @@ __all__ = [
     "ServerError",
     "Time",
     "Timeout",
+    "TokenConflictError",
     "TokenExpiredError",
+    "TokenStore",
+    "TokenStoreError",
     "Transport",
     "TransportError",
     "WebhookAuth",
     "build_query",
+    "parse_event_auth",
     "parse_query",
+    "verify_application_token",
 ]

@@ -28,6 +28,8 @@ The tree groups errors by what a caller does about them, not by HTTP status
     ├── PortalUnavailableError       the portal will not serve this app now
     │   ├── OverloadLimitError           OVERLOAD_LIMIT: manual block, never retried
     │   └── PortalMovedError             HTTP 3xx: the portal has a new address
+    ├── TokenStoreError              the token store failed; the tokens in use are unchanged
+    │   └── TokenConflictError           save(replaces=old) found another pair stored
     ├── TransportError               no HTTP answer at all (network, TLS, dropped connection)
     │   └── RequestTimeoutError          the answer did not come in time, or the deadline passed
     ├── ResponseDecodeError          an answer that is not a Bitrix24 envelope
@@ -73,7 +75,9 @@ __all__ = [
     "RequestTimeoutError",
     "ResponseDecodeError",
     "ServerError",
+    "TokenConflictError",
     "TokenExpiredError",
+    "TokenStoreError",
     "TransportError",
     "error_for",
 ]
@@ -282,6 +286,28 @@ class PortalMovedError(PortalUnavailableError):
     def __init__(self, description: str = "", *, location: str | None = None, **kwargs: object):
         self.location = location
         super().__init__(description, **kwargs)  # type: ignore[arg-type]
+
+
+class TokenStoreError(BitrixError):
+    """The token store failed to load, lock or save a token pair.
+
+    Raised by ``OAuthAuth`` around your store's own exception (kept as
+    ``__cause__``). Whatever failed, the pair in use stays as it was, in memory and
+    in the store: a refreshed pair that could not be saved is never used, and is
+    saved again before the next call goes out.
+    """
+
+    default_code = "TOKEN_STORE_ERROR"
+
+
+class TokenConflictError(TokenStoreError):
+    """``TokenStore.save(token, replaces=old)`` found a different pair stored.
+
+    Another worker replaced ``old`` first; the stored pair is the newer one and is
+    kept. Stores raise it; ``OAuthAuth`` handles it by adopting the stored pair.
+    """
+
+    default_code = "TOKEN_CONFLICT"
 
 
 class TransportError(BitrixError):

@@ -14,7 +14,7 @@ from typing import Any, Final
 
 from ._auth import Auth, Authorization
 from ._envelope import RestResponse, decode_response
-from ._errors import AuthError, BitrixError
+from ._errors import AuthError, BitrixError, PortalMovedError
 from ._http import HttpRequest, HttpResponse
 from ._transports import Transport
 
@@ -46,11 +46,12 @@ class Executor:
         self.transport = transport
 
     async def execute(self, method: str, params: Mapping[str, Any]) -> RestResponse:
-        """Send ``method`` with ``params``; on refused credentials let the auth recover once."""
+        """Send ``method`` with ``params``; on refused credentials or a redirect, let the
+        auth recover once (refresh, or switch to the portal's verified new address)."""
         authorization = await self.auth.authorize(method, self.transport)
         try:
             return await self._send(method, authorization, params)
-        except AuthError as error:
+        except (AuthError, PortalMovedError) as error:
             if not await self.auth.recover(authorization, error, self.transport):
                 raise
         authorization = await self.auth.authorize(method, self.transport)

@@ -12,6 +12,9 @@
         async with Client(portal.webhook_url(base_url)) as client:
             ...
 
+OAuth apps get token pairs from ``portal.issue_tokens()``; ``portal.oauth`` is the
+fake authorization server that refreshes them (single-use refresh tokens, counted).
+
 It checks webhook codes and tokens, answers with the documented error envelopes
 and HTTP statuses, and records every call in ``portal.calls``.
 """
@@ -20,16 +23,20 @@ from __future__ import annotations
 
 from ._chats import FakeChat, PayloadStyle
 from ._errors import DOCUMENTED_STATUS, PortalError
+from ._oauth import FakeApp, FakeOAuthServer, RecordedRefresh
 from ._portal import CallContext, Caller, FakePortal, MethodHandler, RecordedCall
 
 __all__ = [
     "DOCUMENTED_STATUS",
     "CallContext",
     "Caller",
+    "FakeApp",
     "FakeChat",
+    "FakeOAuthServer",
     "FakePortal",
     "MethodHandler",
     "PayloadStyle",
     "PortalError",
     "RecordedCall",
+    "RecordedRefresh",
 ]

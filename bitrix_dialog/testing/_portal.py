@@ -24,12 +24,14 @@ import attrs
 from aiohttp import web
 from yarl import URL
 
+from .._auth import OAuthToken
 from .._formencode import parse_query
 from .._http import HttpRequest, HttpResponse
 from .._transports import MemoryTransport
 from .._urls import is_loopback
 from ._chats import FakeChat, PayloadStyle
 from ._errors import DOCUMENTED_STATUS, PortalError
+from ._oauth import TOKEN_PATH, FakeApp, FakeOAuthServer
 
 __all__ = ["CallContext", "FakePortal", "MethodHandler", "RecordedCall"]
 
@@ -125,6 +127,8 @@ class FakePortal:
         self._tz = timezone(timedelta(hours=utc_offset_hours))
         self.webhook_code = self.add_webhook(webhook_user_id)
         self.webhook_user_id = webhook_user_id
+        self.oauth = FakeOAuthServer(self)
+        """The authorization server (``/oauth/token/``): apps, token pairs, refresh counters."""
         from ._methods import register_builtin_methods  # noqa: PLC0415 - avoids an import cycle
 
         register_builtin_methods(self)
@@ -155,6 +159,36 @@ class FakePortal:
         token = token or secrets.token_hex(16)
         self._tokens[token] = _TokenGrant(user_id=user_id, expires_at=self.clock() + expires_in)
         return token
+
+    def register_app(
+        self, client_id: str | None = None, client_secret: str | None = None
+    ) -> FakeApp:
+        """Register an OAuth app with :attr:`oauth` (see :meth:`FakeOAuthServer.register_app`)."""
+        return self.oauth.register_app(client_id, client_secret)
+
+    def issue_tokens(
+        self,
+        client_id: str | None = None,
+        *,
+        user_id: int = 1,
+        scope: str = "im,imbot",
+        expires_in: float | None = None,
+        base: str | URL | None = None,
+    ) -> OAuthToken:
+        """A fresh OAuth pair for an app (see :meth:`FakeOAuthServer.issue_tokens`)."""
+        return self.oauth.issue_tokens(
+            client_id, user_id=user_id, scope=scope, expires_in=expires_in, base=base
+        )
+
+    @property
+    def refresh_count(self) -> int:
+        """Refreshes the authorization server granted."""
+        return self.oauth.refresh_count
+
+    @property
+    def refresh_token_reuse_count(self) -> int:
+        """Refreshes that presented an already-spent refresh token (each got invalid_grant)."""
+        return self.oauth.refresh_token_reuse_count
 
     def revoke_access_token(self, token: str) -> None:
         """Forget ``token``: the portal then answers ``invalid_token``."""
@@ -196,8 +230,14 @@ class FakePortal:
         self._injected.extend([(method, error)] * times)
 
     def move_to(self, new_base: str | URL | None) -> None:
-        """Answer every request with HTTP 302 to the same path on ``new_base`` (None stops)."""
-        self._moved_to = URL(new_base) if new_base is not None else None
+        """Move the portal to ``new_base`` (None stops): requests to any other origin get
+        HTTP 302 to the same path there, and token refreshes name it in ``client_endpoint``."""
+        self._moved_to = URL(new_base).origin() if new_base is not None else None
+
+    @property
+    def moved_to(self) -> URL | None:
+        """The origin the portal moved to, or None."""
+        return self._moved_to
 
     # ------------------------------------------------------------------ serve
     def transport(self) -> MemoryTransport:
@@ -237,7 +277,9 @@ class FakePortal:
     # ----------------------------------------------------------------- handle
     async def handle(self, request: HttpRequest) -> HttpResponse:
         """Serve one request exactly as the portal would."""
-        if self._moved_to is not None:
+        if request.url.path == TOKEN_PATH:
+            return await self.oauth.handle(request)
+        if self._moved_to is not None and request.url.origin() != self._moved_to:
             location = self._moved_to.with_path(request.url.path).with_query(request.url.query)
             return HttpResponse(status=302, headers={"Location": str(location)})
         method = "?"
