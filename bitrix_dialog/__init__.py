@@ -3,6 +3,7 @@
     from bitrix_dialog import Client
 
     async with Client("https://example.bitrix24.com/rest/1/CODE/") as client:
+        dialog = await client.im.dialog.get("chat29")      # a typed Dialog
         response = await client.call("im.dialog.get", {"DIALOG_ID": "chat29"})
 
 The fake portal for tests lives in :mod:`bitrix_dialog.testing`.
@@ -12,6 +13,8 @@ from __future__ import annotations
 
 from ._auth import AccessTokenAuth, Auth, Authorization, WebhookAuth
 from ._client import Client
+from ._converter import decode_dialog, dialog_to_json
+from ._dialog_id import DialogId, DialogIdError
 from ._envelope import RestResponse, Time
 from ._errors import (
     AccessDeniedError,
@@ -45,6 +48,19 @@ from ._errors import (
 )
 from ._formencode import build_query, parse_query
 from ._http import HttpRequest, HttpResponse, Timeout
+from ._models import (
+    ChatType,
+    Dialog,
+    EntityLink,
+    LastMessageViews,
+    MessageType,
+    Permissions,
+    PublicLink,
+    Reader,
+    Restrictions,
+    Role,
+    Viewer,
+)
 from ._transports import AiohttpTransport, MemoryTransport, Transport
 
 __version__ = "0.1.0.dev0"
@@ -60,15 +76,22 @@ __all__ = [
     "BadRequestError",
     "BatchError",
     "BitrixError",
+    "ChatType",
     "Client",
+    "Dialog",
+    "DialogId",
     "DialogIdEmptyError",
+    "DialogIdError",
+    "EntityLink",
     "HttpRequest",
     "HttpResponse",
     "InsufficientScopeError",
     "InvalidClientError",
     "InvalidCredentialsError",
     "InvalidTokenError",
+    "LastMessageViews",
     "MemoryTransport",
+    "MessageType",
     "MethodNotFoundError",
     "ModelDecodeError",
     "NotFoundError",
@@ -76,21 +99,29 @@ __all__ = [
     "OperationTimeLimitError",
     "OverloadLimitError",
     "PaymentRequiredError",
+    "Permissions",
     "PortalMovedError",
     "PortalUnavailableError",
+    "PublicLink",
     "QueryLimitExceededError",
     "RateLimitError",
+    "Reader",
     "ReauthorizationRequiredError",
     "RequestTimeoutError",
     "ResponseDecodeError",
     "RestResponse",
+    "Restrictions",
+    "Role",
     "ServerError",
     "Time",
     "Timeout",
     "TokenExpiredError",
     "Transport",
     "TransportError",
+    "Viewer",
     "WebhookAuth",
     "build_query",
+    "decode_dialog",
+    "dialog_to_json",
     "parse_query",
 ]
