@@ -13,10 +13,11 @@ Everything about the wire lives here and in :mod:`._normalize`, not on the model
   object, ``[]`` or a JSON string;
 - **nothing lost**: every key a model does not know is kept, as sent, in its ``extra``.
 
-Speed matters (bulk lookups decode thousands of dialogs), so the structure functions are
-generated once, when this module is imported. They run without cattrs' detailed
-validation; only when one fails is the payload decoded again with detailed validation,
-to name the failing field in the :class:`ModelDecodeError`.
+The converter holds the normalising hook of every field type; from those it builds, once,
+at import, a compiled structure function per model and naming style
+(:mod:`._structure`, which says why they are compiled rather than cattrs-generated).
+Only when one fails are the fields walked again, slowly, to name the failing field's
+wire path in the :class:`ModelDecodeError`.
 """
 
 from __future__ import annotations
@@ -29,8 +30,6 @@ from typing import Any, Final, Literal, TypeAlias, Union, get_args, get_origin
 
 import attrs
 import cattrs
-from cattrs.errors import AttributeValidationNote, ClassValidationError
-from cattrs.gen import make_dict_structure_fn, override
 
 from . import _normalize as n
 from ._errors import ModelDecodeError
@@ -47,11 +46,13 @@ from ._models import (
     Role,
     Viewer,
 )
+from ._structure import FieldSpec, Kind, ModelSpec, compile_model, locate
 
 __all__ = ["V2_METHOD", "decode_dialog", "dialog_to_json", "make_converter"]
 
 V2_METHOD: Final = "imbot.v2.Chat.get"
 """The one dialog method that answers in camelCase, wrapped as ``result.chat``."""
+_V2_FOLDED: Final = V2_METHOD.lower()
 
 Style: TypeAlias = Literal["snake", "camel"]
 Structure: TypeAlias = Callable[[Any], Any]
@@ -78,10 +79,13 @@ _RENAMES: Final[Mapping[type, Mapping[str, str]]] = {
 # Older wire names still read: the flat (≈2017) payload says ``title`` for ``name``.
 _ALIASES: Final[Mapping[type, Mapping[str, str]]] = {Dialog: {"title": "name"}}
 _UNMAPPED: Final = frozenset({"extra", "result_extra"})
-# The key under which a wrapper hands the collected unknown keys to a generated function.
-# It cannot clash with a portal key: a portal key equal to it lands in ``extra`` itself.
-_EXTRA_KEY: Final = "\x00extra"
-_RESULT_EXTRA_KEY: Final = "\x00result_extra"
+# The common wire form of a scalar field type, stored without calling its hook.
+_FAST: Final[Mapping[Any, str]] = {
+    int: "int",
+    int | None: "int",
+    str | None: "str",
+    bool | None: "bool",
+}
 
 
 def _camel(name: str) -> str:
@@ -93,16 +97,6 @@ def wire_name(model: type, attribute: str, style: Style) -> str:
     """The key ``attribute`` of ``model`` has on the wire in ``style``."""
     snake = _RENAMES.get(model, {}).get(attribute, attribute)
     return snake if style == "snake" else _camel(snake)
-
-
-@attrs.frozen
-class _Compiled:
-    """The generated structure functions for one model in one naming style."""
-
-    fast: Structure
-    detailed: Structure
-    keys: frozenset[str]
-    """The wire keys the model reads (everything else goes to ``extra``)."""
 
 
 def make_converter() -> cattrs.Converter:
@@ -188,27 +182,22 @@ def _nested_hook(model: type, structure: Structure) -> Callable[[Any, object], A
 def _tuple_hook(model: type, structure: Structure, *, optional: bool) -> Callable[..., Any]:
     """``tuple[model, ...]``: a list of objects (or a PHP keyed object of them).
 
-    ``first_viewers`` items may be bare user ids (as the docs' TypeScript type says)."""
+    ``first_viewers`` items may be bare user ids (as the docs' TypeScript type says).
+    A failing item is located later by :func:`._structure.locate`."""
 
     def one(item: Any) -> Any:
-        if model is Viewer and type(item) is not dict:
+        if type(item) is dict:
+            return structure(item)
+        if model is Viewer:
             return Viewer(user_id=n.required_int(item))
-        if type(item) is not dict:
-            msg = f"expected an object, got {type(item).__name__}"
-            raise n.WireError(msg)
-        return structure(item)
+        msg = f"expected an object, got {type(item).__name__}"
+        raise n.WireError(msg)
 
     def structure_items(value: Any, _: object = None) -> Any:
         if type(value) is dict:
             value = list(value.values())
         if type(value) is list:
-            items = []
-            for index, item in enumerate(value):
-                try:
-                    items.append(one(item))
-                except Exception as error:
-                    raise n.ItemError(index, error) from error
-            return tuple(items)
+            return tuple([structure(i) if type(i) is dict else one(i) for i in value])
         if value is None or value == "":
             return None if optional else ()
         msg = f"expected a list, got {type(value).__name__}"
@@ -217,79 +206,68 @@ def _tuple_hook(model: type, structure: Structure, *, optional: bool) -> Callabl
     return structure_items
 
 
-def _compile(converter: cattrs.Converter, style: Style) -> dict[type, _Compiled]:
-    """Generate the structure functions of every model for one naming style."""
-    compiled: dict[type, _Compiled] = {}
+def _members(t: Any) -> Mapping[str, Enum] | None:
+    """For ``SomeEnum | str | None``: the members of ``SomeEnum`` by wire value."""
+    for arg in get_args(t):
+        if isinstance(arg, type) and issubclass(arg, Enum):
+            return {str(member.value): member for member in arg}
+    return None
+
+
+def _as_hook(structure: Structure) -> Callable[[Any, Any], Any]:
+    def hook(value: Any, _: Any) -> Any:
+        return structure(value)
+
+    return hook
+
+
+def _build(converter: cattrs.Converter, style: Style) -> dict[type, ModelSpec]:
+    """The field specs and compiled structure function of every model in ``style``."""
+    specs: dict[type, ModelSpec] = {}
+    compiled: dict[type, Structure] = {}
     for model in _MODELS:
-        hints = attrs.resolve_types(model)
-        fast_overrides: dict[str, Any] = {}
-        detailed_overrides: dict[str, Any] = {}
-        keys = set()
-        for field in attrs.fields(hints):
+        attrs.resolve_types(model)
+        aliases = {v: k for k, v in _ALIASES.get(model, {}).items()} if style == "snake" else {}
+        fields: list[FieldSpec] = []
+        for field in attrs.fields(model):
             if field.name in _UNMAPPED:
-                key = _EXTRA_KEY if field.name == "extra" else _RESULT_EXTRA_KEY
-                fast_overrides[field.name] = override(rename=key, struct_hook=n.passthrough)
-                detailed_overrides[field.name] = fast_overrides[field.name]
                 continue
-            key = wire_name(model, field.name, style)
-            keys.add(key)
-            nested = _optional_model(field.type)
-            listed = _tuple_model(field.type)
-            fast_hook: Any
-            detailed_hook: Any
+            nested, listed = _optional_model(field.type), _tuple_model(field.type)
+            kind: Kind
             if nested is not None:
-                fast_hook = _nested_hook(nested, compiled[nested].fast)
-                detailed_hook = _nested_hook(nested, compiled[nested].detailed)
+                kind, hook = "model", _nested_hook(nested, compiled[nested])
             elif listed is not None:
                 optional = field.default is None
-                fast_hook = _tuple_hook(listed, compiled[listed].fast, optional=optional)
-                detailed_hook = _tuple_hook(listed, compiled[listed].detailed, optional=optional)
+                kind, hook = "models", _tuple_hook(listed, compiled[listed], optional=optional)
             else:
-                fast_hook = detailed_hook = converter.get_structure_hook(field.type)
-            fast_overrides[field.name] = override(rename=key, struct_hook=fast_hook)
-            detailed_overrides[field.name] = override(rename=key, struct_hook=detailed_hook)
-        aliases = _ALIASES.get(model, {}) if style == "snake" else {}
-        known = frozenset(keys)
-        fast: Callable[..., Any] = make_dict_structure_fn(
-            model, converter, _cattrs_detailed_validation=False, **fast_overrides
-        )
-        detailed: Callable[..., Any] = make_dict_structure_fn(
-            model, converter, _cattrs_detailed_validation=True, **detailed_overrides
-        )
-        compiled[model] = _Compiled(
-            fast=_with_extra(fast, known, aliases),
-            detailed=_with_extra(detailed, known, aliases),
-            keys=known,
-        )
-    return compiled
-
-
-def _with_extra(
-    generated: Callable[..., Any], known: frozenset[str], aliases: Mapping[str, str]
-) -> Structure:
-    """Wrap a generated function so that unknown keys reach the model's ``extra``."""
-
-    def structure(payload: Any) -> Any:
-        if type(payload) is not dict:
-            msg = f"expected an object, got {type(payload).__name__}"
-            raise n.WireError(msg)
-        unknown = payload.keys() - known
-        if not unknown:  # the common case: no copy, ``extra`` takes its default
-            return generated(payload)
-        extra = {key: payload[key] for key in payload if key in unknown}
-        view = dict(payload)
-        for alias, target in aliases.items():
-            if alias in extra and target not in payload:
-                view[target] = extra.pop(alias)
-        view[_EXTRA_KEY] = extra
-        return generated(view)
-
-    return structure
+                kind, hook = "scalar", converter.get_structure_hook(field.type)
+            fields.append(
+                FieldSpec(
+                    attr=field.name,
+                    key=wire_name(model, field.name, style),
+                    kind=kind,
+                    hook=hook,
+                    fast=_FAST.get(field.type) if kind == "scalar" else None,
+                    members=_members(field.type),
+                    model=nested or listed,
+                    required=field.default is attrs.NOTHING,
+                    default=None if field.default is attrs.NOTHING else field.default,
+                    alias=aliases.get(field.name),
+                )
+            )
+        structure = compile_model(model, tuple(fields), compiled)
+        compiled[model] = structure
+        specs[model] = ModelSpec(model=model, fields=tuple(fields), structure=structure)
+    return specs
 
 
 _CONVERTER: Final = make_converter()
-_SNAKE: Final = _compile(_CONVERTER, "snake")
-_CAMEL: Final = _compile(_CONVERTER, "camel")
+_SNAKE: Final = _build(_CONVERTER, "snake")
+_CAMEL: Final = _build(_CONVERTER, "camel")
+for _model, _spec in _SNAKE.items():  # converter.structure(payload, Dialog) reads snake_case
+    _CONVERTER.register_structure_hook(_model, _as_hook(_spec.structure))
+_STRUCTURE_SNAKE: Final = _SNAKE[Dialog].structure
+_STRUCTURE_CAMEL: Final = _CAMEL[Dialog].structure
 
 
 def decode_dialog(payload: object, *, method: str, body: bytes | None = None) -> Dialog:
@@ -302,13 +280,14 @@ def decode_dialog(payload: object, *, method: str, body: bytes | None = None) ->
     wire path (``readed_list[0].date``, ``chat.dateCreate``) and keeping ``payload`` and
     the raw ``body``.
     """
-    if method.lower() == V2_METHOD.lower():
+    if method.lower() == _V2_FOLDED:
         return _decode_v2(payload, method, body)
     try:
-        return _SNAKE[Dialog].fast(payload)  # type: ignore[no-any-return]
+        dialog: Dialog = _STRUCTURE_SNAKE(payload)
     except Exception:
-        path, reason = _diagnose(_SNAKE[Dialog].detailed, payload, "snake")
-        raise _decode_error(method, path, reason, payload, body) from None
+        parts, reason = locate(_SNAKE[Dialog], payload, _SNAKE)
+        raise _decode_error(method, _join(parts), reason, payload, body) from None
+    return dialog
 
 
 def _decode_v2(payload: object, method: str, body: bytes | None) -> Dialog:
@@ -318,14 +297,17 @@ def _decode_v2(payload: object, method: str, body: bytes | None) -> Dialog:
     if type(chat) is not dict:
         reason = "missing" if "chat" not in payload else f"expected an object, got {chat!r:.40}"
         raise _decode_error(method, "chat", reason, payload, body)
-    siblings = {key: value for key, value in payload.items() if key != "chat"}
+    siblings = (
+        {key: value for key, value in payload.items() if key != "chat"}
+        if len(payload) > 1
+        else None
+    )
     try:
-        dialog: Dialog = _CAMEL[Dialog].fast(chat)
+        dialog: Dialog = _STRUCTURE_CAMEL(chat, siblings)
     except Exception:
-        path, reason = _diagnose(_CAMEL[Dialog].detailed, chat, "camel")
-        full = f"chat.{path}" if path else "chat"
-        raise _decode_error(method, full, reason, payload, body) from None
-    return attrs.evolve(dialog, result_extra=siblings) if siblings else dialog
+        parts, reason = locate(_CAMEL[Dialog], chat, _CAMEL)
+        raise _decode_error(method, _join(["chat", *parts]), reason, payload, body) from None
+    return dialog
 
 
 def _decode_error(
@@ -339,39 +321,6 @@ def _decode_error(
         method=method,
         body=body,
     )
-
-
-def _diagnose(detailed: Structure, payload: object, style: Style) -> tuple[str, str]:
-    """Decode again with detailed validation and name the first failing field."""
-    try:
-        detailed(payload)
-    except Exception as error:
-        parts, reason = _locate(error, style)
-        if parts[:1] == ["name"] and isinstance(payload, dict) and "name" not in payload:
-            parts[0] = "title"  # the flat-era alias was what failed
-        return _join(parts), reason
-    return "", "the payload could not be decoded"  # pragma: no cover - fast and detailed agree
-
-
-def _locate(error: BaseException, style: Style) -> tuple[list[str], str]:
-    """The wire path (keys, and ``[index]`` parts) to the first failure, and its reason."""
-    if isinstance(error, ClassValidationError) and error.exceptions:
-        inner = error.exceptions[0]
-        for note in getattr(inner, "__notes__", ()):
-            if isinstance(note, AttributeValidationNote):
-                key = wire_name(error.cl, note.name, style)
-                parts, reason = _locate(inner, style)
-                if isinstance(inner, KeyError):
-                    reason = "required key is missing"
-                return [key, *parts], reason
-        return _locate(inner, style)
-    if isinstance(error, n.ItemError):
-        parts, reason = _locate(error.cause, style)
-        index = error.index if isinstance(error.index, int) else repr(error.index)
-        return [f"[{index}]", *parts], reason
-    if isinstance(error, ClassValidationError):  # pragma: no cover - always has exceptions
-        return [], str(error)
-    return [], str(error)
 
 
 def _join(parts: list[str]) -> str:

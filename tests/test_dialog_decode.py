@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import copy
 import json
+import pickle
 from datetime import UTC, datetime, timedelta, timezone
 from typing import Any
 
+import attrs
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
@@ -18,6 +20,8 @@ from bitrix_dialog import (
     MessageType,
     ModelDecodeError,
     PublicLink,
+    Reader,
+    Restrictions,
     Role,
     Viewer,
     decode_dialog,
@@ -34,6 +38,21 @@ def snake(**fields: Any) -> Dialog:
 
 def camel(**fields: Any) -> Dialog:
     return decode_dialog({"chat": {"id": 1, **fields}}, method=V2)
+
+
+def test_decoded_models_are_genuine_frozen_values() -> None:
+    dialog = snake(restrictions={"send": True}, readed_list=[{"user_id": 1}])
+    assert type(dialog) is Dialog
+    assert type(dialog.restrictions) is Restrictions
+    expected = Dialog(id=1, restrictions=Restrictions(send=True), readers=(Reader(user_id=1),))
+    assert dialog == expected
+    assert repr(dialog) == repr(expected)
+    assert pickle.loads(pickle.dumps(dialog)) == dialog
+    with pytest.raises(attrs.exceptions.FrozenInstanceError):
+        dialog.name = "renamed"  # type: ignore[misc]
+    with pytest.raises(attrs.exceptions.FrozenInstanceError):
+        dialog.restrictions.send = False  # type: ignore[misc]
+    assert attrs.evolve(dialog, name="x").name == "x"
 
 
 def test_only_id_is_required_and_everything_else_reads_as_unset() -> None:
