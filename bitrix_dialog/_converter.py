@@ -80,7 +80,7 @@ _RENAMES: Final[Mapping[type, Mapping[str, str]]] = {
 _ALIASES: Final[Mapping[type, Mapping[str, str]]] = {Dialog: {"title": "name"}}
 _UNMAPPED: Final = frozenset({"extra", "result_extra"})
 # The common wire form of a scalar field type, stored without calling its hook.
-_FAST: Final[Mapping[Any, str]] = {
+_COMMON_FORM: Final[Mapping[Any, str]] = {
     int: "int",
     int | None: "int",
     str | None: "str",
@@ -103,7 +103,7 @@ def make_converter() -> cattrs.Converter:
     """Build the converter: the scalar hooks, and JSON-ready unstructuring for the CLI.
 
     The converter knows how to structure each field type of the models; the per-style
-    structure functions are built from it by :func:`_compile`.
+    structure functions are built from it by :func:`_build`.
     """
     converter = cattrs.Converter(
         unstruct_collection_overrides={tuple: list},  # JSON has lists, not tuples
@@ -119,7 +119,6 @@ def make_converter() -> cattrs.Converter:
         (ChatType | str | None, n.enum_or_str(ChatType)),
         (MessageType | str | None, n.enum_or_str(MessageType)),
         (Role | str | None, n.enum_or_str(Role)),
-        (Mapping[str, Any], n.passthrough),
     ):
         converter.register_structure_hook_func(_is(kind), hook)
     converter.register_unstructure_hook(datetime, datetime.isoformat)
@@ -247,7 +246,7 @@ def _build(converter: cattrs.Converter, style: Style) -> dict[type, ModelSpec]:
                     key=wire_name(model, field.name, style),
                     kind=kind,
                     hook=hook,
-                    fast=_FAST.get(field.type) if kind == "scalar" else None,
+                    fast=_COMMON_FORM.get(field.type) if kind == "scalar" else None,
                     members=_members(field.type),
                     model=nested or listed,
                     required=field.default is attrs.NOTHING,

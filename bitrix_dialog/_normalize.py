@@ -30,7 +30,6 @@ __all__ = [
     "optional_datetime",
     "optional_int",
     "optional_str",
-    "passthrough",
     "required_int",
 ]
 
@@ -205,11 +204,6 @@ def json_object(value: Any, _: object = None) -> dict[str, Any] | None:
         return None
     msg = f"expected an object, got {_shown(value)}"
     raise WireError(msg)
-
-
-def passthrough(value: Any, _: object = None) -> Any:
-    """``extra``: kept exactly as sent."""
-    return value
 
 
 T = TypeVar("T")
