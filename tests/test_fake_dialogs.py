@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import runpy
 from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
@@ -378,3 +379,16 @@ async def test_v2_over_oauth_needs_no_token_but_must_be_the_owner() -> None:
     async with Client(AccessTokenAuth(endpoint, stranger), transport=transport) as client:
         with pytest.raises(AccessDeniedError, match="BOT_OWNERSHIP_ERROR"):
             await client.imbot.v2.chat.get("chat1", bot_id=456)
+
+
+def test_an_unknown_payload_style_is_refused() -> None:
+    with pytest.raises(ValueError, match="payload_style must be one of legacy, 2020"):
+        FakePortal(payload_style="2019")  # type: ignore[arg-type]
+
+
+def test_the_typed_dialogs_example_runs(capsys: pytest.CaptureFixture[str]) -> None:
+    example = Path(__file__).parent.parent / "examples" / "typed_dialogs.py"
+    runpy.run_path(str(example), run_name="__main__")
+    out = capsys.readouterr().out
+    assert "[rich]   members may post: True" in out
+    assert "[legacy]   this portal does not send restrictions" in out

@@ -29,7 +29,7 @@ from .._http import HttpRequest, HttpResponse
 from .._transports import MemoryTransport
 from .._urls import is_loopback
 from ._bots import FakeBot
-from ._chats import FakeChat, PayloadStyle
+from ._chats import PAYLOAD_STYLES, FakeChat, PayloadStyle
 from ._errors import DOCUMENTED_STATUS, PortalError
 from ._openlines import add_openline_chat
 
@@ -112,6 +112,9 @@ class FakePortal:
         webhook_user_id: int = 1,
         utc_offset_hours: int = 2,
     ) -> None:
+        if payload_style not in PAYLOAD_STYLES:
+            msg = f"payload_style must be one of {', '.join(PAYLOAD_STYLES)}, not {payload_style!r}"
+            raise ValueError(msg)
         self.domain = domain
         self.payload_style: PayloadStyle = payload_style
         self.clock = clock
