@@ -10,6 +10,7 @@ import pytest
 
 from bitrix_dialog import BadRequestError, Client, DialogId, DialogIdError
 from bitrix_dialog._dialog_methods import DIALOG_METHODS, openlines_params
+from bitrix_dialog._redact import redact_params
 from bitrix_dialog.testing import FakePortal
 
 
@@ -171,3 +172,9 @@ def test_method_specs_by_rest_name() -> None:
         DIALOG_METHODS["im.dialog.get"].params("chat3", bot_id=1)
     dialog = v2.decode({"chat": {"id": "3"}}, b"{}")
     assert dialog.id == 3
+
+
+def test_v2_parameters_keep_the_bot_token_out_of_redacted_logs() -> None:
+    params = DIALOG_METHODS["imbot.v2.Chat.get"].params("chat5", bot_id=456, bot_token="s3cr3t")
+    assert params["botToken"] == "s3cr3t"
+    assert redact_params(params) == {"botId": 456, "dialogId": "chat5", "botToken": "***"}

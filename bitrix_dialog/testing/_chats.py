@@ -68,7 +68,8 @@ class FakeChat:
     text_field_enabled: bool = True
     background_id: int | str | None = None
     extra: dict[str, Any] = attrs.field(factory=dict)
-    """Further keys sent as they are (e.g. a field a future portal adds)."""
+    """Further keys the classic methods send as they are (e.g. a field a future portal
+    adds); ``imbot.v2.Chat.get`` answers in its own camelCase terms without them."""
 
     def readable_by(self, user_id: int) -> bool:
         """True when ``user_id`` may read this chat."""
