@@ -105,7 +105,10 @@ async def test_fixture_decodes_to_a_dialog_mirroring_every_key(
     assert dialog.id == int(result["chat"]["id"] if method == V2 else result["id"])
 
 
-@pytest.mark.parametrize("path", ANSWERS[:3], ids=lambda p: p.stem)
+ONE_PER_METHOD = list({_method(p): p for p in ANSWERS}.values())
+
+
+@pytest.mark.parametrize("path", ONE_PER_METHOD, ids=lambda p: p.stem)
 async def test_fixture_decodes_the_same_over_a_real_socket(path: Path) -> None:
     portal = FakePortal()
     envelope = _load(path)
@@ -113,7 +116,10 @@ async def test_fixture_decodes_the_same_over_a_real_socket(path: Path) -> None:
     _serve(portal, method, envelope)
     async with portal.serve() as base, Client(portal.webhook_url(base)) as client:
         dialog = await _typed_call(client, method)
-    assert_mirrors(dialog, envelope["result"], "snake")
+    if method == V2:
+        assert_mirrors(dialog, envelope["result"]["chat"], "camel")
+    else:
+        assert_mirrors(dialog, envelope["result"], "snake")
 
 
 ERROR_CLASSES: dict[str, type[BitrixError]] = {

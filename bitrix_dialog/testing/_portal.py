@@ -191,6 +191,10 @@ class FakePortal:
         name: str = "Support Bot",
     ) -> FakeBot:
         """Register a chat bot (its user id is ``bot_id``) and make it a member of ``chats``."""
+        missing = [chat_id for chat_id in chats if chat_id not in self.chats]
+        if missing:
+            msg = f"add_bot: no chats {missing}; add them with add_chat first"
+            raise ValueError(msg)
         bot = FakeBot(id=bot_id, token=token, owner_user_id=owner_user_id, name=name)
         self.bots[bot_id] = bot
         for chat_id in chats:
