@@ -46,8 +46,8 @@ class WireError(ValueError):
 
 
 class ItemError(ValueError):
-    """Item ``index`` of a list failed; ``__cause__`` says why. Lets the converter
-    report ``readed_list[1].date`` rather than just ``readed_list``."""
+    """Item ``index`` of an id list failed; ``cause`` says why. Lets the converter
+    report ``manager_list[1]`` rather than just ``manager_list``."""
 
     def __init__(self, index: int | str, cause: BaseException) -> None:
         super().__init__(f"item {index!r}: {cause}")
