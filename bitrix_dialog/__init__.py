@@ -3,6 +3,7 @@
     from bitrix_dialog import Client
 
     async with Client("https://example.bitrix24.com/rest/1/CODE/") as client:
+        dialog = await client.im.dialog.get("chat29")      # a typed Dialog
         response = await client.call("im.dialog.get", {"DIALOG_ID": "chat29"})
 
 The fake portal for tests lives in :mod:`bitrix_dialog.testing`.
@@ -27,6 +28,8 @@ from ._auth import (
 from ._batch import BatchResult
 from ._batch_plan import BatchCall
 from ._client import Client
+from ._converter import decode_dialog, dialog_to_json
+from ._dialog_id import DialogId, DialogIdError
 from ._envelope import RestResponse, Time
 from ._errors import (
     AccessDeniedError,
@@ -64,6 +67,19 @@ from ._errors import (
 )
 from ._formencode import build_query, parse_query
 from ._http import HttpRequest, HttpResponse, Timeout
+from ._models import (
+    ChatType,
+    Dialog,
+    EntityLink,
+    LastMessageViews,
+    MessageType,
+    Permissions,
+    PublicLink,
+    Reader,
+    Restrictions,
+    Role,
+    Viewer,
+)
 from ._transports import AiohttpTransport, MemoryTransport, Transport
 
 __version__ = "0.1.0.dev0"
@@ -83,8 +99,13 @@ __all__ = [
     "BatchResult",
     "BatchResultMissingError",
     "BitrixError",
+    "ChatType",
     "Client",
+    "Dialog",
+    "DialogId",
     "DialogIdEmptyError",
+    "DialogIdError",
+    "EntityLink",
     "EventAuth",
     "HttpRequest",
     "HttpResponse",
@@ -92,8 +113,10 @@ __all__ = [
     "InvalidClientError",
     "InvalidCredentialsError",
     "InvalidTokenError",
+    "LastMessageViews",
     "MemoryTokenStore",
     "MemoryTransport",
+    "MessageType",
     "MethodNotFoundError",
     "ModelDecodeError",
     "NotFoundError",
@@ -103,15 +126,20 @@ __all__ = [
     "OperationTimeLimitError",
     "OverloadLimitError",
     "PaymentRequiredError",
+    "Permissions",
     "PortalMove",
     "PortalMovedError",
     "PortalUnavailableError",
+    "PublicLink",
     "QueryLimitExceededError",
     "RateLimitError",
+    "Reader",
     "ReauthorizationRequiredError",
     "RequestTimeoutError",
     "ResponseDecodeError",
     "RestResponse",
+    "Restrictions",
+    "Role",
     "ServerError",
     "Time",
     "Timeout",
@@ -121,8 +149,11 @@ __all__ = [
     "TokenStoreError",
     "Transport",
     "TransportError",
+    "Viewer",
     "WebhookAuth",
     "build_query",
+    "decode_dialog",
+    "dialog_to_json",
     "parse_event_auth",
     "parse_query",
     "verify_application_token",

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from types import TracebackType
-from typing import Any, Self
+from typing import Any, Final, Self
 
 from yarl import URL
 
@@ -18,6 +18,7 @@ from ._batch import BatchResult, run_batch
 from ._batch_plan import BatchCalls, plan_batch
 from ._envelope import RestResponse
 from ._executor import Executor
+from ._namespaces import BotCredentials, ImApi, ImbotApi, ImopenlinesApi
 from ._transports import AiohttpTransport, Transport
 from ._validate import check_method as _check_method
 from ._validate import check_params as _check_params
@@ -34,9 +35,21 @@ class Client:
     belongs to the caller and is left open by :meth:`aclose`.
 
     Use it as ``async with Client(...) as client:``, or call :meth:`aclose` yourself.
+
+    Typed dialog methods mirror the REST names: ``client.im.dialog.get(...)``,
+    ``client.imbot.dialog.get(...)``, ``client.imopenlines.dialog.get(...)`` and
+    ``client.imbot.v2.chat.get(...)``; ``bot_id``/``bot_token`` set the bot those
+    ``imbot.v2`` calls act as (the token is never shown in reprs or logs).
     """
 
-    def __init__(self, auth: Auth | str | URL, *, transport: Transport | None = None) -> None:
+    def __init__(
+        self,
+        auth: Auth | str | URL,
+        *,
+        transport: Transport | None = None,
+        bot_id: int | None = None,
+        bot_token: str | None = None,
+    ) -> None:
         if isinstance(auth, str | URL):
             auth = WebhookAuth(auth)
         elif not isinstance(auth, Auth):
@@ -45,10 +58,14 @@ class Client:
         if transport is not None and not isinstance(transport, Transport):
             msg = f"transport must implement Transport, not {type(transport).__name__}"
             raise TypeError(msg)
+        bot = BotCredentials.checked(bot_id, bot_token)
         self._owns_transport = transport is None
         self._transport: Transport = transport if transport is not None else AiohttpTransport()
         self._executor = Executor(auth, self._transport)
         self._closed = False
+        self.im: Final = ImApi(self.call)
+        self.imbot: Final = ImbotApi(self.call, bot)
+        self.imopenlines: Final = ImopenlinesApi(self.call)
 
     @property
     def auth(self) -> Auth:

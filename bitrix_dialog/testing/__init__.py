@@ -21,16 +21,19 @@ and HTTP statuses, and records every call in ``portal.calls``.
 
 from __future__ import annotations
 
-from ._chats import FakeChat, PayloadStyle
+from ._bots import FakeBot
+from ._chats import PAYLOAD_STYLES, FakeChat, PayloadStyle
 from ._errors import DOCUMENTED_STATUS, PortalError
 from ._oauth import FakeApp, FakeOAuthServer, RecordedRefresh
 from ._portal import CallContext, Caller, FakePortal, MethodHandler, RecordedCall
 
 __all__ = [
     "DOCUMENTED_STATUS",
+    "PAYLOAD_STYLES",
     "CallContext",
     "Caller",
     "FakeApp",
+    "FakeBot",
     "FakeChat",
     "FakeOAuthServer",
     "FakePortal",
