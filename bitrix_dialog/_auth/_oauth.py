@@ -53,6 +53,7 @@ from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from typing import Final, Literal
 
+import attrs
 from yarl import URL
 
 from .._errors import (
@@ -273,7 +274,7 @@ class OAuthAuth:
         logger.debug(
             "OAuth: refreshing the pair of member %s at %s (%s)", self.member_id, url, reason
         )
-        return await request_refresh(
+        new = await request_refresh(
             transport,
             url,
             client_id=self._client_id,
@@ -281,6 +282,11 @@ class OAuthAuth:
             refresh_token=base.refresh_token,
             received_at=self._clock(),
         )
+        if new.application_token is None and base.application_token is not None:
+            # Refresh answers never carry it: it belongs to the install, not to the
+            # pair, and events are checked against the stored one.
+            new = attrs.evolve(new, application_token=base.application_token)
+        return new
 
     async def _commit(self, new: OAuthToken, replaces: OAuthToken | None) -> OAuthToken:
         """Save ``new`` (compare-and-set on ``replaces``), then start using it."""

@@ -277,5 +277,9 @@ class MemoryTokenStore:
     def refresh_lock(self, member_id: str) -> asyncio.Lock:
         return self._locks.setdefault(member_id, asyncio.Lock())
 
+    async def delete(self, member_id: str) -> None:
+        """Forget the pair of ``member_id`` (the app was uninstalled there)."""
+        self._tokens.pop(member_id, None)
+
     def __repr__(self) -> str:
         return f"MemoryTokenStore(portals={len(self._tokens)})"

@@ -1,0 +1,67 @@
+"""bitrix_dialog in aiohttp apps: clients that live with the app, and a verified event endpoint.
+
+    from aiohttp import web
+    from bitrix_dialog import Client
+    from bitrix_dialog.aiohttp import BitrixEvents, BotMessageEvent, setup
+
+    events = BitrixEvents()
+
+    @events.on(BotMessageEvent)
+    async def echo(event: BotMessageEvent, client: Client) -> None:
+        dialog = await client.imbot.dialog.get(event.dialog_id)
+        await client.call("imbot.message.add", {
+            "BOT_ID": event.bot_id, "DIALOG_ID": event.dialog_id, "MESSAGE": dialog.name})
+
+    app = web.Application()
+    setup(app, client_id=CLIENT_ID, client_secret=CLIENT_SECRET, store=my_token_store)
+    events.add_route(app, "/bitrix/events")
+
+Import it as ``bitrix_dialog.aiohttp``; the core package does not import it.
+"""
+
+from __future__ import annotations
+
+from ._events import (
+    AppInstallEvent,
+    AppUninstallEvent,
+    AppUpdateEvent,
+    BitrixEvent,
+    BotDeleteEvent,
+    BotJoinChatEvent,
+    BotMessageEvent,
+    EventBot,
+    EventUser,
+    RawEvent,
+    parse_event,
+)
+from ._portals import (
+    DEFAULT_OAUTH_SERVERS,
+    InstallRefusedError,
+    PortalNotInstalledError,
+    Portals,
+)
+from ._router import BitrixEvents, EventHandler
+from ._setup import CLIENT_KEY, PORTALS_KEY, setup
+
+__all__ = [
+    "CLIENT_KEY",
+    "DEFAULT_OAUTH_SERVERS",
+    "PORTALS_KEY",
+    "AppInstallEvent",
+    "AppUninstallEvent",
+    "AppUpdateEvent",
+    "BitrixEvent",
+    "BitrixEvents",
+    "BotDeleteEvent",
+    "BotJoinChatEvent",
+    "BotMessageEvent",
+    "EventBot",
+    "EventHandler",
+    "EventUser",
+    "InstallRefusedError",
+    "PortalNotInstalledError",
+    "Portals",
+    "RawEvent",
+    "parse_event",
+    "setup",
+]

@@ -1,0 +1,517 @@
+"""Typed Bitrix24 events: what an event post says, as frozen values.
+
+Bitrix24 posts every event as an ``application/x-www-form-urlencoded`` PHP form,
+every scalar a string (``"Y"``/``"N"``, ``"1"``/``"0"``, ``""`` for null)::
+
+    event=ONIMBOTMESSAGEADD&event_handler_id=403&ts=1771928985
+    &data[PARAMS][MESSAGE]=Hello&data[PARAMS][DIALOG_ID]=chat1157&...
+    &data[BOT][567][access_token]=...&auth[member_id]=...&auth[application_token]=...
+
+:func:`parse_event` turns the parsed form into one of the classes below; an event
+without a class of its own becomes a :class:`RawEvent`. Every event keeps the whole
+``data`` mapping as sent, so a field a portal adds is never lost. Field docstrings
+name the wire keys (EN ``api-reference/chat-bots/outdated/messages/events/
+on-imbot-message-add.md``, ``.../chats/events/on-imbot-join-chat.md``,
+``.../events/on-imbot-delete.md``, ``api-reference/common/events/on-app-install.md``,
+``on-app-update.md``, ``on-app-uninstall.md``).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from datetime import UTC, datetime
+from typing import Any, ClassVar, Final, TypeVar
+
+import attrs
+
+from .._auth import EventAuth
+from .._models import MessageType
+
+__all__ = [
+    "AppInstallEvent",
+    "AppUninstallEvent",
+    "AppUpdateEvent",
+    "BitrixEvent",
+    "BotDeleteEvent",
+    "BotJoinChatEvent",
+    "BotMessageEvent",
+    "EventBot",
+    "EventUser",
+    "RawEvent",
+    "event_class",
+    "parse_event",
+]
+
+
+# ------------------------------------------------------------------ wire values
+def _text(value: object) -> str | None:
+    if value is None or value == "":
+        return None
+    if isinstance(value, str):
+        return value
+    msg = f"expected a string, got {type(value).__name__}"
+    raise ValueError(msg)
+
+
+def _int(value: object) -> int | None:
+    text = _text(value)
+    if text is None:
+        return None
+    try:
+        return int(text)
+    except ValueError:
+        msg = f"expected an integer, got {text!r}"
+        raise ValueError(msg) from None
+
+
+def _flag(value: object) -> bool | None:
+    text = _text(value)
+    if text is None:
+        return None
+    upper = text.upper()
+    if upper in ("Y", "1"):
+        return True
+    if upper in ("N", "0"):
+        return False
+    msg = f"expected Y/N or 1/0, got {text!r}"
+    raise ValueError(msg)
+
+
+def _message_type(value: object) -> MessageType | str | None:
+    text = _text(value)
+    if text is None:
+        return None
+    try:
+        return MessageType(text)
+    except ValueError:
+        return text  # J, A, B, X ...: newer chat kinds stay the plain letter
+
+
+def _mapping(value: object) -> Mapping[str, Any]:
+    # PHP sends an empty array as nothing at all, so a missing block is an empty one.
+    if value is None or value == "":
+        return {}
+    if isinstance(value, Mapping):
+        return value
+    msg = f"expected a nested mapping, got {type(value).__name__}"
+    raise ValueError(msg)
+
+
+_T = TypeVar("_T")
+
+
+def _field(block: Mapping[str, Any], key: str, convert: Callable[[object], _T], where: str) -> _T:
+    try:
+        return convert(block.get(key))
+    except ValueError as exc:
+        msg = f"{where}[{key}]: {exc}"
+        raise ValueError(msg) from None
+
+
+def _ts(value: object) -> datetime | None:
+    seconds = _int(value)
+    return None if seconds is None else datetime.fromtimestamp(seconds, UTC)
+
+
+# ------------------------------------------------------------------ parts
+@attrs.frozen(kw_only=True)
+class EventUser:
+    """The person behind a bot event (wire ``data[USER]``)."""
+
+    id: int
+    """``ID``."""
+    name: str | None = None
+    """``NAME``: the full name."""
+    first_name: str | None = None
+    last_name: str | None = None
+    work_position: str | None = None
+    gender: str | None = None
+    """``M`` or ``F``."""
+    is_bot: bool | None = None
+    is_connector: bool | None = None
+    """``IS_CONNECTOR``: an open-line client writing through a connector."""
+    is_network: bool | None = None
+    is_extranet: bool | None = None
+
+    @classmethod
+    def parse(cls, block: Mapping[str, Any]) -> EventUser | None:
+        user_id = _field(block, "ID", _int, "data[USER]")
+        if not user_id:
+            return None  # "may be an empty object if ID = 0"
+
+        def text(key: str) -> str | None:
+            return _field(block, key, _text, "data[USER]")
+
+        def flag(key: str) -> bool | None:
+            return _field(block, key, _flag, "data[USER]")
+
+        return cls(
+            id=user_id,
+            name=text("NAME"),
+            first_name=text("FIRST_NAME"),
+            last_name=text("LAST_NAME"),
+            work_position=text("WORK_POSITION"),
+            gender=text("GENDER"),
+            is_bot=flag("IS_BOT"),
+            is_connector=flag("IS_CONNECTOR"),
+            is_network=flag("IS_NETWORK"),
+            is_extranet=flag("IS_EXTRANET"),
+        )
+
+
+@attrs.frozen(kw_only=True)
+class EventBot:
+    """One bot an event is addressed to (wire ``data[BOT][<BOT_ID>]``), with its tokens.
+
+    ``auth`` is the bot's own OAuth pair as the portal sent it (``repr`` masks the
+    secrets). Like everything in a post, trust it only once the post is verified.
+    """
+
+    bot_id: int
+    """``BOT_ID`` (the key of ``data[BOT]``)."""
+    bot_code: str | None = None
+    """``BOT_CODE``: the ``CODE`` given to ``imbot.register``."""
+    client_id: str | None = None
+    """``client_id``: the app that registered the bot."""
+    auth: EventAuth
+    """The bot's ``access_token``, ``refresh_token``, ``member_id`` ... as an :class:`EventAuth`."""
+
+    @classmethod
+    def parse_all(cls, block: Mapping[str, Any]) -> tuple[EventBot, ...]:
+        bots = []
+        for key, value in block.items():
+            where = f"data[BOT][{key}]"
+            item = _field({"BOT": value}, "BOT", _mapping, where)
+            bot_id = _field(item, "BOT_ID", _int, where)
+            if bot_id is None:  # the key is the bot id too
+                bot_id = _field({"BOT_ID": key}, "BOT_ID", _int, where)
+            if bot_id is None:
+                msg = f"{where}: no BOT_ID"
+                raise ValueError(msg)
+            try:
+                auth = EventAuth.from_auth_block(item)
+            except ValueError as exc:
+                msg = f"{where}: {exc}"
+                raise ValueError(msg) from None
+            bots.append(
+                cls(
+                    bot_id=bot_id,
+                    bot_code=_field(item, "BOT_CODE", _text, where),
+                    client_id=_field(item, "client_id", _text, where),
+                    auth=auth,
+                )
+            )
+        return tuple(bots)
+
+
+# ------------------------------------------------------------------ events
+@attrs.frozen(kw_only=True)
+class BitrixEvent:
+    """What every event post carries. Subclasses add the typed fields of one event."""
+
+    NAME: ClassVar[str] = ""
+    """The event code this class is parsed from (``""`` for :class:`RawEvent`)."""
+
+    event: str
+    """The event code as sent, upper-cased (``ONIMBOTMESSAGEADD``)."""
+    event_handler_id: int | None = None
+    """``event_handler_id``: which ``event.bind`` registration fired."""
+    ts: datetime | None = None
+    """``ts``: when the event left the portal's queue (UTC)."""
+    auth: EventAuth
+    """The post's ``auth`` block; already checked against the stored application token."""
+    data: Mapping[str, Any] = attrs.field(factory=dict, repr=False)
+    """The whole ``data`` block as sent: every key, typed or not, is here."""
+
+    @property
+    def member_id(self) -> str:
+        """The portal that sent the event (``auth[member_id]``)."""
+        return self.auth.member_id or ""
+
+
+@attrs.frozen(kw_only=True)
+class RawEvent(BitrixEvent):
+    """An event with no class of its own (``ONCRMDEALUPDATE``, ``ONIMBOTV2MESSAGEADD``...):
+    everything it says is in :attr:`data`."""
+
+
+@attrs.frozen(kw_only=True)
+class _BotEvent(BitrixEvent):
+    bots: tuple[EventBot, ...] = ()
+    """``data[BOT]``: the app's bots the event is for, each with its own tokens."""
+    bot_id: int | None = None
+    """The (first) bot the event is for."""
+    dialog_id: str = ""
+    """``DIALOG_ID``: answer here (``chat1157``, or the user id in a private chat)."""
+    chat_type: MessageType | str | None = None
+    """``CHAT_TYPE``: ``P`` private, ``C`` group, ``O`` open, ``L`` open line ..."""
+    message_type: MessageType | str | None = None
+    """``MESSAGE_TYPE``: the same letters."""
+    chat_author_id: int | None = None
+    """``CHAT_AUTHOR_ID``: the group chat's owner (absent in private chats)."""
+    chat_entity_type: str | None = None
+    """``CHAT_ENTITY_TYPE`` (``LINES``, ``THREAD``, ``CRM`` ...), group chats only."""
+    chat_entity_id: str | None = None
+    """``CHAT_ENTITY_ID``, group chats only."""
+    from_user_id: int | None = None
+    """``FROM_USER_ID``."""
+    to_user_id: int | None = None
+    """``TO_USER_ID``."""
+    language: str | None = None
+    """``LANGUAGE``: the portal's default language."""
+    user: EventUser | None = None
+    """``data[USER]``, or None when the portal sent none (``ID = 0``)."""
+    params: Mapping[str, Any] = attrs.field(factory=dict, repr=False)
+    """``data[PARAMS]`` as sent."""
+
+    @property
+    def is_private(self) -> bool:
+        """True in a one-to-one dialog with the bot."""
+        return self.message_type == MessageType.PRIVATE
+
+
+@attrs.frozen(kw_only=True)
+class BotMessageEvent(_BotEvent):
+    """``ONIMBOTMESSAGEADD``: someone wrote to the bot (in a group chat: mentioned it).
+
+    >>> @events.on(BotMessageEvent)                          # doctest: +SKIP
+    ... async def answer(event: BotMessageEvent, client: Client) -> None:
+    ...     await client.call("imbot.message.add", {
+    ...         "BOT_ID": event.bot_id, "DIALOG_ID": event.dialog_id, "MESSAGE": "Hi"})
+    """
+
+    NAME: ClassVar[str] = "ONIMBOTMESSAGEADD"
+
+    message_id: int | None = None
+    """``MESSAGE_ID``."""
+    message: str = ""
+    """``MESSAGE``: the text (in group chats with the bot mention removed)."""
+    message_original: str | None = None
+    """``MESSAGE_ORIGINAL``: the text with BB codes, group chats only."""
+    chat_id: int | None = None
+    """``TO_CHAT_ID`` (``CHAT_ID`` in group chats): the chat's numeric id."""
+    chat_title: str | None = None
+    """``CHAT_TITLE``, group chats only."""
+    author_id: int | None = None
+    """``AUTHOR_ID``."""
+    system: bool | None = None
+    """``SYSTEM``: a system message."""
+    mentioned_ids: frozenset[int] = frozenset()
+    """``MENTIONED_LIST``: users and bots mentioned in the message."""
+    command_context: str | None = None
+    """``COMMAND_CONTEXT`` (``TEXTAREA`` ...)."""
+    platform_context: str | None = None
+    """``PLATFORM_CONTEXT`` (``web``, ``mobile`` ...)."""
+
+
+@attrs.frozen(kw_only=True)
+class BotJoinChatEvent(_BotEvent):
+    """``ONIMBOTJOINCHAT``: the bot was added to a chat or a private dialog was opened."""
+
+    NAME: ClassVar[str] = "ONIMBOTJOINCHAT"
+
+    chat_id: int | None = None
+    """``CHAT_ID``, group chats only."""
+    user_id: int | None = None
+    """``USER_ID``: who added the bot."""
+    access_history: bool | None = None
+    """``ACCESS_HISTORY``: the bot may read the chat's history (group chats)."""
+    silent_join: bool | None = None
+    """``SILENT_JOIN``: added without a system message (Copilot chats)."""
+
+
+@attrs.frozen(kw_only=True)
+class BotDeleteEvent(BitrixEvent):
+    """``ONIMBOTDELETE``: the bot was deleted."""
+
+    NAME: ClassVar[str] = "ONIMBOTDELETE"
+
+    bot_id: int
+    """``data[BOT_ID]``."""
+    bot_code: str | None = None
+    """``data[BOT_CODE]``."""
+
+
+@attrs.frozen(kw_only=True)
+class AppInstallEvent(BitrixEvent):
+    """``ONAPPINSTALL``: the app was installed; ``auth`` carries its first tokens and the
+    ``application_token`` every later event is checked against."""
+
+    NAME: ClassVar[str] = "ONAPPINSTALL"
+
+    version: str | None = None
+    """``VERSION`` of the installed app."""
+    active: bool | None = None
+    """``ACTIVE``."""
+    installed: bool | None = None
+    """``INSTALLED``: False while the installation is not finished."""
+    language_id: str | None = None
+    """``LANGUAGE_ID``."""
+
+
+@attrs.frozen(kw_only=True)
+class AppUpdateEvent(BitrixEvent):
+    """``ONAPPUPDATE``: a new version was installed; it may bring a new application token."""
+
+    NAME: ClassVar[str] = "ONAPPUPDATE"
+
+    version: str | None = None
+    """``VERSION``: the version now installed."""
+    previous_version: str | None = None
+    """``PREVIOUS_VERSION``."""
+    language_id: str | None = None
+    """``LANGUAGE_ID``."""
+
+
+@attrs.frozen(kw_only=True)
+class AppUninstallEvent(BitrixEvent):
+    """``ONAPPUNINSTALL``: the app was removed; its tokens no longer work."""
+
+    NAME: ClassVar[str] = "ONAPPUNINSTALL"
+
+    language_id: str | None = None
+    """``LANGUAGE_ID``."""
+    clean: bool | None = None
+    """``CLEAN``: the user asked to delete the app's data."""
+
+
+# ------------------------------------------------------------------ parsing
+def _bot_common(data: Mapping[str, Any]) -> dict[str, Any]:
+    params = _field(data, "PARAMS", _mapping, "data")
+    bots = EventBot.parse_all(_field(data, "BOT", _mapping, "data"))
+    where = "data[PARAMS]"
+    bot_id = _field(params, "BOT_ID", _int, where)
+    return {
+        "bots": bots,
+        "bot_id": bot_id if bot_id is not None else (bots[0].bot_id if bots else None),
+        "dialog_id": _field(params, "DIALOG_ID", _text, where) or "",
+        "chat_type": _field(params, "CHAT_TYPE", _message_type, where),
+        "message_type": _field(params, "MESSAGE_TYPE", _message_type, where),
+        "chat_author_id": _field(params, "CHAT_AUTHOR_ID", _int, where),
+        "chat_entity_type": _field(params, "CHAT_ENTITY_TYPE", _text, where),
+        "chat_entity_id": _field(params, "CHAT_ENTITY_ID", _text, where),
+        "from_user_id": _field(params, "FROM_USER_ID", _int, where),
+        "to_user_id": _field(params, "TO_USER_ID", _int, where),
+        "language": _field(params, "LANGUAGE", _text, where),
+        "user": EventUser.parse(_field(data, "USER", _mapping, "data")),
+        "params": params,
+    }
+
+
+def _mentioned(value: object) -> frozenset[int]:
+    ids = set()
+    for key, item in _mapping(value).items():
+        number = _int(item) or _int(key)
+        if number:
+            ids.add(number)
+    return frozenset(ids)
+
+
+def _message_fields(data: Mapping[str, Any]) -> dict[str, Any]:
+    fields = _bot_common(data)
+    params = fields["params"]
+    where = "data[PARAMS]"
+    chat_id = _field(params, "TO_CHAT_ID", _int, where)
+    if chat_id is None:
+        chat_id = _field(params, "CHAT_ID", _int, where)
+    return fields | {
+        "message_id": _field(params, "MESSAGE_ID", _int, where),
+        "message": _field(params, "MESSAGE", _text, where) or "",
+        "message_original": _field(params, "MESSAGE_ORIGINAL", _text, where),
+        "chat_id": chat_id,
+        "chat_title": _field(params, "CHAT_TITLE", _text, where),
+        "author_id": _field(params, "AUTHOR_ID", _int, where),
+        "system": _field(params, "SYSTEM", _flag, where),
+        "mentioned_ids": _field(params, "MENTIONED_LIST", _mentioned, where),
+        "command_context": _field(params, "COMMAND_CONTEXT", _text, where),
+        "platform_context": _field(params, "PLATFORM_CONTEXT", _text, where),
+    }
+
+
+def _join_fields(data: Mapping[str, Any]) -> dict[str, Any]:
+    fields = _bot_common(data)
+    params = fields["params"]
+    where = "data[PARAMS]"
+    return fields | {
+        "chat_id": _field(params, "CHAT_ID", _int, where),
+        "user_id": _field(params, "USER_ID", _int, where),
+        "access_history": _field(params, "ACCESS_HISTORY", _flag, where),
+        "silent_join": _field(params, "SILENT_JOIN", _flag, where),
+    }
+
+
+def _delete_fields(data: Mapping[str, Any]) -> dict[str, Any]:
+    bot_id = _field(data, "BOT_ID", _int, "data")
+    if bot_id is None:
+        msg = "data[BOT_ID] is missing"
+        raise ValueError(msg)
+    return {"bot_id": bot_id, "bot_code": _field(data, "BOT_CODE", _text, "data")}
+
+
+def _install_fields(data: Mapping[str, Any]) -> dict[str, Any]:
+    return {
+        "version": _field(data, "VERSION", _text, "data"),
+        "active": _field(data, "ACTIVE", _flag, "data"),
+        "installed": _field(data, "INSTALLED", _flag, "data"),
+        "language_id": _field(data, "LANGUAGE_ID", _text, "data"),
+    }
+
+
+def _update_fields(data: Mapping[str, Any]) -> dict[str, Any]:
+    return {
+        "version": _field(data, "VERSION", _text, "data"),
+        "previous_version": _field(data, "PREVIOUS_VERSION", _text, "data"),
+        "language_id": _field(data, "LANGUAGE_ID", _text, "data"),
+    }
+
+
+def _uninstall_fields(data: Mapping[str, Any]) -> dict[str, Any]:
+    return {
+        "language_id": _field(data, "LANGUAGE_ID", _text, "data"),
+        "clean": _field(data, "CLEAN", _flag, "data"),
+    }
+
+
+_Fields = Callable[[Mapping[str, Any]], dict[str, Any]]
+_PARSERS: Final[dict[str, tuple[type[BitrixEvent], _Fields]]] = {
+    BotMessageEvent.NAME: (BotMessageEvent, _message_fields),
+    BotJoinChatEvent.NAME: (BotJoinChatEvent, _join_fields),
+    BotDeleteEvent.NAME: (BotDeleteEvent, _delete_fields),
+    AppInstallEvent.NAME: (AppInstallEvent, _install_fields),
+    AppUpdateEvent.NAME: (AppUpdateEvent, _update_fields),
+    AppUninstallEvent.NAME: (AppUninstallEvent, _uninstall_fields),
+    # The on-app-uninstall page's example spells it ONAPPSUNINSTALL; accept both.
+    "ONAPPSUNINSTALL": (AppUninstallEvent, _uninstall_fields),
+}
+
+
+def event_class(name: str) -> type[BitrixEvent]:
+    """The class an event code parses into (:class:`RawEvent` for codes without one)."""
+    entry = _PARSERS.get(name.upper())
+    return RawEvent if entry is None else entry[0]
+
+
+def parse_event(form: Mapping[str, Any], auth: EventAuth) -> BitrixEvent:
+    """Build the typed event from a parsed post (``parse_query`` output) and its auth.
+
+    Raises ``ValueError`` naming the wire key when the post is not an event
+    (no ``event``) or a typed field does not hold what the docs say it holds.
+    """
+    name = _field(form, "event", _text, "form")
+    if name is None:
+        msg = "the post has no 'event' field: not a Bitrix24 event"
+        raise ValueError(msg)
+    name = name.upper()
+    data = _field(form, "data", _mapping, "form")
+    common: dict[str, Any] = {
+        "event": name,
+        "event_handler_id": _field(form, "event_handler_id", _int, "form"),
+        "ts": _field(form, "ts", _ts, "form"),
+        "auth": auth,
+        "data": data,
+    }
+    entry = _PARSERS.get(name)
+    if entry is None:
+        return RawEvent(**common)
+    cls, fields = entry
+    return cls(**common, **fields(data))

@@ -1,0 +1,312 @@
+"""The portals an OAuth app is installed on: one client per portal, tokens in the store.
+
+A marketplace app serves many portals. Each portal (``member_id``) has its own
+OAuth pair in the :class:`~bitrix_dialog.TokenStore`, saved at install and kept
+fresh by ``OAuthAuth``; :class:`Portals` builds one :class:`~bitrix_dialog.Client`
+per portal on first use and reuses it for every later request, so a burst of
+events from one portal shares one auth (one refresh at a time) and one
+connection pool. Every client shares the app's transport and is closed by
+:meth:`Portals.aclose`.
+
+Where refreshes go. ``OAuthAuth`` refreshes at the pair's ``server_endpoint``,
+sending the app's ``client_secret``. A pair comes from a post to a public URL, so
+its ``server_endpoint`` must name one of the Bitrix24 authorization servers
+(``oauth_servers``, by default ``oauth.bitrix.info`` and ``oauth.bitrix24.tech``)
+before it is stored or used: a forged install can never make the app send its
+secret elsewhere.
+
+Confirming an install (:meth:`Portals.install` with ``verify=True``). The
+install's refresh token is spent once at the authorization server: only a pair
+Bitrix24 issued to this app for this portal refreshes, and the answer names the
+portal (``member_id``) and where it lives (``client_endpoint``) on the server's
+word, not the post's.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from collections.abc import Callable, Collection, Mapping
+from types import MappingProxyType
+from typing import Final, Protocol, runtime_checkable
+
+import attrs
+
+from .._auth import EventAuth, MemoryTokenStore, OAuthAuth, OAuthToken, TokenStore
+from .._auth._moves import PortalMoveCallback
+from .._auth._oauth_server import request_refresh, token_url
+from .._client import Client
+from .._errors import OAuthError, TokenStoreError
+from .._transports import Transport
+from .._urls import require_secure_url
+
+__all__ = [
+    "DEFAULT_OAUTH_SERVERS",
+    "InstallRefusedError",
+    "PortalNotInstalledError",
+    "Portals",
+    "check_app_options",
+]
+
+logger: Final = logging.getLogger("bitrix_dialog")
+
+DEFAULT_OAUTH_SERVERS: Final = frozenset({"oauth.bitrix.info", "oauth.bitrix24.tech"})
+"""The Bitrix24 authorization servers a stored pair may name as its ``server_endpoint``."""
+
+
+class PortalNotInstalledError(LookupError):
+    """No token pair is stored for this portal: the app was never installed there
+    (or was uninstalled)."""
+
+    def __init__(self, member_id: str) -> None:
+        super().__init__(f"no tokens are stored for member {member_id!r}; install the app first")
+        self.member_id = member_id
+
+
+class InstallRefusedError(Exception):
+    """An install (or update) post was not accepted; ``reason`` says why."""
+
+    def __init__(self, reason: str) -> None:
+        super().__init__(reason)
+        self.reason = reason
+
+
+def check_app_options(
+    client_id: object, client_secret: object, store: object, oauth_servers: object
+) -> None:
+    """Refuse bad OAuth app options with a ``ValueError``/``TypeError`` naming them."""
+    for name, value in (("client_id", client_id), ("client_secret", client_secret)):
+        if not isinstance(value, str) or not value.strip():
+            msg = f"{name} must be a non-empty string"
+            raise ValueError(msg)
+    if store is not None and not isinstance(store, TokenStore):
+        msg = f"store must implement TokenStore (load, save, refresh_lock), not {store!r}"
+        raise TypeError(msg)
+    if (
+        isinstance(oauth_servers, str)
+        or not isinstance(oauth_servers, Collection)
+        or not oauth_servers
+        or not all(isinstance(host, str) and host for host in oauth_servers)
+    ):
+        msg = "oauth_servers must be a non-empty collection of host names (host or host:port)"
+        raise TypeError(msg)
+
+
+@runtime_checkable
+class _Deletes(Protocol):
+    async def delete(self, member_id: str) -> None: ...
+
+
+class Portals:
+    """One OAuth :class:`~bitrix_dialog.Client` per portal, built from the token store.
+
+    >>> portals = Portals(client_id=ID, client_secret=SECRET, store=store,
+    ...                   transport=transport)                    # doctest: +SKIP
+    >>> client = await portals.client(member_id)                  # doctest: +SKIP
+
+    ``setup(app, client_id=..., client_secret=...)`` makes one and keeps it under
+    ``PORTALS_KEY``. ``oauth_servers`` lists the authorization-server hosts
+    (``host`` or ``host:port``) a pair may name; ``on_portal_moved`` and ``clock``
+    are passed to each ``OAuthAuth``.
+    """
+
+    def __init__(
+        self,
+        *,
+        client_id: str,
+        client_secret: str,
+        transport: Transport,
+        store: TokenStore | None = None,
+        oauth_servers: Collection[str] = DEFAULT_OAUTH_SERVERS,
+        on_portal_moved: PortalMoveCallback | None = None,
+        clock: Callable[[], float] = time.time,
+    ) -> None:
+        check_app_options(client_id, client_secret, store, oauth_servers)
+        self._client_id = client_id
+        self._client_secret = client_secret
+        self._transport = transport
+        self._store: TokenStore = store if store is not None else MemoryTokenStore()
+        self._servers = frozenset(host.lower() for host in oauth_servers)
+        self._on_portal_moved = on_portal_moved
+        self.clock: Final = clock
+        self._clients: dict[str, Client] = {}
+        self._locks: dict[str, asyncio.Lock] = {}
+        self._closed = False
+
+    @property
+    def store(self) -> TokenStore:
+        """Where every portal's pair lives."""
+        return self._store
+
+    @property
+    def clients(self) -> Mapping[str, Client]:
+        """The clients built so far, by ``member_id`` (a read-only view)."""
+        return MappingProxyType(self._clients)
+
+    async def client(self, member_id: str) -> Client:
+        """The client for ``member_id``: built from the stored pair on first use, then reused.
+
+        Raises :class:`PortalNotInstalledError` when no pair is stored.
+        """
+        if not isinstance(member_id, str) or not member_id:
+            msg = "member_id must be a non-empty string"
+            raise ValueError(msg)
+        client = self._clients.get(member_id)
+        if client is not None:
+            return client
+        async with self._locks.setdefault(member_id, asyncio.Lock()):
+            client = self._clients.get(member_id)
+            if client is not None:
+                return client
+            if self._closed:
+                msg = "the portals are closed (the app has stopped)"
+                raise RuntimeError(msg)
+            token = await self._load(member_id)
+            if token is None:
+                raise PortalNotInstalledError(member_id)
+            problem = self._server_problem(token)
+            if problem is not None:
+                msg = f"refusing the stored pair of member {member_id}: {problem}"
+                raise ValueError(msg)
+            auth = OAuthAuth(
+                token,
+                client_id=self._client_id,
+                client_secret=self._client_secret,
+                store=self._store,
+                on_portal_moved=self._on_portal_moved,
+                clock=self.clock,
+            )
+            client = Client(auth, transport=self._transport)
+            self._clients[member_id] = client
+            return client
+
+    async def application_token(self, member_id: str) -> str | None:
+        """The application token stored at install for ``member_id``, or None."""
+        token = await self._load(member_id)
+        return None if token is None else token.application_token
+
+    async def install(
+        self, auth: EventAuth, *, verify: bool = True, trusted: bool = False
+    ) -> OAuthToken | None:
+        """Store the pair and application token of an ``ONAPPINSTALL``/``ONAPPUPDATE`` post.
+
+        A post whose application token is the stored one (or that the caller
+        already verified: ``trusted``) is authentic; its pair, if it brought one,
+        replaces the stored pair. A *new* application token (first install,
+        reinstall, an update that changes it) is accepted only when ``verify``
+        confirms the post's pair with the authorization server; with
+        ``verify=False`` it is accepted on trust for a portal with nothing stored
+        (trust on first install) and refused for a known portal. Raises
+        :class:`InstallRefusedError`; returns the stored pair (None when an
+        authentic post brought no pair).
+        """
+        member_id = auth.member_id
+        if not member_id:
+            raise InstallRefusedError("the post names no member_id")
+        if not auth.application_token:
+            raise InstallRefusedError("the post carries no application_token")
+        stored = await self._load(member_id)
+        authentic = trusted or (stored is not None and auth.verify(stored.application_token))
+        token = auth.token if auth.token is not None and auth.token.refresh_token else None
+        if token is None:
+            if authentic:
+                return None
+            raise InstallRefusedError("a new application_token came without a refresh token")
+        if not authentic:
+            if verify:
+                token = await self._confirm(token)
+            elif stored is not None:
+                raise InstallRefusedError(
+                    "the application_token differs from the stored one and verify_install is off"
+                )
+        self._check_install_server(token)
+        token = attrs.evolve(token, application_token=auth.application_token)
+        try:
+            await self._store.save(token)
+        except Exception as exc:
+            msg = f"saving the install pair of member {member_id} failed ({type(exc).__name__})"
+            raise TokenStoreError(msg) from exc
+        await self._drop(member_id)  # the next request builds a client on the new pair
+        logger.info("Bitrix24: app installed on member %r (pair saved)", member_id)
+        return token
+
+    async def forget(self, member_id: str) -> None:
+        """Close the portal's client and delete its pair, if the store can (``delete``)."""
+        await self._drop(member_id)
+        if isinstance(self._store, _Deletes):
+            try:
+                await self._store.delete(member_id)
+            except Exception as exc:
+                msg = f"deleting the pair of member {member_id} failed ({type(exc).__name__})"
+                raise TokenStoreError(msg) from exc
+        else:
+            logger.info("Bitrix24: the store has no delete(); member %r's pair stays", member_id)
+
+    async def aclose(self) -> None:
+        """Close every client (the shared transport belongs to whoever made it)."""
+        self._closed = True
+        clients, self._clients = list(self._clients.values()), {}
+        for client in clients:
+            await client.aclose()
+
+    # ---------------------------------------------------------------- private
+    async def _confirm(self, token: OAuthToken) -> OAuthToken:
+        self._check_install_server(token)
+        assert token.refresh_token is not None
+        try:
+            confirmed = await request_refresh(
+                self._transport,
+                token_url(None, token.server_endpoint),
+                client_id=self._client_id,
+                client_secret=self._client_secret,
+                refresh_token=token.refresh_token,
+                received_at=self.clock(),
+            )
+        except OAuthError as exc:
+            msg = f"the authorization server refused the install's pair ({exc.code})"
+            raise InstallRefusedError(msg) from exc
+        if confirmed.member_id != token.member_id:
+            msg = "the authorization server says the pair belongs to another portal"
+            raise InstallRefusedError(msg)
+        return confirmed
+
+    def _server_problem(self, token: OAuthToken) -> str | None:
+        """Why ``token``'s ``server_endpoint`` may not receive the client secret, or None."""
+        if token.server_endpoint is None:
+            return None  # OAuthAuth then refreshes at oauth.bitrix.info
+        try:
+            url = require_secure_url(token.server_endpoint, parameter="server_endpoint")
+        except ValueError as exc:
+            return str(exc)
+        host = (url.host or "").lower()
+        if host in self._servers or f"{host}:{url.port}" in self._servers:
+            return None
+        return (
+            f"the pair names {host!r} as its authorization server, which is not one of "
+            f"oauth_servers ({', '.join(sorted(self._servers))})"
+        )
+
+    def _check_install_server(self, token: OAuthToken) -> None:
+        problem = self._server_problem(token)
+        if problem is not None:
+            raise InstallRefusedError(problem)
+
+    async def _load(self, member_id: str) -> OAuthToken | None:
+        try:
+            token = await self._store.load(member_id)
+        except Exception as exc:
+            msg = f"loading the pair of member {member_id} failed ({type(exc).__name__})"
+            raise TokenStoreError(msg) from exc
+        if token is not None and not isinstance(token, OAuthToken):
+            msg = f"the store returned {type(token).__name__} for member {member_id}"
+            raise TokenStoreError(msg)
+        return token
+
+    async def _drop(self, member_id: str) -> None:
+        client = self._clients.pop(member_id, None)
+        if client is not None:
+            await client.aclose()
+
+    def __repr__(self) -> str:
+        return f"Portals(client_id={self._client_id!r}, clients={len(self._clients)})"
