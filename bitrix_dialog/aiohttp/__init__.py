@@ -7,7 +7,7 @@
     events = BitrixEvents()
 
     @events.on(BotMessageEvent)
-    async def echo(event: BotMessageEvent, client: Client) -> None:
+    async def echo(event: BotMessageEvent, client: Client, request: web.Request) -> None:
         dialog = await client.imbot.dialog.get(event.dialog_id)
         await client.call("imbot.message.add", {
             "BOT_ID": event.bot_id, "DIALOG_ID": event.dialog_id, "MESSAGE": dialog.name})

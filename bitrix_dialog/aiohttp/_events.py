@@ -275,7 +275,7 @@ class BotMessageEvent(_BotEvent):
     """``ONIMBOTMESSAGEADD``: someone wrote to the bot (in a group chat: mentioned it).
 
     >>> @events.on(BotMessageEvent)                          # doctest: +SKIP
-    ... async def answer(event: BotMessageEvent, client: Client) -> None:
+    ... async def answer(event: BotMessageEvent, client: Client, request: web.Request) -> None:
     ...     await client.call("imbot.message.add", {
     ...         "BOT_ID": event.bot_id, "DIALOG_ID": event.dialog_id, "MESSAGE": "Hi"})
     """

@@ -3,7 +3,7 @@
     events = BitrixEvents()
 
     @events.on(BotMessageEvent)
-    async def echo(event: BotMessageEvent, client: Client) -> None:
+    async def echo(event: BotMessageEvent, client: Client, request: web.Request) -> None:
         ...
 
     events.add_route(app, "/bitrix/events")        # after setup(app, ...)
@@ -18,9 +18,10 @@ For every post, in this order:
    ``ONAPPINSTALL``/``ONAPPUPDATE`` bring the token to be stored; for them
    :meth:`Portals.install` decides (see "Trust" below);
 4. build the typed event; a field that does not hold what the docs say: **400**;
-5. call the handler with the event and the client for that portal: the shared
+5. call the handler with the event, the client for that portal (the shared
    client of ``setup(app, auth)``, or the portal's own OAuth client of
-   ``setup(app, client_id=..., client_secret=...)``. No pair stored: **503**.
+   ``setup(app, client_id=..., client_secret=...)``; no pair stored: **503**) and
+   the request (for ``request.config_dict[...]``: your database, settings ...).
    The handler's ``web.StreamResponse``, if it returns one, is the answer; else 200.
    ``ONAPPUNINSTALL`` then drops the portal's client and deletes its pair.
 
@@ -70,9 +71,9 @@ __all__ = ["BitrixEvents", "EventHandler"]
 logger: Final = logging.getLogger("bitrix_dialog")
 
 _E = TypeVar("_E", bound=BitrixEvent)
-EventHandler: TypeAlias = Callable[[_E, Client], Awaitable[web.StreamResponse | None]]
-"""``async def handler(event, client) -> None`` (or a ``web.StreamResponse``)."""
-_AnyHandler: TypeAlias = Callable[[Any, Client], Awaitable[web.StreamResponse | None]]
+EventHandler: TypeAlias = Callable[[_E, Client, web.Request], Awaitable[web.StreamResponse | None]]
+"""``async def handler(event, client, request) -> None`` (or a ``web.StreamResponse``)."""
+_AnyHandler: TypeAlias = Callable[[Any, Client, web.Request], Awaitable[web.StreamResponse | None]]
 _H = TypeVar("_H", bound=_AnyHandler)
 _INSTALLS: Final = (AppInstallEvent, AppUpdateEvent)
 
@@ -146,7 +147,7 @@ class BitrixEvents:
         """Register ``handler`` for ``event`` (a class such as ``BotMessageEvent``, or a code)."""
         name = _event_name(event)
         if not callable(handler):
-            msg = "handler must be an async callable (event, client)"
+            msg = "handler must be an async callable (event, client, request)"
             raise TypeError(msg)
         if name in self._handlers:
             msg = f"{name} already has a handler"
@@ -156,7 +157,7 @@ class BitrixEvents:
     def fallback(self, handler: _H) -> _H:
         """Decorate the handler of every verified event that has no handler of its own."""
         if not callable(handler):
-            msg = "handler must be an async callable (event, client)"
+            msg = "handler must be an async callable (event, client, request)"
             raise TypeError(msg)
         self._fallback = handler
         return handler
@@ -199,7 +200,7 @@ class BitrixEvents:
             if handler is None:
                 logger.info("Bitrix24 event %s from member %r has no handler", name, member_id)
                 return web.Response()
-            answer = await handler(event, client)
+            answer = await handler(event, client, request)
         finally:
             if isinstance(event, AppUninstallEvent) and portals is not None:
                 await portals.forget(event.member_id)

@@ -14,6 +14,9 @@
 
 OAuth apps get token pairs from ``portal.issue_tokens()``; ``portal.oauth`` is the
 fake authorization server that refreshes them (single-use refresh tokens, counted).
+``portal.events`` builds event posts shaped like the portal's (``install()``,
+``bot_message(...)`` ...) to test your event handlers; bots answer with
+``imbot.message.add``, recorded in ``portal.messages``.
 
 It checks webhook codes and tokens, answers with the documented error envelopes
 and HTTP statuses, and records every call in ``portal.calls``.
@@ -24,17 +27,22 @@ from __future__ import annotations
 from ._bots import FakeBot
 from ._chats import PAYLOAD_STYLES, FakeChat, PayloadStyle
 from ._errors import DOCUMENTED_STATUS, PortalError
+from ._events import FORM_CONTENT_TYPE, FakeEvents
+from ._imbot import FakeMessage
 from ._oauth import FakeApp, FakeOAuthServer, RecordedRefresh
 from ._portal import CallContext, Caller, FakePortal, MethodHandler, RecordedCall
 
 __all__ = [
     "DOCUMENTED_STATUS",
+    "FORM_CONTENT_TYPE",
     "PAYLOAD_STYLES",
     "CallContext",
     "Caller",
     "FakeApp",
     "FakeBot",
     "FakeChat",
+    "FakeEvents",
+    "FakeMessage",
     "FakeOAuthServer",
     "FakePortal",
     "MethodHandler",

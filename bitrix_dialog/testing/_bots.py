@@ -46,6 +46,12 @@ class FakeBot:
     owner_user_id: int = 1
     """The user who registered the bot (OAuth calls must run as this user)."""
     name: str = "Support Bot"
+    code: str | None = None
+    """The ``CODE`` given to ``imbot.register`` (``BOT_CODE`` in events)."""
+    client_id: str | None = None
+    """The ``CLIENT_ID`` a webhook registered the bot with (webhook calls must send it)."""
+    event_handlers: dict[str, str] = attrs.field(factory=dict)
+    """``EVENT_MESSAGE_ADD``, ``EVENT_WELCOME_MESSAGE`` ... URLs given to ``imbot.register``."""
 
 
 def _error(code: str, description: str) -> PortalError:

@@ -16,6 +16,7 @@ from ._batch import batch
 from ._bots import v2_chat_get
 from ._chats import FakeChat
 from ._errors import PortalError
+from ._imbot import imbot_message_add, imbot_register
 from ._openlines import openlines_dialog_get
 from ._render import render_dialog
 
@@ -81,3 +82,5 @@ def register_builtin_methods(portal: FakePortal) -> None:
     portal.register_method("batch", batch)
     portal.register_method("imopenlines.dialog.get", openlines_dialog_get)
     portal.register_method("imbot.v2.Chat.get", v2_chat_get, case_sensitive=True)
+    portal.register_method("imbot.register", imbot_register)
+    portal.register_method("imbot.message.add", imbot_message_add)

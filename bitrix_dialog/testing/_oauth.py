@@ -61,6 +61,9 @@ class FakeApp:
     """Set to make every refresh answer ``PAYMENT_REQUIRED`` (trial or subscription over)."""
     status: str = "L"
     """The app status the answers report (``L`` local, ``F`` free, ``P`` paid, ``T`` trial)."""
+    application_token: str = attrs.field(factory=lambda: secrets.token_hex(16), repr=lambda _: MASK)
+    """The secret this portal signs the app's events with (``portal.events`` sends it);
+    assign a new one to model a reinstall."""
 
 
 @attrs.frozen(kw_only=True)

@@ -32,6 +32,8 @@ from .._urls import is_loopback
 from ._bots import FakeBot
 from ._chats import PAYLOAD_STYLES, FakeChat, PayloadStyle
 from ._errors import DOCUMENTED_STATUS, PortalError
+from ._events import FakeEvents
+from ._imbot import FakeMessage
 from ._oauth import TOKEN_PATH, FakeApp, FakeOAuthServer
 from ._openlines import add_openline_chat
 
@@ -136,6 +138,10 @@ class FakePortal:
         self.webhook_user_id = webhook_user_id
         self.oauth = FakeOAuthServer(self)
         """The authorization server (``/oauth/token/``): apps, token pairs, refresh counters."""
+        self.messages: list[FakeMessage] = []
+        """Messages bots sent with ``imbot.message.add``, oldest first."""
+        self.events = FakeEvents(self)
+        """Builds event posts shaped like this portal's, to test your event handlers."""
         from ._methods import register_builtin_methods  # noqa: PLC0415 - avoids an import cycle
 
         register_builtin_methods(self)
