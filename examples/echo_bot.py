@@ -70,7 +70,7 @@ async def echo(event: BotMessageEvent, client: Client, request: web.Request) -> 
         {
             "BOT_ID": event.bot_id,
             "DIALOG_ID": event.dialog_id,
-            "MESSAGE": f'You are in "{dialog.name}", a {dialog.type} dialog. '
+            "MESSAGE": f'This is "{dialog.name}", a dialog of type {dialog.type}. '
             f"You wrote: {event.message}",
         },
     )

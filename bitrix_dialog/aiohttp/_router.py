@@ -136,6 +136,7 @@ class BitrixEvents:
     def on(self, event: str) -> Callable[[_H], _H]: ...
     def on(self, event: type[BitrixEvent] | str) -> Callable[[Any], Any]:
         """Decorate the handler of one event, by class or by code (``"ONCRMDEALUPDATE"``)."""
+        _event_name(event)  # a bad name fails here, not at the first post
 
         def register(handler: Any) -> Any:
             self.add(event, handler)

@@ -84,6 +84,9 @@ def setup(
         msg = f"auth must be an Auth strategy or a webhook URL, not {type(auth).__name__}"
         raise TypeError(msg)
     if oauth:
+        if client_id is None or client_secret is None:
+            msg = "an OAuth app needs both client_id and client_secret"
+            raise ValueError(msg)
         check_app_options(client_id, client_secret, store, oauth_servers)
     elif store is not None:
         msg = "store= is for OAuth apps (client_id/client_secret); pass the store to OAuthAuth"
