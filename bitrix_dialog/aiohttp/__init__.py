@@ -32,8 +32,8 @@ from ._events import (
     EventBot,
     EventUser,
     RawEvent,
-    parse_event,
 )
+from ._parse import parse_event
 from ._portals import (
     DEFAULT_OAUTH_SERVERS,
     InstallRefusedError,

@@ -7,7 +7,7 @@ every scalar a string (``"Y"``/``"N"``, ``"1"``/``"0"``, ``""`` for null)::
     &data[PARAMS][MESSAGE]=Hello&data[PARAMS][DIALOG_ID]=chat1157&...
     &data[BOT][567][access_token]=...&auth[member_id]=...&auth[application_token]=...
 
-:func:`parse_event` turns the parsed form into one of the classes below; an event
+:func:`~._parse.parse_event` turns the parsed form into one of the classes below; an event
 without a class of its own becomes a :class:`RawEvent`. Every event keeps the whole
 ``data`` mapping as sent, so a field a portal adds is never lost. Field docstrings
 name the wire keys (EN ``api-reference/chat-bots/outdated/messages/events/
@@ -18,14 +18,15 @@ on-imbot-message-add.md``, ``.../chats/events/on-imbot-join-chat.md``,
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
-from datetime import UTC, datetime
-from typing import Any, ClassVar, Final, TypeVar
+from collections.abc import Mapping
+from datetime import datetime
+from typing import Any, ClassVar
 
 import attrs
 
 from .._auth import EventAuth
 from .._models import MessageType
+from ._wire import field, flag, integer, mapping, text
 
 __all__ = [
     "AppInstallEvent",
@@ -38,79 +39,7 @@ __all__ = [
     "EventBot",
     "EventUser",
     "RawEvent",
-    "event_class",
-    "parse_event",
 ]
-
-
-# ------------------------------------------------------------------ wire values
-def _text(value: object) -> str | None:
-    if value is None or value == "":
-        return None
-    if isinstance(value, str):
-        return value
-    msg = f"expected a string, got {type(value).__name__}"
-    raise ValueError(msg)
-
-
-def _int(value: object) -> int | None:
-    text = _text(value)
-    if text is None:
-        return None
-    try:
-        return int(text)
-    except ValueError:
-        msg = f"expected an integer, got {text!r}"
-        raise ValueError(msg) from None
-
-
-def _flag(value: object) -> bool | None:
-    text = _text(value)
-    if text is None:
-        return None
-    upper = text.upper()
-    if upper in ("Y", "1"):
-        return True
-    if upper in ("N", "0"):
-        return False
-    msg = f"expected Y/N or 1/0, got {text!r}"
-    raise ValueError(msg)
-
-
-def _message_type(value: object) -> MessageType | str | None:
-    text = _text(value)
-    if text is None:
-        return None
-    try:
-        return MessageType(text)
-    except ValueError:
-        return text  # J, A, B, X ...: newer chat kinds stay the plain letter
-
-
-def _mapping(value: object) -> Mapping[str, Any]:
-    # PHP sends an empty array as nothing at all, so a missing block is an empty one.
-    if value is None or value == "":
-        return {}
-    if isinstance(value, Mapping):
-        return value
-    msg = f"expected a nested mapping, got {type(value).__name__}"
-    raise ValueError(msg)
-
-
-_T = TypeVar("_T")
-
-
-def _field(block: Mapping[str, Any], key: str, convert: Callable[[object], _T], where: str) -> _T:
-    try:
-        return convert(block.get(key))
-    except ValueError as exc:
-        msg = f"{where}[{key}]: {exc}"
-        raise ValueError(msg) from None
-
-
-def _ts(value: object) -> datetime | None:
-    seconds = _int(value)
-    return None if seconds is None else datetime.fromtimestamp(seconds, UTC)
 
 
 # ------------------------------------------------------------------ parts
@@ -135,27 +64,27 @@ class EventUser:
 
     @classmethod
     def parse(cls, block: Mapping[str, Any]) -> EventUser | None:
-        user_id = _field(block, "ID", _int, "data[USER]")
+        user_id = field(block, "ID", integer, "data[USER]")
         if not user_id:
             return None  # "may be an empty object if ID = 0"
 
-        def text(key: str) -> str | None:
-            return _field(block, key, _text, "data[USER]")
+        def string(key: str) -> str | None:
+            return field(block, key, text, "data[USER]")
 
-        def flag(key: str) -> bool | None:
-            return _field(block, key, _flag, "data[USER]")
+        def yes(key: str) -> bool | None:
+            return field(block, key, flag, "data[USER]")
 
         return cls(
             id=user_id,
-            name=text("NAME"),
-            first_name=text("FIRST_NAME"),
-            last_name=text("LAST_NAME"),
-            work_position=text("WORK_POSITION"),
-            gender=text("GENDER"),
-            is_bot=flag("IS_BOT"),
-            is_connector=flag("IS_CONNECTOR"),
-            is_network=flag("IS_NETWORK"),
-            is_extranet=flag("IS_EXTRANET"),
+            name=string("NAME"),
+            first_name=string("FIRST_NAME"),
+            last_name=string("LAST_NAME"),
+            work_position=string("WORK_POSITION"),
+            gender=string("GENDER"),
+            is_bot=yes("IS_BOT"),
+            is_connector=yes("IS_CONNECTOR"),
+            is_network=yes("IS_NETWORK"),
+            is_extranet=yes("IS_EXTRANET"),
         )
 
 
@@ -181,10 +110,10 @@ class EventBot:
         bots = []
         for key, value in block.items():
             where = f"data[BOT][{key}]"
-            item = _field({"BOT": value}, "BOT", _mapping, where)
-            bot_id = _field(item, "BOT_ID", _int, where)
+            item = field({"BOT": value}, "BOT", mapping, where)
+            bot_id = field(item, "BOT_ID", integer, where)
             if bot_id is None:  # the key is the bot id too
-                bot_id = _field({"BOT_ID": key}, "BOT_ID", _int, where)
+                bot_id = field({"BOT_ID": key}, "BOT_ID", integer, where)
             if bot_id is None:
                 msg = f"{where}: no BOT_ID"
                 raise ValueError(msg)
@@ -196,8 +125,8 @@ class EventBot:
             bots.append(
                 cls(
                     bot_id=bot_id,
-                    bot_code=_field(item, "BOT_CODE", _text, where),
-                    client_id=_field(item, "client_id", _text, where),
+                    bot_code=field(item, "BOT_CODE", text, where),
+                    client_id=field(item, "client_id", text, where),
                     auth=auth,
                 )
             )
@@ -373,145 +302,3 @@ class AppUninstallEvent(BitrixEvent):
     """``LANGUAGE_ID``."""
     clean: bool | None = None
     """``CLEAN``: the user asked to delete the app's data."""
-
-
-# ------------------------------------------------------------------ parsing
-def _bot_common(data: Mapping[str, Any]) -> dict[str, Any]:
-    params = _field(data, "PARAMS", _mapping, "data")
-    bots = EventBot.parse_all(_field(data, "BOT", _mapping, "data"))
-    where = "data[PARAMS]"
-    bot_id = _field(params, "BOT_ID", _int, where)
-    return {
-        "bots": bots,
-        "bot_id": bot_id if bot_id is not None else (bots[0].bot_id if bots else None),
-        "dialog_id": _field(params, "DIALOG_ID", _text, where) or "",
-        "chat_type": _field(params, "CHAT_TYPE", _message_type, where),
-        "message_type": _field(params, "MESSAGE_TYPE", _message_type, where),
-        "chat_author_id": _field(params, "CHAT_AUTHOR_ID", _int, where),
-        "chat_entity_type": _field(params, "CHAT_ENTITY_TYPE", _text, where),
-        "chat_entity_id": _field(params, "CHAT_ENTITY_ID", _text, where),
-        "from_user_id": _field(params, "FROM_USER_ID", _int, where),
-        "to_user_id": _field(params, "TO_USER_ID", _int, where),
-        "language": _field(params, "LANGUAGE", _text, where),
-        "user": EventUser.parse(_field(data, "USER", _mapping, "data")),
-        "params": params,
-    }
-
-
-def _mentioned(value: object) -> frozenset[int]:
-    ids = set()
-    for key, item in _mapping(value).items():
-        number = _int(item) or _int(key)
-        if number:
-            ids.add(number)
-    return frozenset(ids)
-
-
-def _message_fields(data: Mapping[str, Any]) -> dict[str, Any]:
-    fields = _bot_common(data)
-    params = fields["params"]
-    where = "data[PARAMS]"
-    chat_id = _field(params, "TO_CHAT_ID", _int, where)
-    if chat_id is None:
-        chat_id = _field(params, "CHAT_ID", _int, where)
-    return fields | {
-        "message_id": _field(params, "MESSAGE_ID", _int, where),
-        "message": _field(params, "MESSAGE", _text, where) or "",
-        "message_original": _field(params, "MESSAGE_ORIGINAL", _text, where),
-        "chat_id": chat_id,
-        "chat_title": _field(params, "CHAT_TITLE", _text, where),
-        "author_id": _field(params, "AUTHOR_ID", _int, where),
-        "system": _field(params, "SYSTEM", _flag, where),
-        "mentioned_ids": _field(params, "MENTIONED_LIST", _mentioned, where),
-        "command_context": _field(params, "COMMAND_CONTEXT", _text, where),
-        "platform_context": _field(params, "PLATFORM_CONTEXT", _text, where),
-    }
-
-
-def _join_fields(data: Mapping[str, Any]) -> dict[str, Any]:
-    fields = _bot_common(data)
-    params = fields["params"]
-    where = "data[PARAMS]"
-    return fields | {
-        "chat_id": _field(params, "CHAT_ID", _int, where),
-        "user_id": _field(params, "USER_ID", _int, where),
-        "access_history": _field(params, "ACCESS_HISTORY", _flag, where),
-        "silent_join": _field(params, "SILENT_JOIN", _flag, where),
-    }
-
-
-def _delete_fields(data: Mapping[str, Any]) -> dict[str, Any]:
-    bot_id = _field(data, "BOT_ID", _int, "data")
-    if bot_id is None:
-        msg = "data[BOT_ID] is missing"
-        raise ValueError(msg)
-    return {"bot_id": bot_id, "bot_code": _field(data, "BOT_CODE", _text, "data")}
-
-
-def _install_fields(data: Mapping[str, Any]) -> dict[str, Any]:
-    return {
-        "version": _field(data, "VERSION", _text, "data"),
-        "active": _field(data, "ACTIVE", _flag, "data"),
-        "installed": _field(data, "INSTALLED", _flag, "data"),
-        "language_id": _field(data, "LANGUAGE_ID", _text, "data"),
-    }
-
-
-def _update_fields(data: Mapping[str, Any]) -> dict[str, Any]:
-    return {
-        "version": _field(data, "VERSION", _text, "data"),
-        "previous_version": _field(data, "PREVIOUS_VERSION", _text, "data"),
-        "language_id": _field(data, "LANGUAGE_ID", _text, "data"),
-    }
-
-
-def _uninstall_fields(data: Mapping[str, Any]) -> dict[str, Any]:
-    return {
-        "language_id": _field(data, "LANGUAGE_ID", _text, "data"),
-        "clean": _field(data, "CLEAN", _flag, "data"),
-    }
-
-
-_Fields = Callable[[Mapping[str, Any]], dict[str, Any]]
-_PARSERS: Final[dict[str, tuple[type[BitrixEvent], _Fields]]] = {
-    BotMessageEvent.NAME: (BotMessageEvent, _message_fields),
-    BotJoinChatEvent.NAME: (BotJoinChatEvent, _join_fields),
-    BotDeleteEvent.NAME: (BotDeleteEvent, _delete_fields),
-    AppInstallEvent.NAME: (AppInstallEvent, _install_fields),
-    AppUpdateEvent.NAME: (AppUpdateEvent, _update_fields),
-    AppUninstallEvent.NAME: (AppUninstallEvent, _uninstall_fields),
-    # The on-app-uninstall page's example spells it ONAPPSUNINSTALL; accept both.
-    "ONAPPSUNINSTALL": (AppUninstallEvent, _uninstall_fields),
-}
-
-
-def event_class(name: str) -> type[BitrixEvent]:
-    """The class an event code parses into (:class:`RawEvent` for codes without one)."""
-    entry = _PARSERS.get(name.upper())
-    return RawEvent if entry is None else entry[0]
-
-
-def parse_event(form: Mapping[str, Any], auth: EventAuth) -> BitrixEvent:
-    """Build the typed event from a parsed post (``parse_query`` output) and its auth.
-
-    Raises ``ValueError`` naming the wire key when the post is not an event
-    (no ``event``) or a typed field does not hold what the docs say it holds.
-    """
-    name = _field(form, "event", _text, "form")
-    if name is None:
-        msg = "the post has no 'event' field: not a Bitrix24 event"
-        raise ValueError(msg)
-    name = name.upper()
-    data = _field(form, "data", _mapping, "form")
-    common: dict[str, Any] = {
-        "event": name,
-        "event_handler_id": _field(form, "event_handler_id", _int, "form"),
-        "ts": _field(form, "ts", _ts, "form"),
-        "auth": auth,
-        "data": data,
-    }
-    entry = _PARSERS.get(name)
-    if entry is None:
-        return RawEvent(**common)
-    cls, fields = entry
-    return cls(**common, **fields(data))

@@ -60,9 +60,8 @@ from ._events import (
     AppUpdateEvent,
     BitrixEvent,
     RawEvent,
-    event_class,
-    parse_event,
 )
+from ._parse import event_class, parse_event
 from ._portals import InstallRefusedError, PortalNotInstalledError, Portals
 from ._setup import CLIENT_KEY, PORTALS_KEY
 
