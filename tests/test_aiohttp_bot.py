@@ -13,6 +13,7 @@ from pathlib import Path
 
 import pytest
 from aiohttp import web
+from aiohttp.test_utils import TestClient, TestServer
 
 from bitrix_dialog import Client, HttpRequest, HttpResponse, MemoryTokenStore, build_query
 from bitrix_dialog.aiohttp import (
@@ -384,3 +385,40 @@ async def test_the_example_runs_against_its_embedded_fake_portal(
         'the bot answers: This is "Release planning", a dialog of type chat. You wrote: Hello, bot!'
         in out
     )
+
+
+async def test_the_readme_handler_test_runs_as_written() -> None:
+    # The README's "Event handlers" and "Testing your handlers" snippets, verbatim.
+    events = BitrixEvents()
+
+    @events.on(BotMessageEvent)
+    async def echo(event: BotMessageEvent, client: Client, request: web.Request) -> None:
+        dialog = await client.imbot.dialog.get(event.dialog_id)
+        await client.call(
+            "imbot.message.add",
+            {
+                "BOT_ID": event.bot_id,
+                "DIALOG_ID": event.dialog_id,
+                "MESSAGE": f"{dialog.name} ({dialog.type}): {event.message}",
+            },
+        )
+
+    portal = FakePortal()
+    fake_app = portal.register_app()
+    chat = portal.add_chat(name="Support")
+    app = web.Application()
+    setup(
+        app,
+        client_id=fake_app.client_id,
+        client_secret=fake_app.client_secret,
+        transport=portal.transport(),
+    )
+    events.add_route(app, "/bitrix/events")
+    async with TestClient(TestServer(app)) as http:
+        await http.post(
+            "/bitrix/events", data=portal.events.install(), headers=portal.events.headers
+        )
+        bot = portal.add_bot(1000)
+        body = portal.events.bot_message(bot.id, "Hello", dialog_id=chat.dialog_id, from_user_id=7)
+        await http.post("/bitrix/events", data=body, headers=portal.events.headers)
+    assert portal.messages[-1].text == "Support (chat): Hello"
