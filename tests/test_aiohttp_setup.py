@@ -3,6 +3,8 @@ open, and an app serving several portals that keeps their tokens and clients apa
 
 from __future__ import annotations
 
+import subprocess
+import sys
 from collections.abc import AsyncIterator
 
 import aiohttp
@@ -241,3 +243,21 @@ def test_handlers_are_registered_once_per_event() -> None:
         BitrixEvents(application_tokens={"m": ""})
     with pytest.raises(TypeError, match="allowed_member_ids"):
         BitrixEvents(allowed_member_ids="m1")
+
+
+def test_the_module_lists_its_public_names_and_the_core_does_not_import_it() -> None:
+    import bitrix_dialog.aiohttp as integration
+
+    public = {
+        name
+        for name in dir(integration)
+        if not name.startswith("_")
+        and name != "annotations"
+        and not isinstance(getattr(integration, name), type(integration))
+    }
+    assert set(integration.__all__) == public  # its order is ruff's (RUF022)
+    code = "import sys, bitrix_dialog; print('bitrix_dialog.aiohttp' in sys.modules)"
+    result = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True
+    )
+    assert result.stdout.strip() == "False"

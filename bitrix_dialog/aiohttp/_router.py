@@ -186,7 +186,7 @@ class BitrixEvents:
             client = shared if shared is not None else await _client_of(portals, auth)
         except _RefusedError as refused:
             logger.warning(
-                "Bitrix24 event %s from member %r refused (%d): %s",
+                "Bitrix24 event %r from member %r refused (%d): %s",
                 name,
                 member_id,
                 refused.status,
@@ -198,7 +198,7 @@ class BitrixEvents:
         handler = self._handlers.get(key, self._fallback)
         try:
             if handler is None:
-                logger.info("Bitrix24 event %s from member %r has no handler", name, member_id)
+                logger.info("Bitrix24 event %r from member %r has no handler", name, member_id)
                 return web.Response()
             answer = await handler(event, client, request)
         finally:
