@@ -9,14 +9,17 @@ http://127.0.0.1:8080/bitrix/events, installs itself the way Bitrix24 would (an
 to the URL the bot registered) and prints the answer the portal received; then it
 keeps serving until Ctrl+C.
 
-On a real portal: create a local or marketplace app with the ``imbot`` scope, set
-its handler and install URL to ``https://YOUR.HOST/bitrix/events`` (Bitrix24 must
-reach it over https), then run
+On a real portal: add a local app with "Uses only API" and the ``imbot`` scope, and
+give ``https://YOUR.HOST/bitrix/events`` as its handler path and "Path for initial
+installation" (Bitrix24 posts the install with the installing user's tokens there;
+EN ``settings/app-installation/local-apps/installation-callback.md``; it must reach
+the URL over https). Run
 
     BITRIX_CLIENT_ID=local.xxx BITRIX_CLIENT_SECRET=... \\
     BITRIX_PUBLIC_URL=https://YOUR.HOST python examples/echo_bot.py --port 8080
 
-and install the app. The bot registers itself on install; write to it in any chat.
+with the app's credentials, and (re)install the app once it runs, so that its
+``ONAPPINSTALL`` reaches the server. The bot registers itself then; write to it.
 Tokens are kept in memory here: pass a persistent ``TokenStore`` in production.
 """
 
