@@ -11,6 +11,7 @@ The fake portal for tests lives in :mod:`bitrix_dialog.testing`.
 from __future__ import annotations
 
 from ._auth import AccessTokenAuth, Auth, Authorization, WebhookAuth
+from ._backoff import Backoff
 from ._client import Client
 from ._envelope import RestResponse, Time
 from ._errors import (
@@ -20,6 +21,7 @@ from ._errors import (
     BadRequestError,
     BatchError,
     BitrixError,
+    DeadlineExceededError,
     DialogIdEmptyError,
     InsufficientScopeError,
     InvalidClientError,
@@ -44,7 +46,19 @@ from ._errors import (
     TransportError,
 )
 from ._formencode import build_query, parse_query
+from ._hooks import Hooks, LimiterWaitEvent, RequestEvent, RetryEvent
 from ._http import HttpRequest, HttpResponse, Timeout
+from ._limiter import LeakyBucket, Limiter, Plan, Slot
+from ._operating import OperatingBudget, OperatingUsage
+from ._retry import (
+    OperationLimitRetry,
+    QueryLimitRetry,
+    RetryDecision,
+    RetryHandler,
+    RetryPolicy,
+    RetryState,
+    TransientErrorRetry,
+)
 from ._transports import AiohttpTransport, MemoryTransport, Transport
 
 __version__ = "0.1.0.dev0"
@@ -57,37 +71,56 @@ __all__ = [
     "Auth",
     "AuthError",
     "Authorization",
+    "Backoff",
     "BadRequestError",
     "BatchError",
     "BitrixError",
     "Client",
+    "DeadlineExceededError",
     "DialogIdEmptyError",
+    "Hooks",
     "HttpRequest",
     "HttpResponse",
     "InsufficientScopeError",
     "InvalidClientError",
     "InvalidCredentialsError",
     "InvalidTokenError",
+    "LeakyBucket",
+    "Limiter",
+    "LimiterWaitEvent",
     "MemoryTransport",
     "MethodNotFoundError",
     "ModelDecodeError",
     "NotFoundError",
     "OAuthError",
+    "OperatingBudget",
+    "OperatingUsage",
+    "OperationLimitRetry",
     "OperationTimeLimitError",
     "OverloadLimitError",
     "PaymentRequiredError",
+    "Plan",
     "PortalMovedError",
     "PortalUnavailableError",
     "QueryLimitExceededError",
+    "QueryLimitRetry",
     "RateLimitError",
     "ReauthorizationRequiredError",
+    "RequestEvent",
     "RequestTimeoutError",
     "ResponseDecodeError",
     "RestResponse",
+    "RetryDecision",
+    "RetryEvent",
+    "RetryHandler",
+    "RetryPolicy",
+    "RetryState",
     "ServerError",
+    "Slot",
     "Time",
     "Timeout",
     "TokenExpiredError",
+    "TransientErrorRetry",
     "Transport",
     "TransportError",
     "WebhookAuth",

@@ -30,6 +30,7 @@ The tree groups errors by what a caller does about them, not by HTTP status
     │   └── PortalMovedError             HTTP 3xx: the portal has a new address
     ├── TransportError               no HTTP answer at all (network, TLS, dropped connection)
     │   └── RequestTimeoutError          the answer did not come in time, or the deadline passed
+    │       └── DeadlineExceededError        the call's own deadline left no time (never retried)
     ├── ResponseDecodeError          an answer that is not a Bitrix24 envelope
     └── ModelDecodeError             an envelope whose result does not fit the typed model
 
@@ -49,6 +50,7 @@ __all__ = [
     "BadRequestError",
     "BatchError",
     "BitrixError",
+    "DeadlineExceededError",
     "DialogIdEmptyError",
     "InsufficientScopeError",
     "InvalidClientError",
@@ -264,6 +266,13 @@ class OverloadLimitError(PortalUnavailableError):
 
     default_code = "OVERLOAD_LIMIT"
 
+    def _message(self) -> str:
+        # Said in the message itself: retrying a manual block only prolongs it.
+        return (
+            f"{super()._message()}; Bitrix24 has blocked REST calls of this app or webhook "
+            "by hand: not retried, contact Bitrix24 support"
+        )
+
 
 class PortalMovedError(PortalUnavailableError):
     """The portal answered with a redirect: it has moved to ``location``.
@@ -290,6 +299,16 @@ class RequestTimeoutError(TransportError):
     """The answer did not arrive within the request timeout or the call's deadline."""
 
     default_code = "TIMEOUT"
+
+
+class DeadlineExceededError(RequestTimeoutError):
+    """The call's overall deadline ran out (waiting for the limiter, backing off, or in a request).
+
+    Raised as soon as a wait could not end in time, not after sleeping through it;
+    ``__cause__`` is the last error the call met, if any. Never retried.
+    """
+
+    default_code = "DEADLINE_EXCEEDED"
 
 
 class ResponseDecodeError(BitrixError):
