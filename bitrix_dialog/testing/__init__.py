@@ -13,23 +13,41 @@
             ...
 
 It checks webhook codes and tokens, answers with the documented error envelopes
-and HTTP statuses, and records every call in ``portal.calls``.
+and HTTP statuses, and records every call in ``portal.calls``. It can meter requests
+with the cloud's leaky bucket and per-method operating budget, inject faults, and
+count what it answered (``portal.counters``); :func:`run_in_virtual_time` runs
+rate-limited scenarios in virtual time.
 """
 
 from __future__ import annotations
 
+from ._bound import BucketBound
+from ._bucket import BucketSpec, PortalBucket
 from ._chats import FakeChat, PayloadStyle
 from ._errors import DOCUMENTED_STATUS, PortalError
+from ._faults import Faults
+from ._limits import PortalCounters, PortalLimits
+from ._operating import OperatingModel
 from ._portal import CallContext, Caller, FakePortal, MethodHandler, RecordedCall
+from ._virtual import VirtualTimeLoop, run_in_virtual_time
 
 __all__ = [
     "DOCUMENTED_STATUS",
+    "BucketBound",
+    "BucketSpec",
     "CallContext",
     "Caller",
     "FakeChat",
     "FakePortal",
+    "Faults",
     "MethodHandler",
+    "OperatingModel",
     "PayloadStyle",
+    "PortalBucket",
+    "PortalCounters",
     "PortalError",
+    "PortalLimits",
     "RecordedCall",
+    "VirtualTimeLoop",
+    "run_in_virtual_time",
 ]

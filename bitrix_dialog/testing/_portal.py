@@ -2,8 +2,10 @@
 
 Every request, in memory or over a socket, goes through :meth:`FakePortal.handle`:
 
-    faults -> route (/rest/[USER/CODE/]METHOD[.json]) -> parse params the PHP way
-    -> authenticate (webhook code or OAuth token) -> method handler -> envelope + time
+    front door (faults, leaky bucket, OVERLOAD_LIMIT; see ``_limits.py``)
+    -> route (/rest/[USER/CODE/]METHOD[.json]) -> parse params the PHP way
+    -> authenticate (webhook code or OAuth token) -> operating budget
+    -> method handler -> envelope + time -> added latency
 
 Handlers raise :class:`PortalError` for documented errors; the portal turns it into
 ``{"error", "error_description"}`` with the documented HTTP status.
@@ -28,8 +30,12 @@ from .._formencode import parse_query
 from .._http import HttpRequest, HttpResponse
 from .._transports import MemoryTransport
 from .._urls import is_loopback
+from ._bucket import BucketSpec
 from ._chats import FakeChat, PayloadStyle
 from ._errors import DOCUMENTED_STATUS, PortalError
+from ._faults import Faults
+from ._limits import PortalCounters, PortalLimits
+from ._operating import OperatingModel
 
 __all__ = ["CallContext", "FakePortal", "MethodHandler", "RecordedCall"]
 
@@ -98,6 +104,11 @@ class FakePortal:
     ``payload_style`` picks which generation of the dialog payload the portal sends
     (``"rich"``: current portals; ``"legacy"``: the flat 2017 shape with string ids).
     ``clock`` is the portal's notion of Unix time, injectable for expiry tests.
+
+    Limits and faults (off unless given; see :class:`PortalLimits`): ``bucket`` (a
+    ``Plan`` or ``(capacity, drain_rate)``) meters requests like the cloud's leaky
+    bucket, ``operating`` charges method execution time, ``faults`` injects failures,
+    and ``sleep`` is what injected latency sleeps with.
     """
 
     def __init__(
@@ -108,6 +119,10 @@ class FakePortal:
         clock: Callable[[], float] = time.time,
         webhook_user_id: int = 1,
         utc_offset_hours: int = 2,
+        bucket: BucketSpec | None = None,
+        operating: OperatingModel | None = None,
+        faults: Faults | None = None,
+        sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
     ) -> None:
         self.domain = domain
         self.payload_style: PayloadStyle = payload_style
@@ -123,6 +138,9 @@ class FakePortal:
         self._injected: list[tuple[str | None, PortalError]] = []
         self._moved_to: URL | None = None
         self._tz = timezone(timedelta(hours=utc_offset_hours))
+        self.limits = PortalLimits(
+            clock=clock, sleep=sleep, bucket=bucket, operating=operating, faults=faults
+        )
         self.webhook_code = self.add_webhook(webhook_user_id)
         self.webhook_user_id = webhook_user_id
         from ._methods import register_builtin_methods  # noqa: PLC0415 - avoids an import cycle
@@ -199,6 +217,11 @@ class FakePortal:
         """Answer every request with HTTP 302 to the same path on ``new_base`` (None stops)."""
         self._moved_to = URL(new_base) if new_base is not None else None
 
+    @property
+    def counters(self) -> PortalCounters:
+        """Requests received and answered, 503s and 429s sent, faults injected."""
+        return self.limits.counters
+
     # ------------------------------------------------------------------ serve
     def transport(self) -> MemoryTransport:
         """A transport that routes to this portal in memory (no sockets)."""
@@ -227,11 +250,17 @@ class FakePortal:
 
     async def _aiohttp_handler(self, request: web.Request) -> web.StreamResponse:
         body = await request.read()
-        response = await self.handle(
-            HttpRequest(
-                method=request.method, url=request.url, headers=dict(request.headers), body=body
+        try:
+            response = await self.handle(
+                HttpRequest(
+                    method=request.method, url=request.url, headers=dict(request.headers), body=body
+                )
             )
-        )
+        except ConnectionResetError:
+            # An injected drop: close the socket without a word; the status is never sent.
+            if request.transport is not None:
+                request.transport.close()
+            return web.Response(status=500)
         return web.Response(status=response.status, headers=response.headers, body=response.body)
 
     # ----------------------------------------------------------------- handle
@@ -243,11 +272,18 @@ class FakePortal:
         method = "?"
         params: dict[str, Any] = {}
         started = self.clock()
+        refused = self.limits.front_door()
+        if refused is not None:
+            response, code = refused
+            self._record(self._method_of(request.url), params, response.status, code)
+            return await self.limits.finish(response)
         try:
             method, webhook = self._route(request.url)
             params = _parse_params(request)
             caller = self._authenticate(request, webhook, params)
             handler = self._resolve(method)
+            payer = self.limits.caller_key(caller.kind, caller.credential)
+            self.limits.check(payer, method)
             self._raise_injected(method)
             result = await handler(
                 CallContext(portal=self, caller=caller, method=method, params=params)
@@ -256,23 +292,37 @@ class FakePortal:
             status = error.status or DOCUMENTED_STATUS.get(error.code.upper(), 400)
             self._record(method, params, status, error.code)
             body = {"error": error.code, "error_description": error.description}
-            return _json_response(status, body)
+            return await self.limits.finish(_json_response(status, body))
+        cost = self.limits.charge(payer, method)
         self._record(method, params, 200, None)
-        return _json_response(200, {"result": result, "time": self.time_block(started)})
+        time_block = self.time_block(started, payer=payer, method=method, processing=cost)
+        return await self.limits.finish(_json_response(200, {"result": result, "time": time_block}))
 
-    def time_block(self, started: float) -> dict[str, Any]:
-        """A ``time`` block as the cloud sends it (operating fields included)."""
+    def time_block(
+        self,
+        started: float,
+        *,
+        payer: str | None = None,
+        method: str | None = None,
+        processing: float = 0.0,
+    ) -> dict[str, Any]:
+        """A ``time`` block as the cloud sends it (operating fields unless turned off)."""
         finished = self.clock()
         return {
             "start": started,
             "finish": finished,
             "duration": finished - started,
-            "processing": 0,
+            "processing": processing,
             "date_start": self._iso(started),
             "date_finish": self._iso(finished),
-            "operating_reset_at": int(started) + 600,
-            "operating": 0,
+            **self.limits.time_fields(payer, method),
         }
+
+    def _method_of(self, url: URL) -> str:
+        try:
+            return self._route(url)[0]
+        except PortalError:
+            return "?"
 
     def _iso(self, moment: float) -> str:
         local = datetime.fromtimestamp(moment, UTC).astimezone(self._tz)
