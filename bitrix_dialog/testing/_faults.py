@@ -5,9 +5,9 @@
 Each request draws once: a fraction ``dropped`` loses its connection with no answer
 (in memory the handler raises ``ConnectionResetError``; over a socket the connection
 is closed), ``server_errors`` are answered HTTP 500 ``INTERNAL_SERVER_ERROR``,
-``non_json`` get an HTML error page (status ``non_json_status``), and every answer
-is delayed by ``latency`` seconds (a number, or a ``(low, high)`` range drawn
-uniformly). Faults strike in front of the portal: a faulted request is neither
+``non_json`` get an HTML error page (status ``non_json_status``), and every request
+takes ``latency`` seconds more (a number, or a ``(low, high)`` range drawn
+uniformly), half on the way in and half on the way out. Faults strike in front of the portal: a faulted request is neither
 counted in the leaky bucket nor executed. The same seed gives the same faults in the
 same order.
 """
@@ -43,7 +43,7 @@ class Faults:
     non_json_status: int = 502
     """The HTTP status of those HTML pages."""
     latency: float | tuple[float, float] = 0.0
-    """Seconds added before every answer, or a ``(low, high)`` range."""
+    """Seconds added to every request (half arriving, half answering), or a range."""
     seed: int = 0
     """Seed of the generator that picks the faulted requests."""
 

@@ -2,13 +2,17 @@
 
 :meth:`FakePortal.handle` passes every request through a :class:`PortalLimits`:
 
-    front_door()   count it; maybe inject a fault; the leaky bucket (503
-                   QUERY_LIMIT_EXCEEDED); the manual block (503 OVERLOAD_LIMIT)
+    arrive()       half the injected latency (the way in); count the request; maybe
+                   inject a fault; the leaky bucket (503 QUERY_LIMIT_EXCEEDED); the
+                   manual block (503 OVERLOAD_LIMIT)
     ... routing and authentication ...
     check()        the method's operating budget (429 OPERATION_TIME_LIMIT)
     ... the method runs ...
     charge()       add its execution time; time_fields() reports the budget
-    finish()       added latency, then the answer leaves
+    leave()        the other half of the latency (the way out), then the answer
+
+Splitting the latency matters: the portal's bucket counts a request when it
+*arrives*, after the client sent it, which is what a client-side copy must allow for.
 
     portal = FakePortal(bucket=(10, 5.0), faults=Faults(server_errors=0.1, seed=3))
     portal.limits.overloaded = True           # every request: 503 OVERLOAD_LIMIT
@@ -29,11 +33,21 @@ from ._errors import PortalError
 from ._faults import FaultInjector, Faults
 from ._operating import OperatingMeter, OperatingModel
 
-__all__ = ["PortalCounters", "PortalLimits"]
+__all__ = ["PortalCounters", "PortalLimits", "Visit"]
 
 _JSON: Final[Mapping[str, str]] = {"Content-Type": "application/json; charset=utf-8"}
 _HTML: Final[Mapping[str, str]] = {"Content-Type": "text/html; charset=utf-8"}
 _HTML_PAGE: Final = b"<html><head><title>502 Bad Gateway</title></head><body>nginx</body></html>"
+
+
+@attrs.frozen(kw_only=True)
+class Visit:
+    """One request's passage through the front door."""
+
+    latency: float
+    """The injected latency of this request, half spent arriving and half leaving."""
+    refused: tuple[HttpResponse, str] | None
+    """The answer (and error code) that stopped the request at the door, if any."""
 
 
 @attrs.define(kw_only=True)
@@ -110,11 +124,17 @@ class PortalLimits:
     def faults(self, faults: Faults | None) -> None:
         self._faults = None if faults is None else FaultInjector(faults)
 
-    def front_door(self) -> tuple[HttpResponse, str] | None:
-        """Count an arriving request; the answer (and error code) that stops it here, if any.
+    async def arrive(self) -> Visit:
+        """Let a request in: the way in, then count it and decide whether it goes further.
 
         Raises ``ConnectionResetError`` for a dropped connection.
         """
+        latency = self._faults.latency() if self._faults is not None else 0.0
+        if latency > 0:
+            await self._sleep(latency / 2)
+        return Visit(latency=latency, refused=self._front_door())
+
+    def _front_door(self) -> tuple[HttpResponse, str] | None:
         self.counters.received += 1
         fault = self._faults.draw() if self._faults is not None else None
         if fault == "dropped":
@@ -165,11 +185,9 @@ class PortalLimits:
             "operating": round(self.operating.used(caller, method), 4),
         }
 
-    async def finish(self, response: HttpResponse) -> HttpResponse:
-        """Delay the answer by the injected latency and count it."""
-        if self._faults is not None:
-            latency = self._faults.latency()
-            if latency > 0:
-                await self._sleep(latency)
+    async def leave(self, visit: Visit, response: HttpResponse) -> HttpResponse:
+        """Send the answer back: the way out, then count it."""
+        if visit.latency > 0:
+            await self._sleep(visit.latency / 2)
         self.counters.answered += 1
         return response

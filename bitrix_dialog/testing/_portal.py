@@ -2,10 +2,10 @@
 
 Every request, in memory or over a socket, goes through :meth:`FakePortal.handle`:
 
-    front door (faults, leaky bucket, OVERLOAD_LIMIT; see ``_limits.py``)
+    arrival (latency in, faults, leaky bucket, OVERLOAD_LIMIT; see ``_limits.py``)
     -> route (/rest/[USER/CODE/]METHOD[.json]) -> parse params the PHP way
     -> authenticate (webhook code or OAuth token) -> operating budget
-    -> method handler -> envelope + time -> added latency
+    -> method handler -> envelope + time -> latency out
 
 Handlers raise :class:`PortalError` for documented errors; the portal turns it into
 ``{"error", "error_description"}`` with the documented HTTP status.
@@ -271,12 +271,12 @@ class FakePortal:
             return HttpResponse(status=302, headers={"Location": str(location)})
         method = "?"
         params: dict[str, Any] = {}
+        visit = await self.limits.arrive()
         started = self.clock()
-        refused = self.limits.front_door()
-        if refused is not None:
-            response, code = refused
+        if visit.refused is not None:
+            response, code = visit.refused
             self._record(self._method_of(request.url), params, response.status, code)
-            return await self.limits.finish(response)
+            return await self.limits.leave(visit, response)
         try:
             method, webhook = self._route(request.url)
             params = _parse_params(request)
@@ -292,11 +292,12 @@ class FakePortal:
             status = error.status or DOCUMENTED_STATUS.get(error.code.upper(), 400)
             self._record(method, params, status, error.code)
             body = {"error": error.code, "error_description": error.description}
-            return await self.limits.finish(_json_response(status, body))
+            return await self.limits.leave(visit, _json_response(status, body))
         cost = self.limits.charge(payer, method)
         self._record(method, params, 200, None)
         time_block = self.time_block(started, payer=payer, method=method, processing=cost)
-        return await self.limits.finish(_json_response(200, {"result": result, "time": time_block}))
+        answer = _json_response(200, {"result": result, "time": time_block})
+        return await self.limits.leave(visit, answer)
 
     def time_block(
         self,
