@@ -15,7 +15,7 @@ from bitrix_dialog import (
     RetryPolicy,
     Timeout,
 )
-from bitrix_dialog.testing import Faults, FakePortal, VirtualTimeLoop, run_in_virtual_time
+from bitrix_dialog.testing import FakePortal, Faults, VirtualTimeLoop, run_in_virtual_time
 
 
 def test_a_1s_deadline_against_a_saturated_portal_fails_within_1s() -> None:
@@ -25,7 +25,9 @@ def test_a_1s_deadline_against_a_saturated_portal_fails_within_1s() -> None:
         chat = portal.add_chat()
         assert portal.limits.bucket is not None
         assert portal.limits.bucket.admit()  # someone else filled it
-        async with Client(portal.webhook_url(), transport=portal.transport(), deadline=1.0) as client:
+        async with Client(
+            portal.webhook_url(), transport=portal.transport(), deadline=1.0
+        ) as client:
             started = loop.time()
             with pytest.raises(RequestTimeoutError) as caught:
                 await client.call("im.dialog.get", {"DIALOG_ID": chat.dialog_id})
@@ -93,7 +95,7 @@ def test_the_call_deadline_overrides_the_client_default() -> None:
             retry=RetryPolicy(random=lambda: 1.0),  # the first backoff is 0.5 s
         ) as client:
             portal.fail_next("QUERY_LIMIT_EXCEEDED")
-            with pytest.raises(DeadlineExceededError, match="retry after 0.50 s"):
+            with pytest.raises(DeadlineExceededError, match=r"retry after 0\.50 s"):
                 await client.call("im.dialog.get", {"DIALOG_ID": chat.dialog_id})
             portal.fail_next("QUERY_LIMIT_EXCEEDED")
             response = await client.call("im.dialog.get", {"DIALOG_ID": chat.dialog_id}, deadline=5)
@@ -104,9 +106,17 @@ def test_the_call_deadline_overrides_the_client_default() -> None:
 
 @pytest.mark.parametrize(
     ("deadline", "error"),
-    [(0, ValueError), (-1.0, ValueError), (math.nan, ValueError), ("1", TypeError), (True, TypeError)],
+    [
+        (0, ValueError),
+        (-1.0, ValueError),
+        (math.nan, ValueError),
+        ("1", TypeError),
+        (True, TypeError),
+    ],
 )
-async def test_bad_deadlines_are_refused_before_sending(deadline: object, error: type[Exception]) -> None:
+async def test_bad_deadlines_are_refused_before_sending(
+    deadline: object, error: type[Exception]
+) -> None:
     portal = FakePortal()
     with pytest.raises(error, match="deadline"):
         Client(portal.webhook_url(), transport=portal.transport(), deadline=deadline)  # type: ignore[arg-type]

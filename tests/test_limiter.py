@@ -36,11 +36,19 @@ def test_plans_are_the_documented_sizes() -> None:
 
 @pytest.mark.parametrize(
     ("capacity", "drain_rate", "error"),
-    [(0, 1.0, ValueError), (True, 1.0, ValueError), (1.5, 1.0, ValueError),
-     (5, 0, ValueError), (5, -2.0, ValueError), (5, "2", TypeError)],
+    [
+        (0, 1.0, ValueError),
+        (True, 1.0, ValueError),
+        (1.5, 1.0, ValueError),
+        (5, 0, ValueError),
+        (5, -2.0, ValueError),
+        (5, "2", TypeError),
+    ],
 )
-def test_bad_sizes_are_refused(capacity: object, drain_rate: object, error: type[Exception]) -> None:
-    with pytest.raises(error, match="capacity|drain_rate"):
+def test_bad_sizes_are_refused(
+    capacity: object, drain_rate: object, error: type[Exception]
+) -> None:
+    with pytest.raises(error, match=r"capacity|drain_rate"):
         LeakyBucket(capacity, drain_rate)  # type: ignore[arg-type]
 
 

@@ -27,8 +27,8 @@ from bitrix_dialog import (
 )
 from bitrix_dialog.testing import (
     CallContext,
-    Faults,
     FakePortal,
+    Faults,
     VirtualTimeLoop,
     run_in_virtual_time,
 )
@@ -99,11 +99,14 @@ def test_reads_survive_ten_percent_500s_and_five_percent_drops() -> None:
 async def test_reads_survive_faults_over_a_real_socket(portal: FakePortal) -> None:
     portal.limits.faults = Faults(server_errors=0.10, dropped=0.05, seed=9)
     chats = [portal.add_chat() for _ in range(60)]
-    async with portal.serve() as base_url, Client(
-        portal.webhook_url(base_url),
-        limiter=LeakyBucket(1000, 1000.0),
-        retry=RetryPolicy(backoff=Backoff(base=0.001, cap=0.01)),
-    ) as client:
+    async with (
+        portal.serve() as base_url,
+        Client(
+            portal.webhook_url(base_url),
+            limiter=LeakyBucket(1000, 1000.0),
+            retry=RetryPolicy(backoff=Backoff(base=0.001, cap=0.01)),
+        ) as client,
+    ):
         outcomes = await asyncio.gather(
             *(client.call("im.dialog.get", {"DIALOG_ID": c.dialog_id}) for c in chats),
             return_exceptions=True,

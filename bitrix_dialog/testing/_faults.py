@@ -7,9 +7,9 @@ Each request draws once: a fraction ``dropped`` loses its connection with no ans
 is closed), ``server_errors`` are answered HTTP 500 ``INTERNAL_SERVER_ERROR``,
 ``non_json`` get an HTML error page (status ``non_json_status``), and every request
 takes ``latency`` seconds more (a number, or a ``(low, high)`` range drawn
-uniformly), half on the way in and half on the way out. Faults strike in front of the portal: a faulted request is neither
-counted in the leaky bucket nor executed. The same seed gives the same faults in the
-same order.
+uniformly), half on the way in and half on the way out. Faults strike in front of
+the portal: a faulted request is neither counted in the leaky bucket nor executed.
+The same seed gives the same faults in the same order.
 """
 
 from __future__ import annotations
