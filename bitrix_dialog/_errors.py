@@ -226,6 +226,10 @@ class OperationTimeLimitError(RateLimitError):
 
     default_code = "OPERATION_TIME_LIMIT"
 
+    resume_in: float | None = None
+    """Seconds until the client expects the method to be served again, from the
+    ``operating_reset_at`` of an earlier answer; ``None`` when no answer told it."""
+
 
 class BadRequestError(BitrixError):
     """The request is malformed or names something the portal does not accept."""

@@ -183,8 +183,8 @@ class Executor:
             if isinstance(error, QueryLimitExceededError):
                 await limiter.saturate()
             elif isinstance(error, OperationTimeLimitError):
-                held = self.operating.block(method)
-                logger.debug("%s hit OPERATION_TIME_LIMIT: held for %.1f s", method, held)
+                error.resume_in = self.operating.block(method)
+                logger.debug("%s hit OPERATION_TIME_LIMIT: held for %s s", method, error.resume_in)
             await self.hooks.request(
                 RequestEvent(
                     method=method,

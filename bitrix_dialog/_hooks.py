@@ -10,7 +10,7 @@
 A hook may be a plain function or a coroutine function. Events never carry secrets
 (no URLs, tokens or parameters). A hook that raises is logged and ignored: metrics
 must never break a call. The same facts go to the ``bitrix_dialog`` logger at debug
-level.
+level (each request as the ``->``/``<-`` pair, retries and waits as their own lines).
 """
 
 from __future__ import annotations
@@ -86,14 +86,7 @@ class Hooks:
     """Called after a request waited for the bucket or for its method's budget."""
 
     async def request(self, event: RequestEvent) -> None:
-        """Log and report a finished request."""
-        logger.debug(
-            "request %s attempt %d: %s in %.3f s",
-            event.method,
-            event.attempt,
-            event.status if event.error is None else _describe(event.error),
-            event.elapsed,
-        )
+        """Report a finished request (the executor's send log already records it)."""
         await _call(self.on_request, event)
 
     async def retry(self, event: RetryEvent) -> None:
@@ -111,11 +104,6 @@ class Hooks:
         """Log and report a wait for the limiter."""
         logger.debug("%s waited %.3f s for the %s limit", event.method, event.waited, event.kind)
         await _call(self.on_limiter_wait, event)
-
-
-def _describe(error: BitrixError) -> str:
-    code = error.code or type(error).__name__
-    return code if error.status is None else f"{code} (HTTP {error.status})"
 
 
 async def _call(hook: Hook | None, event: object) -> None:

@@ -15,8 +15,10 @@ docs' example) the portal refuses *that method only* with HTTP 429
   ``c * window / limit`` seconds after the previous one; ``c`` is learned from
   ``time.processing``);
 - when the next call would cross the budget, or after an ``OPERATION_TIME_LIMIT``:
-  holds the method until ``operating_reset_at`` (or one basket, 60 s, when the
-  portal gave no reset time), bounded by the call's deadline.
+  holds the method until ``operating_reset_at``, bounded by the call's deadline; if
+  it is still refused then, one more basket (60 s), as the docs advise. An
+  ``OPERATION_TIME_LIMIT`` for a method no answer has told a reset time of is
+  raised at once: the client cannot know how long the wait would be.
 
 ``operating_reset_at`` is turned into a local wait using the same answer's ``finish``
 time, so the client's and the portal's clocks need not agree. Portals that omit the
@@ -130,14 +132,20 @@ class OperatingTracker:
         if state.blocked_until is not None and state.blocked_until <= now:
             state.blocked_until = None
 
-    def block(self, method: str) -> float:
-        """The portal said ``OPERATION_TIME_LIMIT``: hold ``method``; returns the hold (s)."""
+    def block(self, method: str) -> float | None:
+        """The portal said ``OPERATION_TIME_LIMIT``: hold ``method`` until its reset.
+
+        Returns the hold in seconds, or ``None`` (no hold) when no answer ever told
+        this method's reset time.
+        """
         state = self._state(method)
         now = self._clock()
-        if state.reset_at is not None and state.reset_at > now:
+        if state.reset_at is None:
+            return None
+        if state.reset_at > now:
             until = state.reset_at
         else:
-            until = now + self.budget.basket  # the next basket to drop out
+            until = now + self.budget.basket  # still blocked: the next basket to drop out
             state.reset_at = until
         state.blocked_until = max(state.blocked_until or now, until)
         state.used = max(state.used or 0.0, self.budget.limit)

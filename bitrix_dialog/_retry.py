@@ -9,14 +9,16 @@ defaults:
 handler                        errors                     only if         retries
 =============================  =========================  ==============  ============
 :class:`QueryLimitRetry`       ``QUERY_LIMIT_EXCEEDED``   always [#]_     5
-:class:`OperationLimitRetry`   ``OPERATION_TIME_LIMIT``   always [#]_     3
+:class:`OperationLimitRetry`   ``OPERATION_TIME_LIMIT``   reset known     3
 :class:`TransientErrorRetry`   no answer, timeouts,       idempotent      3
                                HTTP 500/502/504,
                                ``INTERNAL_SERVER_ERROR``,
                                non-JSON 5xx answers
 =============================  =========================  ==============  ============
 
-.. [#] the portal refused the request before running it, so repeating is safe.
+.. [#] the portal refused the request before running it, so repeating is safe; an
+   ``OPERATION_TIME_LIMIT`` is repeated when an earlier answer told the method's
+   reset time (it is waited for, bounded by the deadline), raised at once otherwise.
 
 ``OVERLOAD_LIMIT`` (a manual block), auth and access errors are never retried, whatever
 the handlers say. Waits use :class:`Backoff` (capped exponential, full jitter); the
@@ -147,12 +149,16 @@ class QueryLimitRetry(RetryHandler):
 
 
 class OperationLimitRetry(RetryHandler):
-    """``OPERATION_TIME_LIMIT``: repeated once the method's budget frees (no extra backoff)."""
+    """``OPERATION_TIME_LIMIT``: repeated once the method's budget frees (no extra backoff).
+
+    Only when an earlier answer told when that is (``error.resume_in``); otherwise
+    the error is raised at once rather than waiting blind.
+    """
 
     name = "operation_limit"
 
     def applies(self, state: RetryState, error: BitrixError) -> bool:
-        return isinstance(error, OperationTimeLimitError)
+        return isinstance(error, OperationTimeLimitError) and error.resume_in is not None
 
     def delay(
         self, state: RetryState, error: BitrixError, *, backoff: Backoff, random: Random

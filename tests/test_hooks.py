@@ -110,5 +110,6 @@ async def test_debug_logs_tell_retries_and_waits_without_secrets(
     assert "retry im.dialog.get after attempt 1 (QUERY_LIMIT_EXCEEDED)" in caplog.text
     assert "im.dialog.get waited" in caplog.text
     assert "for the bucket limit" in caplog.text
-    assert "request im.dialog.get attempt 2: 200" in caplog.text
+    assert "<- im.dialog.get HTTP 503" in caplog.text
+    assert "<- im.dialog.get HTTP 200" in caplog.text
     assert portal.webhook_code not in caplog.text

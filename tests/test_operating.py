@@ -172,7 +172,7 @@ def test_the_operating_pause_is_bounded_by_the_deadline() -> None:
     run_in_virtual_time(scenario())
 
 
-def test_operating_limit_without_a_reset_time_waits_a_basket_and_is_bounded() -> None:
+def test_operating_limit_with_no_known_reset_time_is_raised_at_once() -> None:
     async def scenario() -> None:
         loop = VirtualTimeLoop.running()
         portal = FakePortal(
@@ -185,9 +185,38 @@ def test_operating_limit_without_a_reset_time_waits_a_basket_and_is_bounded() ->
             with pytest.raises(OperationTimeLimitError) as caught:
                 await client.call("im.dialog.get", {"DIALOG_ID": chat.dialog_id})
         assert caught.value.status == 429
-        # First try and three retries, each after one 60 s basket.
-        assert portal.counters.rejected_operating == 4
-        assert loop.time() == pytest.approx(180.0)
+        assert caught.value.resume_in is None
+        assert portal.counters.rejected_operating == 1
+        assert loop.time() == 0
+
+    run_in_virtual_time(scenario())
+
+
+def test_a_method_still_blocked_at_its_reset_waits_another_basket() -> None:
+    async def scenario() -> None:
+        loop = VirtualTimeLoop.running()
+        portal = FakePortal(
+            clock=loop.wall, operating=OperatingModel(limit=100.0, cost={"im.dialog.get": 1.0})
+        )
+        chat = portal.add_chat()
+        async with Client(
+            portal.webhook_url(),
+            transport=portal.transport(),
+            operating=OperatingBudget(limit=10_000.0),  # the client does not know the limit
+        ) as client:
+            await client.call("im.dialog.get", {"DIALOG_ID": chat.dialog_id})  # minute 0: 1 s
+            portal.limits.operating.model = OperatingModel(
+                limit=100.0, cost={"im.dialog.get": 60.0}
+            )
+            await asyncio.sleep(60)
+            for _ in range(2):  # minute 1: 120 s, over the limit
+                await client.call("im.dialog.get", {"DIALOG_ID": chat.dialog_id})
+            response = await client.call("im.dialog.get", {"DIALOG_ID": chat.dialog_id})
+        assert response.result["id"] == chat.id
+        # Refused at 60 s; held to the reset at 600 s, when only minute 0 dropped out
+        # and minute 1 still holds 120 s; refused again, held one more basket: 660 s.
+        assert [c.status for c in portal.calls] == [200, 200, 200, 429, 429, 200]
+        assert [c.at - loop.epoch for c in portal.calls][3:] == [60.0, 600.0, 660.0]
 
     run_in_virtual_time(scenario())
 
