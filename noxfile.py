@@ -14,6 +14,8 @@ PYTHON = "3.11"
 @nox.session(python=PYTHON)
 def tests(session: nox.Session) -> None:
     """Run the whole test suite against the fake portal (no network)."""
+    # The multi-worker tests start a real redis-server on 127.0.0.1.
+    session.run("bash", ".ci/ensure-redis", external=True)
     session.install("-e", ".[test]")
     session.run("pytest", *session.posargs)
 
@@ -22,13 +24,23 @@ def tests(session: nox.Session) -> None:
 def lint(session: nox.Session) -> None:
     """ruff: lint and formatting checks."""
     session.install("ruff>=0.6")
-    session.run("ruff", "check", "bitrix_dialog", "tests", "examples", "benchmarks", "noxfile.py")
+    session.run("ruff", "check", ".")
+    session.run(
+        "ruff",
+        "format",
+        "--check",
+        "bitrix_dialog",
+        "tests",
+        "examples",
+        "benchmarks",
+        "noxfile.py",
+    )
 
 
 @nox.session(python=PYTHON)
 def typecheck(session: nox.Session) -> None:
     """mypy --strict over the package, tests, examples and benchmarks."""
-    session.install("-e", ".[test]", "mypy>=1.11")
+    session.install("-e", ".[test]", "mypy>=1.11", "nox>=2024.4")
     session.run("mypy", "--strict")
 
 

@@ -10,8 +10,23 @@ The fake portal for tests lives in :mod:`bitrix_dialog.testing`.
 
 from __future__ import annotations
 
-from ._auth import AccessTokenAuth, Auth, Authorization, WebhookAuth
+from ._auth import (
+    AccessTokenAuth,
+    Auth,
+    Authorization,
+    EventAuth,
+    MemoryTokenStore,
+    OAuthAuth,
+    OAuthToken,
+    PortalMove,
+    TokenStore,
+    WebhookAuth,
+    parse_event_auth,
+    verify_application_token,
+)
 from ._backoff import Backoff
+from ._batch import BatchResult
+from ._batch_plan import BatchCall
 from ._client import Client
 from ._envelope import RestResponse, Time
 from ._errors import (
@@ -20,6 +35,8 @@ from ._errors import (
     AuthError,
     BadRequestError,
     BatchError,
+    BatchNotExecutedError,
+    BatchResultMissingError,
     BitrixError,
     DeadlineExceededError,
     DialogIdEmptyError,
@@ -42,7 +59,9 @@ from ._errors import (
     RequestTimeoutError,
     ResponseDecodeError,
     ServerError,
+    TokenConflictError,
     TokenExpiredError,
+    TokenStoreError,
     TransportError,
 )
 from ._formencode import build_query, parse_query
@@ -73,11 +92,16 @@ __all__ = [
     "Authorization",
     "Backoff",
     "BadRequestError",
+    "BatchCall",
     "BatchError",
+    "BatchNotExecutedError",
+    "BatchResult",
+    "BatchResultMissingError",
     "BitrixError",
     "Client",
     "DeadlineExceededError",
     "DialogIdEmptyError",
+    "EventAuth",
     "Hooks",
     "HttpRequest",
     "HttpResponse",
@@ -88,11 +112,14 @@ __all__ = [
     "LeakyBucket",
     "Limiter",
     "LimiterWaitEvent",
+    "MemoryTokenStore",
     "MemoryTransport",
     "MethodNotFoundError",
     "ModelDecodeError",
     "NotFoundError",
+    "OAuthAuth",
     "OAuthError",
+    "OAuthToken",
     "OperatingBudget",
     "OperatingUsage",
     "OperationLimitRetry",
@@ -100,6 +127,7 @@ __all__ = [
     "OverloadLimitError",
     "PaymentRequiredError",
     "Plan",
+    "PortalMove",
     "PortalMovedError",
     "PortalUnavailableError",
     "QueryLimitExceededError",
@@ -119,11 +147,16 @@ __all__ = [
     "Slot",
     "Time",
     "Timeout",
+    "TokenConflictError",
     "TokenExpiredError",
+    "TokenStore",
+    "TokenStoreError",
     "TransientErrorRetry",
     "Transport",
     "TransportError",
     "WebhookAuth",
     "build_query",
+    "parse_event_auth",
     "parse_query",
+    "verify_application_token",
 ]

@@ -7,14 +7,15 @@ async with Client("https://example.bitrix24.com/rest/1/CODE/") as client:
 
 from __future__ import annotations
 
-import re
 from collections.abc import Mapping
 from types import TracebackType
-from typing import Any, Final, Self
+from typing import Any, Self
 
 from yarl import URL
 
 from ._auth import Auth, WebhookAuth
+from ._batch import BatchResult, run_batch
+from ._batch_plan import BatchCalls, plan_batch
 from ._deadline import check_deadline_seconds
 from ._envelope import RestResponse
 from ._executor import Executor
@@ -24,36 +25,10 @@ from ._limiter import Clock, Limiter, Plan, Sleep
 from ._operating import OperatingBudget, OperatingUsage
 from ._retry import RetryPolicy
 from ._transports import AiohttpTransport, Transport
+from ._validate import check_method as _check_method
+from ._validate import check_params as _check_params
 
 __all__ = ["Client"]
-
-_METHOD: Final = re.compile(r"^[A-Za-z][A-Za-z0-9_]*(\.[A-Za-z0-9_]+)*$")
-
-
-def _check_method(method: object) -> str:
-    if not isinstance(method, str):
-        msg = f"method must be a str, not {type(method).__name__}"
-        raise TypeError(msg)
-    if not method:
-        msg = "method must not be empty (e.g. 'im.dialog.get')"
-        raise ValueError(msg)
-    if not _METHOD.match(method):
-        msg = f"method {method!r} is not a REST method name such as 'im.dialog.get'"
-        raise ValueError(msg)
-    return method
-
-
-def _check_params(method: str, params: Mapping[str, Any] | None) -> Mapping[str, Any]:
-    if params is None:
-        return {}
-    if not isinstance(params, Mapping):
-        msg = f"params for {method} must be a mapping, not {type(params).__name__}"
-        raise TypeError(msg)
-    for key in params:
-        if not isinstance(key, str):
-            msg = f"params for {method} must have str keys, got {key!r}"
-            raise TypeError(msg)
-    return params
 
 
 def _check_type(name: str, value: object, kind: type) -> None:
@@ -114,7 +89,7 @@ class Client:
         _check_type("operating", operating, OperatingBudget)
         _check_type("timeout", timeout, Timeout)
         _check_type("hooks", hooks, Hooks)
-        self._deadline = check_deadline_seconds("deadline", deadline)
+        default_deadline = check_deadline_seconds("deadline", deadline)
         self._owns_transport = transport is None
         self._transport: Transport = transport if transport is not None else AiohttpTransport()
         self._executor = Executor(
@@ -125,6 +100,7 @@ class Client:
             operating=operating,
             hooks=hooks,
             timeout=timeout,
+            deadline=default_deadline,
             clock=clock,
             sleep=sleep,
         )
@@ -184,11 +160,27 @@ class Client:
             msg = "the client is closed"
             raise RuntimeError(msg)
         return await self._executor.execute(
-            method,
-            checked,
-            idempotent=idempotent,
-            deadline=self._deadline if seconds is None else seconds,
+            method, checked, idempotent=idempotent, deadline=seconds
         )
+
+    async def batch(self, calls: BatchCalls, *, halt: bool = False) -> BatchResult:
+        """Run many calls through the ``batch`` method; every call gets its own outcome.
+
+        ``calls`` maps names to ``(method, params)`` tuples or :class:`BatchCall` values, or
+        is a sequence of them (named ``c0``, ``c1``, ...). More than 50 are split into
+        several requests, sent in order; ``$result[name][field]`` references work within
+        a request. With ``halt=True`` the portal stops at the first failing command and
+        the rest are reported as :class:`BatchNotExecutedError`. Bad input raises
+        ``TypeError``/``ValueError`` before anything is sent.
+        """
+        if not isinstance(halt, bool):
+            msg = f"halt must be a bool, not {type(halt).__name__}"
+            raise TypeError(msg)
+        chunks = plan_batch(calls)
+        if self._closed:
+            msg = "the client is closed"
+            raise RuntimeError(msg)
+        return await run_batch(self._executor, chunks, halt=halt)
 
     async def aclose(self) -> None:
         """Close the transport if the client made it. Safe to call more than once."""

@@ -28,10 +28,14 @@ The tree groups errors by what a caller does about them, not by HTTP status
     ├── PortalUnavailableError       the portal will not serve this app now
     │   ├── OverloadLimitError           OVERLOAD_LIMIT: manual block, never retried
     │   └── PortalMovedError             HTTP 3xx: the portal has a new address
+    ├── TokenStoreError              the token store failed; the tokens in use are unchanged
+    │   └── TokenConflictError           save(replaces=old) found another pair stored
     ├── TransportError               no HTTP answer at all (network, TLS, dropped connection)
     │   └── RequestTimeoutError          the answer did not come in time, or the deadline passed
     │       └── DeadlineExceededError        the call's own deadline left no time (never retried)
     ├── ResponseDecodeError          an answer that is not a Bitrix24 envelope
+    │   └── BatchResultMissingError      a batch answer says nothing about one command
+    ├── BatchNotExecutedError        a batch command never ran (halt, or an earlier request failed)
     └── ModelDecodeError             an envelope whose result does not fit the typed model
 
 An unknown code still raises :class:`BitrixError` with the code kept, so nothing is
@@ -49,6 +53,8 @@ __all__ = [
     "AuthError",
     "BadRequestError",
     "BatchError",
+    "BatchNotExecutedError",
+    "BatchResultMissingError",
     "BitrixError",
     "DeadlineExceededError",
     "DialogIdEmptyError",
@@ -71,7 +77,9 @@ __all__ = [
     "RequestTimeoutError",
     "ResponseDecodeError",
     "ServerError",
+    "TokenConflictError",
     "TokenExpiredError",
+    "TokenStoreError",
     "TransportError",
     "error_for",
 ]
@@ -293,6 +301,28 @@ class PortalMovedError(PortalUnavailableError):
         super().__init__(description, **kwargs)  # type: ignore[arg-type]
 
 
+class TokenStoreError(BitrixError):
+    """The token store failed to load, lock or save a token pair.
+
+    Raised by ``OAuthAuth`` around your store's own exception (kept as
+    ``__cause__``). Whatever failed, the pair in use stays as it was, in memory and
+    in the store: a refreshed pair that could not be saved is never used, and is
+    saved again before the next call goes out.
+    """
+
+    default_code = "TOKEN_STORE_ERROR"
+
+
+class TokenConflictError(TokenStoreError):
+    """``TokenStore.save(token, replaces=old)`` found a different pair stored.
+
+    Another worker replaced ``old`` first; the stored pair is the newer one and is
+    kept. Stores raise it; ``OAuthAuth`` handles it by adopting the stored pair.
+    """
+
+    default_code = "TOKEN_CONFLICT"
+
+
 class TransportError(BitrixError):
     """No HTTP answer was received: connection refused or dropped, DNS, TLS."""
 
@@ -327,6 +357,41 @@ class ResponseDecodeError(BitrixError):
         base = super()._message()
         preview = self.body_preview[:120]
         return f"{base}; body starts {preview!r}" if preview else base
+
+
+class BatchResultMissingError(ResponseDecodeError):
+    """A batch answer has no outcome at all for one command (in no section of it).
+
+    The portal skips nothing it ran, so this marks a malformed or truncated answer;
+    ``body`` keeps the batch's ``result`` as received so nothing is lost.
+    """
+
+    default_code = "BATCH_RESULT_MISSING"
+
+
+class BatchNotExecutedError(BitrixError):
+    """A batch command that never ran, reported instead of being left out.
+
+    With ``halt=True`` the portal stops at the first failing command; every command
+    after it (in that request and in the requests after it) gets this error.
+    ``halted_by`` names the command whose failure stopped the batch, or is ``None``
+    when an earlier batch *request* failed as a whole; ``cause`` is that failure.
+    Sending the command again is safe: the portal never saw it.
+    """
+
+    default_code = "BATCH_NOT_EXECUTED"
+
+    def __init__(
+        self,
+        description: str = "",
+        *,
+        halted_by: str | None = None,
+        cause: BitrixError | None = None,
+        **kwargs: object,
+    ) -> None:
+        self.halted_by = halted_by
+        self.cause = cause
+        super().__init__(description, **kwargs)  # type: ignore[arg-type]
 
 
 class ModelDecodeError(BitrixError):

@@ -4,9 +4,9 @@ The :class:`Executor` is the spine every call (single, typed or batch) runs
 through. Each step is one call into one module; nothing here knows about dialogs::
 
     retry_loop (_retry)                 repeat the attempt while the policy says so
-      auth.authorize (_auth)            URL and credentials for this attempt
       operating.wait_turn (_operating)  hold a method near or past its time budget
       limiter.acquire (_limiter)        one slot of the leaky bucket per HTTP request
+      auth.authorize (_auth)            URL and credentials, fresh at sending time
       transport.send (_transports)      one HTTP request, timeouts cut to the deadline
       limiter.release                   the answer is back: the slot starts draining
       decode_response (_envelope)       the one place error codes become exceptions
@@ -26,11 +26,17 @@ from typing import Any, Final
 from ._auth import Auth, Authorization
 from ._deadline import Deadline
 from ._envelope import RestResponse, decode_response
-from ._errors import AuthError, BitrixError, OperationTimeLimitError, QueryLimitExceededError
+from ._errors import (
+    AuthError,
+    BitrixError,
+    OperationTimeLimitError,
+    PortalMovedError,
+    QueryLimitExceededError,
+)
 from ._hooks import Hooks, LimiterWaitEvent, RequestEvent
 from ._http import HttpRequest, HttpResponse, Timeout
 from ._idempotent import is_known_read
-from ._limiter import Clock, Limiter, LimiterPool, Plan, Sleep, loop_clock
+from ._limiter import Clock, Limiter, LimiterPool, Plan, Sleep, Slot, loop_clock
 from ._operating import OperatingBudget, OperatingTracker
 from ._retry import RetryPolicy, RetryState, retry_loop
 from ._transports import Transport
@@ -61,7 +67,8 @@ class Executor:
     Only ``auth`` and ``transport`` are required; the rest default to a
     :data:`Plan.STANDARD` bucket per credential identity, the default
     :class:`RetryPolicy`, the documented operating budget, no hooks, the
-    transport's own timeouts, and the running loop's clock and ``asyncio.sleep``.
+    transport's own timeouts, no overall deadline, and the running loop's clock and
+    ``asyncio.sleep``.
     """
 
     def __init__(
@@ -74,6 +81,7 @@ class Executor:
         operating: OperatingBudget | None = None,
         hooks: Hooks | None = None,
         timeout: Timeout | None = None,
+        deadline: float | None = None,
         clock: Clock | None = None,
         sleep: Sleep | None = None,
     ) -> None:
@@ -88,6 +96,7 @@ class Executor:
         )
         self.hooks = hooks or Hooks()
         self.timeout = timeout
+        self.deadline = deadline
 
     async def execute(
         self,
@@ -99,13 +108,14 @@ class Executor:
     ) -> RestResponse:
         """Send ``method`` with ``params``, retrying as the policy allows, within ``deadline`` s.
 
-        ``idempotent=None`` guesses from the method (reads are safe to repeat).
+        ``idempotent=None`` guesses from the method (reads are safe to repeat);
+        ``deadline=None`` takes the executor's default (``math.inf``: none).
         """
         state = RetryState(
             method=method,
             idempotent=is_known_read(method, params) if idempotent is None else idempotent,
         )
-        budget = Deadline(deadline, self.clock)
+        budget = Deadline(self.deadline if deadline is None else deadline, self.clock)
         return await retry_loop(
             lambda attempt: self._attempt(method, params, budget, attempt),
             state=state,
@@ -118,25 +128,38 @@ class Executor:
     async def _attempt(
         self, method: str, params: Mapping[str, Any], deadline: Deadline, attempt: int
     ) -> RestResponse:
-        """One attempt; on refused credentials let the auth recover once."""
-        authorization = await self.auth.authorize(method, self.transport)
-        try:
-            return await self._send(method, authorization, params, deadline, attempt)
-        except AuthError as error:
-            if not await self.auth.recover(authorization, error, self.transport):
-                raise
-        authorization = await self.auth.authorize(method, self.transport)
-        return await self._send(method, authorization, params, deadline, attempt)
+        """One attempt; on refused credentials or a redirect, let the auth recover once
+        (refresh, or switch to the portal's verified new address).
 
-    async def _send(
-        self,
-        method: str,
-        authorization: Authorization,
-        params: Mapping[str, Any],
-        deadline: Deadline,
-        attempt: int,
-    ) -> RestResponse:
-        body = encode_json_body(method, {**params, **authorization.params})
+        The auth is asked for credentials only once the request has its turn, right
+        before sending: a token fetched before a long wait in the queue could expire
+        in it.
+        """
+        authorization: Authorization | None = None
+        limiter, slot = await self._take_turn(method, deadline)
+        try:
+            authorization = await self.auth.authorize(method, self.transport)
+            return await self._send(
+                method, authorization, params, deadline=deadline, attempt=attempt, limiter=limiter
+            )
+        except (AuthError, PortalMovedError) as error:
+            if authorization is None or not await self.auth.recover(
+                authorization, error, self.transport
+            ):
+                raise
+        finally:
+            await limiter.release(slot)
+        limiter, slot = await self._take_turn(method, deadline)
+        try:
+            authorization = await self.auth.authorize(method, self.transport)
+            return await self._send(
+                method, authorization, params, deadline=deadline, attempt=attempt, limiter=limiter
+            )
+        finally:
+            await limiter.release(slot)
+
+    async def _take_turn(self, method: str, deadline: Deadline) -> tuple[Limiter, Slot]:
+        """Wait for the method's operating budget, then for a bucket slot (release it after)."""
         if deadline.expired():
             raise deadline.exceeded(method, "another attempt")
         waited = await self.operating.wait_turn(method, deadline)
@@ -150,9 +173,26 @@ class Executor:
         except TimeoutError:
             raise deadline.exceeded(method, "a slot in the rate limiter") from None
         if slot.waited > 0:
-            await self.hooks.limiter_wait(
-                LimiterWaitEvent(method=method, kind="bucket", waited=slot.waited)
-            )
+            try:
+                await self.hooks.limiter_wait(
+                    LimiterWaitEvent(method=method, kind="bucket", waited=slot.waited)
+                )
+            except BaseException:
+                await limiter.release(slot)
+                raise
+        return limiter, slot
+
+    async def _send(
+        self,
+        method: str,
+        authorization: Authorization,
+        params: Mapping[str, Any],
+        *,
+        deadline: Deadline,
+        attempt: int,
+        limiter: Limiter,
+    ) -> RestResponse:
+        body = encode_json_body(method, {**params, **authorization.params})
         request = HttpRequest(
             method="POST",
             url=authorization.url,
@@ -160,23 +200,23 @@ class Executor:
             body=body,
             timeout=self._timeout(deadline),
         )
-        started = self.clock()
+        reporting = self.hooks.on_request is not None
+        started = self.clock() if reporting else 0.0
         try:
             response = await self.send_http(method, request)
         except BitrixError as error:
-            await self.hooks.request(
-                RequestEvent(
-                    method=method,
-                    attempt=attempt,
-                    status=None,
-                    error=error,
-                    elapsed=self.clock() - started,
+            if reporting:
+                await self.hooks.request(
+                    RequestEvent(
+                        method=method,
+                        attempt=attempt,
+                        status=None,
+                        error=error,
+                        elapsed=self.clock() - started,
+                    )
                 )
-            )
             raise
-        finally:
-            await limiter.release(slot)
-        elapsed = self.clock() - started
+        elapsed = self.clock() - started if reporting else 0.0
         try:
             result = decode_response(response, method)
         except BitrixError as error:
@@ -185,22 +225,28 @@ class Executor:
             elif isinstance(error, OperationTimeLimitError):
                 error.resume_in = self.operating.block(method)
                 logger.debug("%s hit OPERATION_TIME_LIMIT: held for %s s", method, error.resume_in)
+            if reporting:
+                await self.hooks.request(
+                    RequestEvent(
+                        method=method,
+                        attempt=attempt,
+                        status=response.status,
+                        error=error,
+                        elapsed=elapsed,
+                    )
+                )
+            raise
+        self.operating.observe(method, result.time)
+        if reporting:
             await self.hooks.request(
                 RequestEvent(
                     method=method,
                     attempt=attempt,
                     status=response.status,
-                    error=error,
+                    error=None,
                     elapsed=elapsed,
                 )
             )
-            raise
-        self.operating.observe(method, result.time)
-        await self.hooks.request(
-            RequestEvent(
-                method=method, attempt=attempt, status=response.status, error=None, elapsed=elapsed
-            )
-        )
         return result
 
     def _timeout(self, deadline: Deadline) -> Timeout | None:

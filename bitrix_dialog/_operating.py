@@ -154,8 +154,12 @@ class OperatingTracker:
     def delay(self, method: str) -> tuple[float, str]:
         """Seconds ``method`` must wait before its next call, and why ("" when none)."""
         state = self._methods.get(method.lower())
-        if state is None:
-            return 0.0, ""
+        if state is None or (
+            state.blocked_until is None
+            and (state.used is None or state.used < self.budget.slow_down_at * self.budget.limit)
+            and (state.used or 0.0) + (state.cost or 0.0) < self.budget.limit
+        ):
+            return 0.0, ""  # the common case, decided without reading the clock
         now = self._clock()
         if state.blocked_until is not None and state.blocked_until > now:
             return state.blocked_until - now, "OPERATION_TIME_LIMIT"

@@ -250,10 +250,16 @@ async def retry_loop(
     The one retry loop of the SDK. A backoff that would outlast the deadline is not
     slept: :class:`RequestTimeoutError` is raised at once, caused by the last error.
     """
+    last: BitrixError | None = None
     while True:
         try:
             return await attempt(state.attempt)
+        except DeadlineExceededError as error:
+            if error.__cause__ is None and last is not None:
+                error.__cause__ = last  # out of time waiting because of this failure
+            raise
         except BitrixError as error:
+            last = error
             if isinstance(error, OverloadLimitError):
                 logger.warning("%s: %s", state.method, error)
             decision = policy.decide(state, error)

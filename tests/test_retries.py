@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import random
 from collections import Counter
 from typing import Any
 
@@ -61,6 +62,7 @@ def test_reads_survive_ten_percent_500s_and_five_percent_drops() -> None:
             portal.webhook_url(),
             transport=portal.transport(),
             limiter=LeakyBucket(20, 10.0),
+            retry=RetryPolicy(random=random.Random(5).random),
             hooks=Hooks(on_retry=lambda e: retried.update([e.reason])),
         ) as client:
 
@@ -117,11 +119,6 @@ async def test_reads_survive_faults_over_a_real_socket(portal: FakePortal) -> No
             assert isinstance(outcome, ServerError | TransportError)
         else:
             assert outcome.result["id"] == chat.id
-
-
-@pytest.fixture
-def portal() -> FakePortal:
-    return FakePortal()
 
 
 def _count_calls(portal: FakePortal, name: str) -> list[CallContext]:

@@ -2,8 +2,10 @@
 
 The client asks the auth for an :class:`Authorization` (the method's URL plus any
 parameters to add, such as OAuth's ``auth``) right before each attempt, and tells it
-when the portal refused the credentials. The auth may then recover once (an OAuth
-refresh) and answer ``True``; the client repeats the call with a new authorization.
+when the portal refused the credentials (an ``AuthError``) or redirected the call
+(``PortalMovedError``). The auth may then recover once (an OAuth refresh, a verified
+switch to the portal's new address) and answer ``True``; the client repeats the call
+with a new authorization.
 ``Authorization.credential`` lets a recovering auth see *which* credential was
 refused, so that among many concurrent failures only the first one refreshes (the
 others find the credential already replaced and simply retry).
@@ -20,7 +22,7 @@ from typing import Any, Protocol, runtime_checkable
 import attrs
 from yarl import URL
 
-from .._errors import AuthError
+from .._errors import BitrixError
 from .._redact import redact_url
 from .._transports import Transport
 
@@ -62,7 +64,10 @@ class Auth(Protocol):
         ...
 
     async def recover(
-        self, authorization: Authorization, error: AuthError, transport: Transport
+        self, authorization: Authorization, error: BitrixError, transport: Transport
     ) -> bool:
-        """The portal refused ``authorization``: fix it and return True to retry once."""
+        """The portal refused or redirected ``authorization``: fix it, return True to retry once.
+
+        ``error`` is an ``AuthError`` or a ``PortalMovedError``; return False to let it raise.
+        """
         ...

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from yarl import URL
 
-from .._errors import AuthError
+from .._errors import BitrixError
 from .._redact import redact_url
 from .._transports import Transport
 from .._urls import require_secure_url
@@ -46,7 +46,7 @@ class AccessTokenAuth:
         return Authorization(url=self._base / method, params={"auth": self._token})
 
     async def recover(
-        self, authorization: Authorization, error: AuthError, transport: Transport
+        self, authorization: Authorization, error: BitrixError, transport: Transport
     ) -> bool:
         return False
 

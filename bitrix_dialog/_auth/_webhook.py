@@ -6,7 +6,7 @@ from typing import Final
 
 from yarl import URL
 
-from .._errors import AuthError
+from .._errors import BitrixError
 from .._redact import redact_url
 from .._transports import Transport
 from .._urls import require_secure_url
@@ -63,7 +63,7 @@ class WebhookAuth:
         return Authorization(url=self._base / method)
 
     async def recover(
-        self, authorization: Authorization, error: AuthError, transport: Transport
+        self, authorization: Authorization, error: BitrixError, transport: Transport
     ) -> bool:
         return False
 

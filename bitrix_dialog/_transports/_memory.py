@@ -13,7 +13,7 @@ import asyncio
 from collections.abc import Awaitable, Callable
 
 from .._errors import RequestTimeoutError, TransportError
-from .._http import HttpRequest, HttpResponse
+from .._http import HttpRequest, HttpResponse, Timeout
 from .._redact import redact_url
 
 __all__ = ["Handler", "MemoryTransport"]
@@ -25,19 +25,20 @@ Handler = Callable[[HttpRequest], Awaitable[HttpResponse]]
 class MemoryTransport:
     """Routes each request to ``handler``; a handler's ``OSError`` becomes ``TransportError``.
 
-    The request's read timeout is honoured, so latency injected by a fake portal
-    behaves as it would over a socket.
+    The read timeout (the request's own, else ``timeout``) is honoured, so latency
+    injected by a fake portal behaves as it would over a socket.
     """
 
-    def __init__(self, handler: Handler) -> None:
+    def __init__(self, handler: Handler, *, timeout: Timeout | None = None) -> None:
         self._handler = handler
+        self.timeout = timeout or Timeout()
         self.closed = False
 
     async def send(self, request: HttpRequest) -> HttpResponse:
         if self.closed:
             msg = "the transport is closed"
             raise TransportError(msg, method=None)
-        timeout = request.timeout.read if request.timeout is not None else None
+        timeout = (request.timeout or self.timeout).read
         try:
             async with asyncio.timeout(timeout):
                 return await self._handler(request)

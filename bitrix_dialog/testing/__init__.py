@@ -12,6 +12,9 @@
         async with Client(portal.webhook_url(base_url)) as client:
             ...
 
+OAuth apps get token pairs from ``portal.issue_tokens()``; ``portal.oauth`` is the
+fake authorization server that refreshes them (single-use refresh tokens, counted).
+
 It checks webhook codes and tokens, answers with the documented error envelopes
 and HTTP statuses, and records every call in ``portal.calls``. It can meter requests
 with the cloud's leaky bucket and per-method operating budget, inject faults, and
@@ -27,6 +30,7 @@ from ._chats import FakeChat, PayloadStyle
 from ._errors import DOCUMENTED_STATUS, PortalError
 from ._faults import Faults
 from ._limits import PortalCounters, PortalLimits
+from ._oauth import FakeApp, FakeOAuthServer, RecordedRefresh
 from ._operating import OperatingModel
 from ._portal import CallContext, Caller, FakePortal, MethodHandler, RecordedCall
 from ._virtual import VirtualTimeLoop, run_in_virtual_time
@@ -37,7 +41,9 @@ __all__ = [
     "BucketSpec",
     "CallContext",
     "Caller",
+    "FakeApp",
     "FakeChat",
+    "FakeOAuthServer",
     "FakePortal",
     "Faults",
     "MethodHandler",
@@ -48,6 +54,7 @@ __all__ = [
     "PortalError",
     "PortalLimits",
     "RecordedCall",
+    "RecordedRefresh",
     "VirtualTimeLoop",
     "run_in_virtual_time",
 ]

@@ -63,7 +63,7 @@ class PortalCounters:
     rejected_query_limit: int = 0
     """HTTP 503 ``QUERY_LIMIT_EXCEEDED`` answers (the leaky bucket was full)."""
     rejected_operating: int = 0
-    """HTTP 429 ``OPERATION_TIME_LIMIT`` answers."""
+    """``OPERATION_TIME_LIMIT`` refusals: HTTP 429 answers and refused batch commands."""
     rejected_overload: int = 0
     """HTTP 503 ``OVERLOAD_LIMIT`` answers."""
     injected_server_errors: int = 0
@@ -162,7 +162,13 @@ class PortalLimits:
         return f"webhook:{credential}" if kind == "webhook" else "oauth-app"
 
     def check(self, caller: str, method: str) -> None:
-        """Raise the 429 ``OPERATION_TIME_LIMIT`` error while ``method`` is over budget."""
+        """Raise the 429 ``OPERATION_TIME_LIMIT`` error while ``method`` is over budget.
+
+        The outer ``batch`` is never metered; its commands are, each on its own method
+        (a refused command becomes that command's ``result_error`` entry).
+        """
+        if method.lower() == "batch":
+            return
         try:
             self.operating.check(caller, method)
         except PortalError:
@@ -170,8 +176,9 @@ class PortalLimits:
             raise
 
     def charge(self, caller: str, method: str) -> float:
-        """Charge one successful call's execution time; returns it."""
-        self.counters.succeeded += 1
+        """Charge one successful call's execution time (none for the outer ``batch``)."""
+        if method.lower() == "batch":
+            return 0.0
         return self.operating.charge(caller, method)
 
     def time_fields(self, caller: str | None, method: str | None) -> dict[str, Any]:
@@ -180,10 +187,8 @@ class PortalLimits:
             return {}
         if caller is None or method is None:
             return {"operating_reset_at": int(self._clock()) + 600, "operating": 0}
-        return {
-            "operating_reset_at": self.operating.reset_at(caller, method),
-            "operating": round(self.operating.used(caller, method), 4),
-        }
+        used, reset_at = self.operating.report(caller, method)
+        return {"operating_reset_at": reset_at, "operating": round(used, 4)}
 
     async def leave(self, visit: Visit, response: HttpResponse) -> HttpResponse:
         """Send the answer back: the way out, then count it."""

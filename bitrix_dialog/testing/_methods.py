@@ -11,6 +11,7 @@ from __future__ import annotations
 import re
 from typing import TYPE_CHECKING, Any, Final
 
+from ._batch import batch
 from ._chats import FakeChat, render_dialog
 from ._errors import PortalError
 
@@ -67,3 +68,4 @@ def register_builtin_methods(portal: FakePortal) -> None:
     """Install the methods every fake portal serves."""
     portal.register_method("im.dialog.get", dialog_get)
     portal.register_method("imbot.dialog.get", dialog_get)
+    portal.register_method("batch", batch)

@@ -41,8 +41,11 @@ class OperatingModel:
     def cost_of(self, method: str) -> float:
         """The execution seconds one call of ``method`` is charged."""
         if isinstance(self.cost, Mapping):
-            lowered = {name.lower(): value for name, value in self.cost.items()}
-            return float(lowered.get(method.lower(), 0.0))
+            wanted = method.lower()
+            for name, value in self.cost.items():
+                if name.lower() == wanted:
+                    return float(value)
+            return 0.0
         return float(self.cost)
 
 
@@ -67,14 +70,20 @@ class OperatingMeter:
 
     def used(self, caller: str, method: str) -> float:
         """Execution seconds ``method`` used for ``caller`` over the window."""
-        baskets, _ = self._current((caller, method.lower()))
-        return sum(baskets.values())
+        return self.report(caller, method)[0]
 
     def reset_at(self, caller: str, method: str) -> int:
         """Unix time at which the oldest basket with time in it drops out."""
+        return self.report(caller, method)[1]
+
+    def report(self, caller: str, method: str) -> tuple[float, int]:
+        """``(used, reset_at)``: what an answer's ``time`` block says about the budget."""
+        if (caller, method.lower()) not in self._baskets:  # never charged: the common case
+            index = math.floor(self._clock() / self._basket_seconds)
+            return 0.0, math.ceil((index + 10) * self._basket_seconds)
         baskets, index = self._current((caller, method.lower()))
         oldest = min(baskets, default=index)
-        return math.ceil((oldest + 10) * self._basket_seconds)
+        return sum(baskets.values()), math.ceil((oldest + 10) * self._basket_seconds)
 
     def check(self, caller: str, method: str) -> None:
         """Refuse the call with ``OPERATION_TIME_LIMIT`` while the method is over its limit."""

@@ -26,6 +26,7 @@ import attrs
 from aiohttp import web
 from yarl import URL
 
+from .._auth import OAuthToken
 from .._formencode import parse_query
 from .._http import HttpRequest, HttpResponse
 from .._transports import MemoryTransport
@@ -35,6 +36,7 @@ from ._chats import FakeChat, PayloadStyle
 from ._errors import DOCUMENTED_STATUS, PortalError
 from ._faults import Faults
 from ._limits import PortalCounters, PortalLimits
+from ._oauth import TOKEN_PATH, FakeApp, FakeOAuthServer
 from ._operating import OperatingModel
 
 __all__ = ["CallContext", "FakePortal", "MethodHandler", "RecordedCall"]
@@ -143,6 +145,8 @@ class FakePortal:
         )
         self.webhook_code = self.add_webhook(webhook_user_id)
         self.webhook_user_id = webhook_user_id
+        self.oauth = FakeOAuthServer(self)
+        """The authorization server (``/oauth/token/``): apps, token pairs, refresh counters."""
         from ._methods import register_builtin_methods  # noqa: PLC0415 - avoids an import cycle
 
         register_builtin_methods(self)
@@ -173,6 +177,36 @@ class FakePortal:
         token = token or secrets.token_hex(16)
         self._tokens[token] = _TokenGrant(user_id=user_id, expires_at=self.clock() + expires_in)
         return token
+
+    def register_app(
+        self, client_id: str | None = None, client_secret: str | None = None
+    ) -> FakeApp:
+        """Register an OAuth app with :attr:`oauth` (see :meth:`FakeOAuthServer.register_app`)."""
+        return self.oauth.register_app(client_id, client_secret)
+
+    def issue_tokens(
+        self,
+        client_id: str | None = None,
+        *,
+        user_id: int = 1,
+        scope: str = "im,imbot",
+        expires_in: float | None = None,
+        base: str | URL | None = None,
+    ) -> OAuthToken:
+        """A fresh OAuth pair for an app (see :meth:`FakeOAuthServer.issue_tokens`)."""
+        return self.oauth.issue_tokens(
+            client_id, user_id=user_id, scope=scope, expires_in=expires_in, base=base
+        )
+
+    @property
+    def refresh_count(self) -> int:
+        """Refreshes the authorization server granted."""
+        return self.oauth.refresh_count
+
+    @property
+    def refresh_token_reuse_count(self) -> int:
+        """Refreshes that presented an already-spent refresh token (each got invalid_grant)."""
+        return self.oauth.refresh_token_reuse_count
 
     def revoke_access_token(self, token: str) -> None:
         """Forget ``token``: the portal then answers ``invalid_token``."""
@@ -214,8 +248,14 @@ class FakePortal:
         self._injected.extend([(method, error)] * times)
 
     def move_to(self, new_base: str | URL | None) -> None:
-        """Answer every request with HTTP 302 to the same path on ``new_base`` (None stops)."""
-        self._moved_to = URL(new_base) if new_base is not None else None
+        """Move the portal to ``new_base`` (None stops): requests to any other origin get
+        HTTP 302 to the same path there, and token refreshes name it in ``client_endpoint``."""
+        self._moved_to = URL(new_base).origin() if new_base is not None else None
+
+    @property
+    def moved_to(self) -> URL | None:
+        """The origin the portal moved to, or None."""
+        return self._moved_to
 
     @property
     def counters(self) -> PortalCounters:
@@ -266,7 +306,9 @@ class FakePortal:
     # ----------------------------------------------------------------- handle
     async def handle(self, request: HttpRequest) -> HttpResponse:
         """Serve one request exactly as the portal would."""
-        if self._moved_to is not None:
+        if request.url.path == TOKEN_PATH:
+            return await self.oauth.handle(request)
+        if self._moved_to is not None and request.url.origin() != self._moved_to:
             location = self._moved_to.with_path(request.url.path).with_query(request.url.query)
             return HttpResponse(status=302, headers={"Location": str(location)})
         method = "?"
@@ -294,6 +336,7 @@ class FakePortal:
             body = {"error": error.code, "error_description": error.description}
             return await self.limits.leave(visit, _json_response(status, body))
         cost = self.limits.charge(payer, method)
+        self.limits.counters.succeeded += 1
         self._record(method, params, 200, None)
         time_block = self.time_block(started, payer=payer, method=method, processing=cost)
         answer = _json_response(200, {"result": result, "time": time_block})
@@ -379,9 +422,28 @@ class FakePortal:
             raise PortalError("ERROR_METHOD_NOT_FOUND", "Method not found!", status=404)
         return handler
 
-    def _raise_injected(self, method: str) -> None:
+    async def dispatch(self, caller: Caller, method: str, params: Mapping[str, Any]) -> Any:
+        """Run ``method`` as ``caller`` through the portal's own handlers; what ``batch`` uses.
+
+        Returns the handler's ``result`` or raises :class:`PortalError` (unknown method,
+        access errors ...). Faults from ``fail_next(method=...)`` naming this method apply;
+        ones for any method do not, since those stand for whole HTTP requests.
+        """
+        handler = self._resolve(method)
+        payer = self.limits.caller_key(caller.kind, caller.credential)
+        self.limits.check(payer, method)
+        self._raise_injected(method, any_method=False)
+        result = await handler(
+            CallContext(portal=self, caller=caller, method=method, params=params)
+        )
+        self.limits.charge(payer, method)
+        return result
+
+    def _raise_injected(self, method: str, *, any_method: bool = True) -> None:
         for index, (only, error) in enumerate(self._injected):
-            if only is None or only.lower() == method.lower():
+            if (only is None and any_method) or (
+                only is not None and only.lower() == method.lower()
+            ):
                 del self._injected[index]
                 raise error
 

@@ -1,0 +1,126 @@
+"""Which address an OAuth pair may be sent to, and who decides when the portal moves.
+
+A Bitrix24 portal can change its address while keeping its ``member_id``. The
+authorization server then names the new address in the ``client_endpoint`` of the
+next pair. Following that silently would send the token wherever an answer (or a
+pair some other process stored) says, so :class:`PortalGuard` lets a pair out only
+to the portal it was configured for, and asks ``on_portal_moved`` once per new
+pair when that differs. A declined move raises ``PortalMovedError`` on every call
+without asking again; the pair itself is kept (its refresh token is the live one).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import inspect
+import logging
+from collections.abc import Awaitable, Callable
+from typing import Final
+
+import attrs
+from yarl import URL
+
+from .._errors import OAuthError, PortalMovedError
+from .._redact import redact_url
+from .._urls import require_secure_url
+from ._tokens import OAuthToken
+
+__all__ = ["PortalGuard", "PortalMove", "PortalMoveCallback", "rest_base"]
+
+logger: Final = logging.getLogger("bitrix_dialog")
+
+
+@attrs.frozen(kw_only=True)
+class PortalMove:
+    """What ``on_portal_moved`` is asked about: the portal now answers elsewhere."""
+
+    member_id: str
+    """The portal's permanent id (the same before and after the move)."""
+    old_endpoint: str
+    """The REST base calls went to so far (``https://old.bitrix24.com/rest/``)."""
+    new_endpoint: str
+    """The REST base the authorization server now names for this portal."""
+    location: str | None = None
+    """The ``Location`` of the portal's redirect that prompted the check, if any."""
+
+
+PortalMoveCallback = Callable[[PortalMove], bool | Awaitable[bool]]
+"""``on_portal_moved``: return (or resolve to) True to switch to ``new_endpoint``."""
+
+
+def rest_base(endpoint: str | URL, parameter: str) -> URL:
+    """``endpoint`` as a REST base URL ending in ``/``: https, or http to loopback only."""
+    url = require_secure_url(endpoint, parameter=parameter).with_query(None).with_fragment(None)
+    return url if url.path.endswith("/") else url.with_path(url.path + "/")
+
+
+class PortalGuard:
+    """The portal one ``OAuthAuth`` serves, and the one place that may change it."""
+
+    def __init__(self, client_endpoint: str, callback: PortalMoveCallback | None) -> None:
+        self.base = rest_base(client_endpoint, "token.client_endpoint")
+        self.callback = callback
+        self.redirect: str | None = None
+        """The ``Location`` of the last redirect being verified, shown in the next move."""
+        self._verified = client_endpoint  # the endpoint ``base`` was built from
+        self._declined: OAuthToken | None = None
+        self._decision = asyncio.Lock()
+
+    @property
+    def portal(self) -> URL:
+        return self.base.origin()
+
+    def elsewhere(self, token: OAuthToken) -> bool:
+        """True when ``token`` names another portal origin than the one served."""
+        return (
+            token.client_endpoint != self._verified
+            and URL(token.client_endpoint).origin() != self.portal
+        )
+
+    async def base_for(self, token: OAuthToken) -> URL:
+        """The REST base to sign ``token`` for, or raise if the move is not accepted."""
+        if token.client_endpoint == self._verified:
+            return self.base
+        if self.elsewhere(token):
+            async with self._decision:  # one question per move, however many calls wait
+                if self.elsewhere(token):
+                    return await self._decide(token)
+        self.base = rest_base(token.client_endpoint, "client_endpoint")
+        self._verified = token.client_endpoint
+        return self.base
+
+    async def _decide(self, token: OAuthToken) -> URL:
+        try:
+            new_base = rest_base(token.client_endpoint, "client_endpoint")
+        except ValueError as exc:
+            msg = f"the portal's new address is not https; not switching: {exc}"
+            raise OAuthError(msg, code="INSECURE_ENDPOINT") from None
+        move = PortalMove(
+            member_id=token.member_id,
+            old_endpoint=str(self.base),
+            new_endpoint=str(new_base),
+            location=self.redirect,
+        )
+        accepted = False
+        if self.callback is not None and not token.same_pair(self._declined):
+            answer = self.callback(move)
+            if inspect.isawaitable(answer):
+                answer = await answer
+            accepted = answer is True
+        if not accepted:
+            self._declined = token
+            msg = (
+                f"the portal (member {token.member_id}) now answers at {redact_url(new_base)}, "
+                f"not {redact_url(self.base)}; not switching without on_portal_moved's consent"
+            )
+            raise PortalMovedError(msg, location=str(new_base))
+        logger.info(
+            "OAuth: portal of member %s moved from %s to %s (accepted)",
+            token.member_id,
+            redact_url(self.base),
+            redact_url(new_base),
+        )
+        self.base = new_base
+        self._verified = token.client_endpoint
+        self.redirect = self._declined = None
+        return new_base

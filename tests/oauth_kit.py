@@ -1,0 +1,144 @@
+"""Helpers for the OAuth tests: an injectable clock, a recording store and transport."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import AsyncIterator, Iterable
+from contextlib import asynccontextmanager
+
+from yarl import URL
+
+from bitrix_dialog import (
+    AiohttpTransport,
+    HttpRequest,
+    HttpResponse,
+    MemoryTokenStore,
+    OAuthAuth,
+    OAuthToken,
+    Transport,
+)
+from bitrix_dialog.testing import FakeApp, FakePortal
+
+START = 1_700_000_000.0
+"""The Unix time every test clock starts at."""
+
+Event = tuple[str, str | None, str | None]
+"""("saved", access_token, None) or ("sent", access_token, host): one shared timeline."""
+
+
+class ManualClock:
+    """Unix time that moves only when told, plus ``step`` seconds on every read.
+
+    A stepping clock shared by the portal and the auth lets a burst of calls run
+    across the moment of expiry without any real waiting.
+    """
+
+    def __init__(self, start: float = START, *, step: float = 0.0) -> None:
+        self.now = start
+        self.step = step
+
+    def __call__(self) -> float:
+        value = self.now
+        self.now += self.step
+        return value
+
+    def advance(self, seconds: float) -> None:
+        self.now += seconds
+
+
+class RecordingStore(MemoryTokenStore):
+    """A memory store that logs each save to ``timeline`` and can be told to fail."""
+
+    def __init__(self, timeline: list[Event], tokens: Iterable[OAuthToken] = ()) -> None:
+        super().__init__(tokens)
+        self.timeline = timeline
+        self.fail_saves = 0
+        self.fail_loads = 0
+        self.saves: list[OAuthToken] = []
+
+    async def load(self, member_id: str) -> OAuthToken | None:
+        if self.fail_loads:
+            self.fail_loads -= 1
+            msg = "database is down"
+            raise OSError(msg)
+        return await super().load(member_id)
+
+    async def save(self, token: OAuthToken, *, replaces: OAuthToken | None = None) -> None:
+        if self.fail_saves:
+            self.fail_saves -= 1
+            msg = f"database is down (while writing {token.refresh_token})"
+            raise OSError(msg)
+        await super().save(token, replaces=replaces)
+        self.saves.append(token)
+        self.timeline.append(("saved", token.access_token, None))
+
+
+class RecordingTransport:
+    """Wraps a transport and logs the ``auth`` and host of every REST call it sends.
+
+    With ``clock`` and ``tick``, each REST call sent moves the clock on by ``tick``
+    seconds: a burst of calls then spans time, and can straddle an expiry.
+    """
+
+    def __init__(
+        self,
+        inner: Transport,
+        timeline: list[Event],
+        *,
+        clock: ManualClock | None = None,
+        tick: float = 0.0,
+    ) -> None:
+        self.inner = inner
+        self.timeline = timeline
+        self.hosts: list[str] = []
+        self.clock = clock
+        self.tick = tick
+
+    async def send(self, request: HttpRequest) -> HttpResponse:
+        self.hosts.append(f"{request.url.host}{request.url.path}")
+        if request.url.path.startswith("/rest/"):
+            body = json.loads(request.body) if request.body else {}
+            self.timeline.append(("sent", body.get("auth"), request.url.host))
+            if self.clock is not None:
+                self.clock.advance(self.tick)
+        return await self.inner.send(request)
+
+    async def aclose(self) -> None:
+        await self.inner.aclose()
+
+
+@asynccontextmanager
+async def portal_base(portal: FakePortal, mode: str) -> AsyncIterator[tuple[URL | None, Transport]]:
+    """The portal in memory (base None) or served on 127.0.0.1 (its base URL)."""
+    if mode == "memory":
+        yield None, portal.transport()
+        return
+    async with portal.serve() as base:
+        transport = AiohttpTransport()
+        try:
+            yield base, transport
+        finally:
+            await transport.aclose()
+
+
+def make_auth(
+    portal: FakePortal,
+    app: FakeApp,
+    token: OAuthToken,
+    clock: ManualClock,
+    store: MemoryTokenStore | None = None,
+    **options: object,
+) -> OAuthAuth:
+    """An OAuthAuth for ``app`` on ``portal``'s clock."""
+    return OAuthAuth(
+        token,
+        client_id=app.client_id,
+        client_secret=app.client_secret,
+        store=store,
+        clock=clock,
+        **options,  # type: ignore[arg-type]
+    )
+
+
+def sent_tokens(timeline: list[Event]) -> list[str | None]:
+    return [token for kind, token, _ in timeline if kind == "sent"]
