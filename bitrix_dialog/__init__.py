@@ -3,6 +3,7 @@
     from bitrix_dialog import Client
 
     async with Client("https://example.bitrix24.com/rest/1/CODE/") as client:
+        dialog = await client.im.dialog.get("chat29")      # a typed Dialog
         response = await client.call("im.dialog.get", {"DIALOG_ID": "chat29"})
 
 The fake portal for tests lives in :mod:`bitrix_dialog.testing`.
@@ -28,6 +29,8 @@ from ._backoff import Backoff
 from ._batch import BatchResult
 from ._batch_plan import BatchCall
 from ._client import Client
+from ._converter import decode_dialog, dialog_to_json
+from ._dialog_id import DialogId, DialogIdError
 from ._envelope import RestResponse, Time
 from ._errors import (
     AccessDeniedError,
@@ -68,6 +71,19 @@ from ._formencode import build_query, parse_query
 from ._hooks import Hooks, LimiterWaitEvent, RequestEvent, RetryEvent
 from ._http import HttpRequest, HttpResponse, Timeout
 from ._limiter import LeakyBucket, Limiter, Plan, Slot
+from ._models import (
+    ChatType,
+    Dialog,
+    EntityLink,
+    LastMessageViews,
+    MessageType,
+    Permissions,
+    PublicLink,
+    Reader,
+    Restrictions,
+    Role,
+    Viewer,
+)
 from ._operating import OperatingBudget, OperatingUsage
 from ._retry import (
     OperationLimitRetry,
@@ -98,9 +114,14 @@ __all__ = [
     "BatchResult",
     "BatchResultMissingError",
     "BitrixError",
+    "ChatType",
     "Client",
     "DeadlineExceededError",
+    "Dialog",
+    "DialogId",
     "DialogIdEmptyError",
+    "DialogIdError",
+    "EntityLink",
     "EventAuth",
     "Hooks",
     "HttpRequest",
@@ -109,11 +130,13 @@ __all__ = [
     "InvalidClientError",
     "InvalidCredentialsError",
     "InvalidTokenError",
+    "LastMessageViews",
     "LeakyBucket",
     "Limiter",
     "LimiterWaitEvent",
     "MemoryTokenStore",
     "MemoryTransport",
+    "MessageType",
     "MethodNotFoundError",
     "ModelDecodeError",
     "NotFoundError",
@@ -126,23 +149,28 @@ __all__ = [
     "OperationTimeLimitError",
     "OverloadLimitError",
     "PaymentRequiredError",
+    "Permissions",
     "Plan",
     "PortalMove",
     "PortalMovedError",
     "PortalUnavailableError",
+    "PublicLink",
     "QueryLimitExceededError",
     "QueryLimitRetry",
     "RateLimitError",
+    "Reader",
     "ReauthorizationRequiredError",
     "RequestEvent",
     "RequestTimeoutError",
     "ResponseDecodeError",
     "RestResponse",
+    "Restrictions",
     "RetryDecision",
     "RetryEvent",
     "RetryHandler",
     "RetryPolicy",
     "RetryState",
+    "Role",
     "ServerError",
     "Slot",
     "Time",
@@ -154,8 +182,11 @@ __all__ = [
     "TransientErrorRetry",
     "Transport",
     "TransportError",
+    "Viewer",
     "WebhookAuth",
     "build_query",
+    "decode_dialog",
+    "dialog_to_json",
     "parse_event_auth",
     "parse_query",
     "verify_application_token",

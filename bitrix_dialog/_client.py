@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from types import TracebackType
-from typing import Any, Self
+from typing import Any, Final, Self
 
 from yarl import URL
 
@@ -22,6 +22,7 @@ from ._executor import Executor
 from ._hooks import Hooks
 from ._http import Timeout
 from ._limiter import Clock, Limiter, Plan, Sleep
+from ._namespaces import BotCredentials, ImApi, ImbotApi, ImopenlinesApi
 from ._operating import OperatingBudget, OperatingUsage
 from ._retry import RetryPolicy
 from ._transports import AiohttpTransport, Transport
@@ -61,6 +62,11 @@ class Client:
     - ``clock`` / ``sleep``: monotonic time and sleeping, injectable for tests.
 
     Use it as ``async with Client(...) as client:``, or call :meth:`aclose` yourself.
+
+    Typed dialog methods mirror the REST names: ``client.im.dialog.get(...)``,
+    ``client.imbot.dialog.get(...)``, ``client.imopenlines.dialog.get(...)`` and
+    ``client.imbot.v2.chat.get(...)``; ``bot_id``/``bot_token`` set the bot those
+    ``imbot.v2`` calls act as (the token is never shown in reprs or logs).
     """
 
     def __init__(
@@ -76,6 +82,8 @@ class Client:
         hooks: Hooks | None = None,
         clock: Clock | None = None,
         sleep: Sleep | None = None,
+        bot_id: int | None = None,
+        bot_token: str | None = None,
     ) -> None:
         if isinstance(auth, str | URL):
             auth = WebhookAuth(auth)
@@ -90,6 +98,7 @@ class Client:
         _check_type("timeout", timeout, Timeout)
         _check_type("hooks", hooks, Hooks)
         default_deadline = check_deadline_seconds("deadline", deadline)
+        bot = BotCredentials.checked(bot_id, bot_token)
         self._owns_transport = transport is None
         self._transport: Transport = transport if transport is not None else AiohttpTransport()
         self._executor = Executor(
@@ -105,6 +114,9 @@ class Client:
             sleep=sleep,
         )
         self._closed = False
+        self.im: Final = ImApi(self.call)
+        self.imbot: Final = ImbotApi(self.call, bot)
+        self.imopenlines: Final = ImopenlinesApi(self.call)
 
     @property
     def auth(self) -> Auth:

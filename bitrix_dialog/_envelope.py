@@ -81,6 +81,8 @@ class RestResponse:
     """For list methods: the total number of records."""
     status: int = 200
     """The HTTP status of the answer."""
+    body: bytes = attrs.field(default=b"", repr=False, eq=False)
+    """The raw answer bytes, kept for errors raised while decoding ``result`` further."""
 
 
 def _number(value: object) -> float | None:
@@ -177,6 +179,7 @@ def decode_response(response: HttpResponse, method: str) -> RestResponse:
         next=_int(payload.get("next")),
         total=_int(payload.get("total")),
         status=response.status,
+        body=response.body,
     )
 
 

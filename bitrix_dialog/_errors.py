@@ -23,7 +23,7 @@ The tree groups errors by what a caller does about them, not by HTTP status
     │   ├── DialogIdEmptyError           DIALOG_ID_EMPTY
     │   ├── MethodNotFoundError          ERROR_METHOD_NOT_FOUND
     │   └── BatchError                   ERROR_BATCH_LENGTH_EXCEEDED, ERROR_BATCH_METHOD_NOT_ALLOWED
-    ├── NotFoundError                a named object does not exist (BOT_NOT_FOUND, ...)
+    ├── NotFoundError                a named object does not exist (BOT_NOT_FOUND, CHAT_NOT_FOUND)
     ├── ServerError                  the portal failed; often transient
     ├── PortalUnavailableError       the portal will not serve this app now
     │   ├── OverloadLimitError           OVERLOAD_LIMIT: manual block, never retried
@@ -457,6 +457,7 @@ _CLASS_BY_CODE: Final[Mapping[str, type[BitrixError]]] = {
     "CLIENT_ID_NOT_SPECIFIED": BadRequestError,
     # not found
     "BOT_NOT_FOUND": NotFoundError,
+    "CHAT_NOT_FOUND": NotFoundError,
     "ERROR_MANIFEST_IS_NOT_AVAILABLE": NotFoundError,
     # server
     "INTERNAL_SERVER_ERROR": ServerError,

@@ -121,14 +121,16 @@ async def test_reads_survive_faults_over_a_real_socket(portal: FakePortal) -> No
             assert outcome.result["id"] == chat.id
 
 
-def _count_calls(portal: FakePortal, name: str) -> list[CallContext]:
+def _count_calls(
+    portal: FakePortal, name: str, *, case_sensitive: bool = False
+) -> list[CallContext]:
     calls: list[CallContext] = []
 
     async def handler(context: CallContext) -> Any:
         calls.append(context)
         return 1
 
-    portal.register_method(name, handler)
+    portal.register_method(name, handler, case_sensitive=case_sensitive)
     return calls
 
 
@@ -154,7 +156,7 @@ async def test_writes_are_not_repeated_after_an_unknown_outcome(portal: FakePort
 
 
 async def test_reads_are_repeated_by_default(portal: FakePortal) -> None:
-    _count_calls(portal, "imbot.v2.Chat.get")
+    _count_calls(portal, "imbot.v2.Chat.get", case_sensitive=True)
     portal.fail_next("INTERNAL_SERVER_ERROR", times=2)
     async with _fast_client(portal) as client:
         assert (await client.call("imbot.v2.Chat.get", {"dialogId": "chat1"})).result == 1

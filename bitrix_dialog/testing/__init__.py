@@ -24,9 +24,10 @@ rate-limited scenarios in virtual time.
 
 from __future__ import annotations
 
+from ._bots import FakeBot
 from ._bound import BucketBound
 from ._bucket import BucketSpec, PortalBucket
-from ._chats import FakeChat, PayloadStyle
+from ._chats import PAYLOAD_STYLES, FakeChat, PayloadStyle
 from ._errors import DOCUMENTED_STATUS, PortalError
 from ._faults import Faults
 from ._limits import PortalCounters, PortalLimits
@@ -37,11 +38,13 @@ from ._virtual import VirtualTimeLoop, run_in_virtual_time
 
 __all__ = [
     "DOCUMENTED_STATUS",
+    "PAYLOAD_STYLES",
     "BucketBound",
     "BucketSpec",
     "CallContext",
     "Caller",
     "FakeApp",
+    "FakeBot",
     "FakeChat",
     "FakeOAuthServer",
     "FakePortal",

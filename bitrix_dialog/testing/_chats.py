@@ -1,43 +1,29 @@
-"""Chats held by the fake portal, and how each payload generation renders them.
+"""Chats held by the fake portal, and the payload generations it can answer in.
 
 A :class:`FakeChat` stores one chat in the portal's current (rich, snake_case) terms;
-:func:`render_dialog` turns it into the JSON a given portal generation sends:
+:mod:`._render` turns it into the JSON a given portal generation sends
+(:data:`PayloadStyle`):
 
-- ``"rich"``: the 2026 docs shape of ``im.dialog.get`` / ``imbot.dialog.get``;
-- ``"legacy"``: the flat 2017 shape (``id``/``owner`` as strings, ``title``).
+- ``"legacy"``: the flat ≈2017 shape (``id``/``owner`` as strings, ``title``);
+- ``"2020"``: the 2020 open-lines docs example (alphabetical keys, ``dialog_id: null``);
+- ``"2021"``: what the 2021 server code (``Im\\Chat::getById``) returns;
+- ``"2024"``: real 2024 captures (``disappearing_time``, ``entity_link`` without ``id``,
+  ``last_message_views: []`` for a chat without messages);
+- ``"rich"``: the 2026 docs shape.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
 from datetime import datetime
 from typing import Any, Literal
 
 import attrs
 
-__all__ = ["FakeChat", "PayloadStyle", "render_dialog"]
+__all__ = ["PAYLOAD_STYLES", "FakeChat", "PayloadStyle"]
 
-PayloadStyle = Literal["rich", "legacy"]
-
-_DEFAULT_RESTRICTIONS: Mapping[str, bool] = {
-    "avatar": True,
-    "rename": True,
-    "extend": True,
-    "call": True,
-    "mute": True,
-    "leave": True,
-    "leave_owner": True,
-    "send": True,
-    "user_list": True,
-}
-_DEFAULT_PERMISSIONS: Mapping[str, str] = {
-    "manage_users_add": "member",
-    "manage_users_delete": "manager",
-    "manage_ui": "member",
-    "manage_settings": "owner",
-    "manage_messages": "member",
-    "can_post": "member",
-}
+PayloadStyle = Literal["legacy", "2020", "2021", "2024", "rich"]
+PAYLOAD_STYLES: tuple[PayloadStyle, ...] = ("legacy", "2020", "2021", "2024", "rich")
+"""Every payload generation the fake portal can answer in, oldest first."""
 
 
 @attrs.define(kw_only=True)
@@ -69,8 +55,21 @@ class FakeChat:
     message_count: int = 0
     last_message_id: int = 0
     role: str = "member"
+    session_ids: tuple[int, ...] = ()
+    """Open-line sessions held in this chat (found by ``imopenlines.dialog.get`` SESSION_ID)."""
+    muted_by: frozenset[int] = frozenset()
+    """Users who muted the chat (each sees only themselves in ``mute_list``)."""
+    viewers: tuple[int, ...] = ()
+    """Users who saw the last message, earliest first (``last_message_views``)."""
+    user_names: dict[int, str] = attrs.field(factory=dict)
+    """Display names for ``readed_list`` and viewers (default ``"User N"``)."""
+    public_code: str | None = None
+    """The chat's public alias; rendered as ``public: {code, link}`` when set."""
+    text_field_enabled: bool = True
+    background_id: int | str | None = None
     extra: dict[str, Any] = attrs.field(factory=dict)
-    """Further keys sent as they are (e.g. a field a future portal adds)."""
+    """Further keys the classic methods send as they are (e.g. a field a future portal
+    adds); ``imbot.v2.Chat.get`` answers in its own camelCase terms without them."""
 
     def readable_by(self, user_id: int) -> bool:
         """True when ``user_id`` may read this chat."""
@@ -81,70 +80,6 @@ class FakeChat:
         """The ``chatNNN`` dialog id of this chat."""
         return f"chat{self.id}"
 
-
-def render_dialog(chat: FakeChat, style: PayloadStyle, *, dialog_id: str | None) -> dict[str, Any]:
-    """The ``result`` of ``im.dialog.get`` for ``chat`` in the given generation."""
-    if style == "legacy":
-        payload: dict[str, Any] = {
-            "id": str(chat.id),
-            "title": chat.name,
-            "owner": str(chat.owner),
-            "extranet": chat.extranet,
-            "avatar": chat.avatar,
-            "color": chat.color,
-            "type": chat.type,
-            "entity_type": chat.entity_type if chat.entity_type != "CHAT" else "",
-            "entity_data_1": chat.entity_data_1,
-            "entity_data_2": chat.entity_data_2,
-            "entity_data_3": chat.entity_data_3,
-            "date_create": chat.date_create.isoformat(),
-            "message_type": chat.message_type,
-        }
-        payload.update(chat.extra)
-        return payload
-    payload = {
-        "id": chat.id,
-        "parent_chat_id": chat.parent_chat_id,
-        "parent_message_id": chat.parent_message_id,
-        "name": chat.name,
-        "description": chat.description,
-        "owner": chat.owner,
-        "extranet": chat.extranet,
-        "avatar": chat.avatar,
-        "color": chat.color,
-        "type": chat.type,
-        "counter": 0,
-        "user_counter": len(chat.members) if chat.members is not None else 0,
-        "message_count": chat.message_count,
-        "unread_id": 0,
-        "restrictions": dict(_DEFAULT_RESTRICTIONS),
-        "last_message_id": chat.last_message_id,
-        "last_id": chat.last_message_id,
-        "marked_id": 0,
-        "disk_folder_id": 0,
-        "entity_type": chat.entity_type,
-        "entity_id": chat.entity_id,
-        "entity_data_1": chat.entity_data_1,
-        "entity_data_2": chat.entity_data_2,
-        "entity_data_3": chat.entity_data_3,
-        "mute_list": [],
-        "date_create": chat.date_create.isoformat(),
-        "message_type": chat.message_type,
-        "public": "",
-        "role": chat.role,
-        "entity_link": {"type": chat.entity_type, "url": "", "id": chat.entity_id},
-        "text_field_enabled": True,
-        "background_id": None,
-        "permissions": dict(_DEFAULT_PERMISSIONS),
-        "is_new": False,
-        "readed_list": [],
-        "manager_list": list(chat.managers),
-        "last_message_views": {
-            "message_id": chat.last_message_id,
-            "first_viewers": [],
-            "count_of_viewers": 0,
-        },
-        "dialog_id": dialog_id,
-    }
-    payload.update(chat.extra)
-    return payload
+    def user_name(self, user_id: int) -> str:
+        """The display name of ``user_id`` as this chat's payloads show it."""
+        return self.user_names.get(user_id, f"User {user_id}")

@@ -4,6 +4,7 @@
 (``CIMRestService::dialogGet``): keys are upper-cased, ``DIALOG_ID`` must match
 ``^([0-9]+|(chat|sg|crm)[0-9]+)$`` case-insensitively, access is checked, then the
 chat is rendered and ``dialog_id`` echoes the id as passed.
+``imopenlines.dialog.get`` lives in :mod:`._openlines`, ``imbot.v2.Chat.get`` in :mod:`._bots`.
 """
 
 from __future__ import annotations
@@ -12,8 +13,11 @@ import re
 from typing import TYPE_CHECKING, Any, Final
 
 from ._batch import batch
-from ._chats import FakeChat, render_dialog
+from ._bots import v2_chat_get
+from ._chats import FakeChat
 from ._errors import PortalError
+from ._openlines import openlines_dialog_get
+from ._render import render_dialog
 
 if TYPE_CHECKING:
     from ._portal import CallContext, FakePortal
@@ -61,7 +65,13 @@ async def dialog_get(context: CallContext) -> Any:
         raise PortalError("ACCESS_ERROR", "You don't have access to this chat", status=400)
     if not chat.readable_by(context.caller.user_id):
         raise PortalError("ACCESS_ERROR", "You do not have access to the specified dialog")
-    return render_dialog(chat, context.portal.payload_style, dialog_id=dialog_id)
+    return render_dialog(
+        chat,
+        context.portal.payload_style,
+        dialog_id=dialog_id,
+        viewer_id=context.caller.user_id,
+        domain=context.portal.domain,
+    )
 
 
 def register_builtin_methods(portal: FakePortal) -> None:
@@ -69,3 +79,5 @@ def register_builtin_methods(portal: FakePortal) -> None:
     portal.register_method("im.dialog.get", dialog_get)
     portal.register_method("imbot.dialog.get", dialog_get)
     portal.register_method("batch", batch)
+    portal.register_method("imopenlines.dialog.get", openlines_dialog_get)
+    portal.register_method("imbot.v2.Chat.get", v2_chat_get, case_sensitive=True)

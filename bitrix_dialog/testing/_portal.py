@@ -31,12 +31,14 @@ from .._formencode import parse_query
 from .._http import HttpRequest, HttpResponse
 from .._transports import MemoryTransport
 from .._urls import is_loopback
+from ._bots import FakeBot
 from ._bucket import BucketSpec
-from ._chats import FakeChat, PayloadStyle
+from ._chats import PAYLOAD_STYLES, FakeChat, PayloadStyle
 from ._errors import DOCUMENTED_STATUS, PortalError
 from ._faults import Faults
 from ._limits import PortalCounters, PortalLimits
 from ._oauth import TOKEN_PATH, FakeApp, FakeOAuthServer
+from ._openlines import add_openline_chat
 from ._operating import OperatingModel
 
 __all__ = ["CallContext", "FakePortal", "MethodHandler", "RecordedCall"]
@@ -104,7 +106,8 @@ class FakePortal:
     >>> # async with Client(portal.webhook_url(), transport=portal.transport()) as client: ...
 
     ``payload_style`` picks which generation of the dialog payload the portal sends
-    (``"rich"``: current portals; ``"legacy"``: the flat 2017 shape with string ids).
+    (``"rich"``: current portals; ``"2024"``, ``"2021"``, ``"2020"``; ``"legacy"``: the
+    flat 2017 shape with string ids); see :data:`PayloadStyle`.
     ``clock`` is the portal's notion of Unix time, injectable for expiry tests.
 
     Limits and faults (off unless given; see :class:`PortalLimits`): ``bucket`` (a
@@ -126,12 +129,16 @@ class FakePortal:
         faults: Faults | None = None,
         sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
     ) -> None:
+        if payload_style not in PAYLOAD_STYLES:
+            msg = f"payload_style must be one of {', '.join(PAYLOAD_STYLES)}, not {payload_style!r}"
+            raise ValueError(msg)
         self.domain = domain
         self.payload_style: PayloadStyle = payload_style
         self.clock = clock
         self.calls: list[RecordedCall] = []
         self.record_calls = True
         self.chats: dict[int, FakeChat] = {}
+        self.bots: dict[int, FakeBot] = {}
         self._webhooks: dict[str, int] = {}
         self._tokens: dict[str, _TokenGrant] = {}
         self._methods: dict[str, MethodHandler] = {}
@@ -220,6 +227,33 @@ class FakePortal:
         chat = FakeChat(id=chat_id, **fields)
         self.chats[chat_id] = chat
         return chat
+
+    def add_openline_chat(self, user_code: str, **fields: Any) -> FakeChat:
+        """Seed an open-line chat for client ``user_code`` (``livechat|1|1363|203``);
+        ``session_ids``, ``operator_id`` and any :class:`FakeChat` field may be given."""
+        return add_openline_chat(self, user_code, **fields)
+
+    def add_bot(
+        self,
+        bot_id: int,
+        *,
+        token: str | None = None,
+        owner_user_id: int = 1,
+        chats: tuple[int, ...] = (),
+        name: str = "Support Bot",
+    ) -> FakeBot:
+        """Register a chat bot (its user id is ``bot_id``) and make it a member of ``chats``."""
+        missing = [chat_id for chat_id in chats if chat_id not in self.chats]
+        if missing:
+            msg = f"add_bot: no chats {missing}; add them with add_chat first"
+            raise ValueError(msg)
+        bot = FakeBot(id=bot_id, token=token, owner_user_id=owner_user_id, name=name)
+        self.bots[bot_id] = bot
+        for chat_id in chats:
+            chat = self.chats[chat_id]
+            if chat.members is not None:
+                chat.members = chat.members | {bot_id}
+        return bot
 
     def register_method(
         self, name: str, handler: MethodHandler, *, case_sensitive: bool = False
