@@ -13,7 +13,7 @@ import time
 
 import aiohttp
 
-from bitrix_dialog import Client
+from bitrix_dialog import Client, LeakyBucket
 
 from ._server import served_portal
 from ._table import Row
@@ -27,7 +27,9 @@ async def _measure(calls: int) -> tuple[float, float]:
     with served_portal() as (url, ids):
         params = {"DIALOG_ID": ids[0]}
         sdk_total = bare_total = 0.0
-        async with aiohttp.ClientSession() as session, Client(url) as client:
+        # A bucket that never fills: the limiter's bookkeeping is measured, not its waits.
+        unmetered = LeakyBucket(1_000_000, 1_000_000.0)
+        async with aiohttp.ClientSession() as session, Client(url, limiter=unmetered) as client:
             body = json.dumps(params).encode()
             headers = {"Content-Type": "application/json", "Accept": "application/json"}
             target = url + "im.dialog.get"

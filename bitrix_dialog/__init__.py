@@ -25,6 +25,7 @@ from ._auth import (
     parse_event_auth,
     verify_application_token,
 )
+from ._backoff import Backoff
 from ._batch import BatchResult
 from ._batch_plan import BatchCall
 from ._client import Client
@@ -40,6 +41,7 @@ from ._errors import (
     BatchNotExecutedError,
     BatchResultMissingError,
     BitrixError,
+    DeadlineExceededError,
     DialogIdEmptyError,
     InsufficientScopeError,
     InvalidClientError,
@@ -66,7 +68,9 @@ from ._errors import (
     TransportError,
 )
 from ._formencode import build_query, parse_query
+from ._hooks import Hooks, LimiterWaitEvent, RequestEvent, RetryEvent
 from ._http import HttpRequest, HttpResponse, Timeout
+from ._limiter import LeakyBucket, Limiter, Plan, Slot
 from ._models import (
     ChatType,
     Dialog,
@@ -80,6 +84,16 @@ from ._models import (
     Role,
     Viewer,
 )
+from ._operating import OperatingBudget, OperatingUsage
+from ._retry import (
+    OperationLimitRetry,
+    QueryLimitRetry,
+    RetryDecision,
+    RetryHandler,
+    RetryPolicy,
+    RetryState,
+    TransientErrorRetry,
+)
 from ._transports import AiohttpTransport, MemoryTransport, Transport
 
 __version__ = "0.1.0.dev0"
@@ -92,6 +106,7 @@ __all__ = [
     "Auth",
     "AuthError",
     "Authorization",
+    "Backoff",
     "BadRequestError",
     "BatchCall",
     "BatchError",
@@ -101,12 +116,14 @@ __all__ = [
     "BitrixError",
     "ChatType",
     "Client",
+    "DeadlineExceededError",
     "Dialog",
     "DialogId",
     "DialogIdEmptyError",
     "DialogIdError",
     "EntityLink",
     "EventAuth",
+    "Hooks",
     "HttpRequest",
     "HttpResponse",
     "InsufficientScopeError",
@@ -114,6 +131,9 @@ __all__ = [
     "InvalidCredentialsError",
     "InvalidTokenError",
     "LastMessageViews",
+    "LeakyBucket",
+    "Limiter",
+    "LimiterWaitEvent",
     "MemoryTokenStore",
     "MemoryTransport",
     "MessageType",
@@ -123,30 +143,43 @@ __all__ = [
     "OAuthAuth",
     "OAuthError",
     "OAuthToken",
+    "OperatingBudget",
+    "OperatingUsage",
+    "OperationLimitRetry",
     "OperationTimeLimitError",
     "OverloadLimitError",
     "PaymentRequiredError",
     "Permissions",
+    "Plan",
     "PortalMove",
     "PortalMovedError",
     "PortalUnavailableError",
     "PublicLink",
     "QueryLimitExceededError",
+    "QueryLimitRetry",
     "RateLimitError",
     "Reader",
     "ReauthorizationRequiredError",
+    "RequestEvent",
     "RequestTimeoutError",
     "ResponseDecodeError",
     "RestResponse",
     "Restrictions",
+    "RetryDecision",
+    "RetryEvent",
+    "RetryHandler",
+    "RetryPolicy",
+    "RetryState",
     "Role",
     "ServerError",
+    "Slot",
     "Time",
     "Timeout",
     "TokenConflictError",
     "TokenExpiredError",
     "TokenStore",
     "TokenStoreError",
+    "TransientErrorRetry",
     "Transport",
     "TransportError",
     "Viewer",

@@ -16,14 +16,26 @@ from yarl import URL
 from ._auth import Auth, WebhookAuth
 from ._batch import BatchResult, run_batch
 from ._batch_plan import BatchCalls, plan_batch
+from ._deadline import check_deadline_seconds
 from ._envelope import RestResponse
 from ._executor import Executor
+from ._hooks import Hooks
+from ._http import Timeout
+from ._limiter import Clock, Limiter, Plan, Sleep
 from ._namespaces import BotCredentials, ImApi, ImbotApi, ImopenlinesApi
+from ._operating import OperatingBudget, OperatingUsage
+from ._retry import RetryPolicy
 from ._transports import AiohttpTransport, Transport
 from ._validate import check_method as _check_method
 from ._validate import check_params as _check_params
 
 __all__ = ["Client"]
+
+
+def _check_type(name: str, value: object, kind: type) -> None:
+    if value is not None and not isinstance(value, kind):
+        msg = f"{name} must be a {kind.__name__} or None, not {type(value).__name__}"
+        raise TypeError(msg)
 
 
 class Client:
@@ -33,6 +45,21 @@ class Client:
     or an incoming-webhook URL string. ``transport`` defaults to an
     :class:`AiohttpTransport` the client owns and closes; a transport passed in
     belongs to the caller and is left open by :meth:`aclose`.
+
+    Staying under the portal's limits (see the README's "Rate limits" section):
+
+    - ``limiter``: a :class:`Plan` (default ``Plan.STANDARD``, 50 requests draining
+      at 2/s; ``Plan.ENTERPRISE`` for 250 at 5/s) sizes the bucket the client keeps
+      per set of credentials; a :class:`Limiter` instance (such as a
+      :class:`LeakyBucket`) is used as given and may be shared between clients.
+    - ``retry``: the :class:`RetryPolicy` deciding which failures are repeated.
+    - ``operating``: the per-method execution-time budget (:class:`OperatingBudget`).
+    - ``timeout``: per-request connect/read limits (default: the transport's own).
+    - ``deadline``: seconds one :meth:`call` may take in all, limiter waits and
+      backoff included (default ``None``: no overall limit; each request is still
+      bounded by ``timeout`` and retries by the policy).
+    - ``hooks``: :class:`Hooks` callbacks for metrics.
+    - ``clock`` / ``sleep``: monotonic time and sleeping, injectable for tests.
 
     Use it as ``async with Client(...) as client:``, or call :meth:`aclose` yourself.
 
@@ -47,6 +74,14 @@ class Client:
         auth: Auth | str | URL,
         *,
         transport: Transport | None = None,
+        limiter: Limiter | Plan | None = None,
+        retry: RetryPolicy | None = None,
+        operating: OperatingBudget | None = None,
+        timeout: Timeout | None = None,
+        deadline: float | None = None,
+        hooks: Hooks | None = None,
+        clock: Clock | None = None,
+        sleep: Sleep | None = None,
         bot_id: int | None = None,
         bot_token: str | None = None,
     ) -> None:
@@ -58,10 +93,26 @@ class Client:
         if transport is not None and not isinstance(transport, Transport):
             msg = f"transport must implement Transport, not {type(transport).__name__}"
             raise TypeError(msg)
+        _check_type("retry", retry, RetryPolicy)
+        _check_type("operating", operating, OperatingBudget)
+        _check_type("timeout", timeout, Timeout)
+        _check_type("hooks", hooks, Hooks)
+        default_deadline = check_deadline_seconds("deadline", deadline)
         bot = BotCredentials.checked(bot_id, bot_token)
         self._owns_transport = transport is None
         self._transport: Transport = transport if transport is not None else AiohttpTransport()
-        self._executor = Executor(auth, self._transport)
+        self._executor = Executor(
+            auth,
+            self._transport,
+            limiter=limiter,
+            retry=retry,
+            operating=operating,
+            hooks=hooks,
+            timeout=timeout,
+            deadline=default_deadline,
+            clock=clock,
+            sleep=sleep,
+        )
         self._closed = False
         self.im: Final = ImApi(self.call)
         self.imbot: Final = ImbotApi(self.call, bot)
@@ -82,18 +133,47 @@ class Client:
         """True once :meth:`aclose` has run."""
         return self._closed
 
-    async def call(self, method: str, params: Mapping[str, Any] | None = None) -> RestResponse:
+    @property
+    def limiter(self) -> Limiter:
+        """The limiter this client's calls take their slots from."""
+        return self._executor.limiters.for_identity(self.auth.identity)
+
+    def operating_usage(self, method: str) -> OperatingUsage:
+        """How much of its execution-time budget ``method`` has used, per the last answers.
+
+        >>> client.operating_usage("im.dialog.get").fraction  # e.g. 0.12, or None if unknown
+        """
+        return self._executor.operating.usage(_check_method(method))
+
+    async def call(
+        self,
+        method: str,
+        params: Mapping[str, Any] | None = None,
+        *,
+        idempotent: bool | None = None,
+        deadline: float | None = None,
+    ) -> RestResponse:
         """Send one REST call and return its decoded answer, or raise a ``BitrixError``.
 
         ``method`` is sent exactly as given (``imbot.v2.Chat.get`` is case-sensitive);
-        ``params`` go as a JSON body.
+        ``params`` go as a JSON body. ``idempotent`` says whether the call may be
+        repeated after a failure whose outcome is unknown (default: ``True`` for
+        reads such as ``*.get``, ``*.list`` and batches of them, ``False`` otherwise).
+        ``deadline`` overrides the client's overall time limit for this call
+        (``math.inf`` lifts it); past it :class:`DeadlineExceededError` is raised.
         """
         method = _check_method(method)
         checked = _check_params(method, params)
+        if idempotent is not None and not isinstance(idempotent, bool):
+            msg = f"idempotent must be a bool or None, not {type(idempotent).__name__}"
+            raise TypeError(msg)
+        seconds = check_deadline_seconds("deadline", deadline)
         if self._closed:
             msg = "the client is closed"
             raise RuntimeError(msg)
-        return await self._executor.execute(method, checked)
+        return await self._executor.execute(
+            method, checked, idempotent=idempotent, deadline=seconds
+        )
 
     async def batch(self, calls: BatchCalls, *, halt: bool = False) -> BatchResult:
         """Run many calls through the ``batch`` method; every call gets its own outcome.

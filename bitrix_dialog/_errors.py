@@ -32,6 +32,7 @@ The tree groups errors by what a caller does about them, not by HTTP status
     │   └── TokenConflictError           save(replaces=old) found another pair stored
     ├── TransportError               no HTTP answer at all (network, TLS, dropped connection)
     │   └── RequestTimeoutError          the answer did not come in time, or the deadline passed
+    │       └── DeadlineExceededError        the call's own deadline left no time (never retried)
     ├── ResponseDecodeError          an answer that is not a Bitrix24 envelope
     │   └── BatchResultMissingError      a batch answer says nothing about one command
     ├── BatchNotExecutedError        a batch command never ran (halt, or an earlier request failed)
@@ -55,6 +56,7 @@ __all__ = [
     "BatchNotExecutedError",
     "BatchResultMissingError",
     "BitrixError",
+    "DeadlineExceededError",
     "DialogIdEmptyError",
     "InsufficientScopeError",
     "InvalidClientError",
@@ -232,6 +234,10 @@ class OperationTimeLimitError(RateLimitError):
 
     default_code = "OPERATION_TIME_LIMIT"
 
+    resume_in: float | None = None
+    """Seconds until the client expects the method to be served again, from the
+    ``operating_reset_at`` of an earlier answer; ``None`` when no answer told it."""
+
 
 class BadRequestError(BitrixError):
     """The request is malformed or names something the portal does not accept."""
@@ -271,6 +277,13 @@ class OverloadLimitError(PortalUnavailableError):
     """``OVERLOAD_LIMIT``: a manual block by Bitrix24 support; never retried."""
 
     default_code = "OVERLOAD_LIMIT"
+
+    def _message(self) -> str:
+        # Said in the message itself: retrying a manual block only prolongs it.
+        return (
+            f"{super()._message()}; Bitrix24 has blocked REST calls of this app or webhook "
+            "by hand: not retried, contact Bitrix24 support"
+        )
 
 
 class PortalMovedError(PortalUnavailableError):
@@ -320,6 +333,16 @@ class RequestTimeoutError(TransportError):
     """The answer did not arrive within the request timeout or the call's deadline."""
 
     default_code = "TIMEOUT"
+
+
+class DeadlineExceededError(RequestTimeoutError):
+    """The call's overall deadline ran out (waiting for the limiter, backing off, or in a request).
+
+    Raised as soon as a wait could not end in time, not after sleeping through it;
+    ``__cause__`` is the last error the call met, if any. Never retried.
+    """
+
+    default_code = "DEADLINE_EXCEEDED"
 
 
 class ResponseDecodeError(BitrixError):

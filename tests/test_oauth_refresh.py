@@ -10,6 +10,7 @@ import pytest
 from bitrix_dialog import (
     Client,
     InvalidCredentialsError,
+    LeakyBucket,
     MemoryTokenStore,
     OAuthToken,
     TokenConflictError,
@@ -49,7 +50,8 @@ async def test_200_calls_across_expiry_refresh_once_proactively(mode: str) -> No
         auth = make_auth(portal, app, old, clock, store, skew=1800)
         clock.advance(1800 - 10)  # the skew window opens 10 s (100 calls) into the burst
         ticking = RecordingTransport(transport, timeline, clock=clock, tick=0.1)
-        async with Client(auth, transport=ticking) as client:
+        # The burst is about refreshing, not pacing: a bucket that holds all of it.
+        async with Client(auth, transport=ticking, limiter=LeakyBucket(CALLS, 1000.0)) as client:
             results = await asyncio.gather(
                 *(client.call("im.dialog.get", {"DIALOG_ID": chat.dialog_id}) for _ in range(CALLS))
             )
@@ -85,7 +87,8 @@ async def test_200_calls_across_expiry_refresh_once_reactively(mode: str) -> Non
         auth = make_auth(portal, app, old, clock, store)
         clock.advance(3600 - 10)  # the portal's expiry falls 10 s (100 calls) into the burst
         ticking = RecordingTransport(transport, timeline, clock=clock, tick=0.1)
-        async with Client(auth, transport=ticking) as client:
+        # The burst is about refreshing, not pacing: a bucket that holds all of it.
+        async with Client(auth, transport=ticking, limiter=LeakyBucket(CALLS, 1000.0)) as client:
             results = await asyncio.gather(
                 *(client.call("im.dialog.get", {"DIALOG_ID": chat.dialog_id}) for _ in range(CALLS))
             )

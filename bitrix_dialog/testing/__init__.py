@@ -19,23 +19,34 @@ fake authorization server that refreshes them (single-use refresh tokens, counte
 ``imbot.message.add``, recorded in ``portal.messages``.
 
 It checks webhook codes and tokens, answers with the documented error envelopes
-and HTTP statuses, and records every call in ``portal.calls``.
+and HTTP statuses, and records every call in ``portal.calls``. It can meter requests
+with the cloud's leaky bucket and per-method operating budget, inject faults, and
+count what it answered (``portal.counters``); :func:`run_in_virtual_time` runs
+rate-limited scenarios in virtual time.
 """
 
 from __future__ import annotations
 
 from ._bots import FakeBot
+from ._bound import BucketBound
+from ._bucket import BucketSpec, PortalBucket
 from ._chats import PAYLOAD_STYLES, FakeChat, PayloadStyle
 from ._errors import DOCUMENTED_STATUS, PortalError
 from ._events import FORM_CONTENT_TYPE, FakeEvents
+from ._faults import Faults
 from ._imbot import FakeMessage
+from ._limits import PortalCounters, PortalLimits
 from ._oauth import FakeApp, FakeOAuthServer, RecordedRefresh
+from ._operating import OperatingModel
 from ._portal import CallContext, Caller, FakePortal, MethodHandler, RecordedCall
+from ._virtual import VirtualTimeLoop, run_in_virtual_time
 
 __all__ = [
     "DOCUMENTED_STATUS",
     "FORM_CONTENT_TYPE",
     "PAYLOAD_STYLES",
+    "BucketBound",
+    "BucketSpec",
     "CallContext",
     "Caller",
     "FakeApp",
@@ -45,9 +56,16 @@ __all__ = [
     "FakeMessage",
     "FakeOAuthServer",
     "FakePortal",
+    "Faults",
     "MethodHandler",
+    "OperatingModel",
     "PayloadStyle",
+    "PortalBucket",
+    "PortalCounters",
     "PortalError",
+    "PortalLimits",
     "RecordedCall",
     "RecordedRefresh",
+    "VirtualTimeLoop",
+    "run_in_virtual_time",
 ]

@@ -2,8 +2,10 @@
 
 Every request, in memory or over a socket, goes through :meth:`FakePortal.handle`:
 
-    faults -> route (/rest/[USER/CODE/]METHOD[.json]) -> parse params the PHP way
-    -> authenticate (webhook code or OAuth token) -> method handler -> envelope + time
+    arrival (latency in, faults, leaky bucket, OVERLOAD_LIMIT; see ``_limits.py``)
+    -> route (/rest/[USER/CODE/]METHOD[.json]) -> parse params the PHP way
+    -> authenticate (webhook code or OAuth token) -> operating budget
+    -> method handler -> envelope + time -> latency out
 
 Handlers raise :class:`PortalError` for documented errors; the portal turns it into
 ``{"error", "error_description"}`` with the documented HTTP status.
@@ -30,12 +32,16 @@ from .._http import HttpRequest, HttpResponse
 from .._transports import MemoryTransport
 from .._urls import is_loopback
 from ._bots import FakeBot
+from ._bucket import BucketSpec
 from ._chats import PAYLOAD_STYLES, FakeChat, PayloadStyle
 from ._errors import DOCUMENTED_STATUS, PortalError
 from ._events import FakeEvents
+from ._faults import Faults
 from ._imbot import FakeMessage
+from ._limits import PortalCounters, PortalLimits
 from ._oauth import TOKEN_PATH, FakeApp, FakeOAuthServer
 from ._openlines import add_openline_chat
+from ._operating import OperatingModel
 
 __all__ = ["CallContext", "FakePortal", "MethodHandler", "RecordedCall"]
 
@@ -105,6 +111,11 @@ class FakePortal:
     (``"rich"``: current portals; ``"2024"``, ``"2021"``, ``"2020"``; ``"legacy"``: the
     flat 2017 shape with string ids); see :data:`PayloadStyle`.
     ``clock`` is the portal's notion of Unix time, injectable for expiry tests.
+
+    Limits and faults (off unless given; see :class:`PortalLimits`): ``bucket`` (a
+    ``Plan`` or ``(capacity, drain_rate)``) meters requests like the cloud's leaky
+    bucket, ``operating`` charges method execution time, ``faults`` injects failures,
+    and ``sleep`` is what injected latency sleeps with.
     """
 
     def __init__(
@@ -115,6 +126,10 @@ class FakePortal:
         clock: Callable[[], float] = time.time,
         webhook_user_id: int = 1,
         utc_offset_hours: int = 2,
+        bucket: BucketSpec | None = None,
+        operating: OperatingModel | None = None,
+        faults: Faults | None = None,
+        sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
     ) -> None:
         if payload_style not in PAYLOAD_STYLES:
             msg = f"payload_style must be one of {', '.join(PAYLOAD_STYLES)}, not {payload_style!r}"
@@ -134,6 +149,9 @@ class FakePortal:
         self._injected: list[tuple[str | None, PortalError]] = []
         self._moved_to: URL | None = None
         self._tz = timezone(timedelta(hours=utc_offset_hours))
+        self.limits = PortalLimits(
+            clock=clock, sleep=sleep, bucket=bucket, operating=operating, faults=faults
+        )
         self.webhook_code = self.add_webhook(webhook_user_id)
         self.webhook_user_id = webhook_user_id
         self.oauth = FakeOAuthServer(self)
@@ -279,6 +297,11 @@ class FakePortal:
         """The origin the portal moved to, or None."""
         return self._moved_to
 
+    @property
+    def counters(self) -> PortalCounters:
+        """Requests received and answered, 503s and 429s sent, faults injected."""
+        return self.limits.counters
+
     # ------------------------------------------------------------------ serve
     def transport(self) -> MemoryTransport:
         """A transport that routes to this portal in memory (no sockets)."""
@@ -307,11 +330,17 @@ class FakePortal:
 
     async def _aiohttp_handler(self, request: web.Request) -> web.StreamResponse:
         body = await request.read()
-        response = await self.handle(
-            HttpRequest(
-                method=request.method, url=request.url, headers=dict(request.headers), body=body
+        try:
+            response = await self.handle(
+                HttpRequest(
+                    method=request.method, url=request.url, headers=dict(request.headers), body=body
+                )
             )
-        )
+        except ConnectionResetError:
+            # An injected drop: close the socket without a word; the status is never sent.
+            if request.transport is not None:
+                request.transport.close()
+            return web.Response(status=500)
         return web.Response(status=response.status, headers=response.headers, body=response.body)
 
     # ----------------------------------------------------------------- handle
@@ -324,12 +353,19 @@ class FakePortal:
             return HttpResponse(status=302, headers={"Location": str(location)})
         method = "?"
         params: dict[str, Any] = {}
+        visit = await self.limits.arrive()
         started = self.clock()
+        if visit.refused is not None:
+            response, code = visit.refused
+            self._record(self._method_of(request.url), params, response.status, code)
+            return await self.limits.leave(visit, response)
         try:
             method, webhook = self._route(request.url)
             params = _parse_params(request)
             caller = self._authenticate(request, webhook, params)
             handler = self._resolve(method)
+            payer = self.limits.caller_key(caller.kind, caller.credential)
+            self.limits.check(payer, method)
             self._raise_injected(method)
             result = await handler(
                 CallContext(portal=self, caller=caller, method=method, params=params)
@@ -338,23 +374,39 @@ class FakePortal:
             status = error.status or DOCUMENTED_STATUS.get(error.code.upper(), 400)
             self._record(method, params, status, error.code)
             body = {"error": error.code, "error_description": error.description}
-            return _json_response(status, body)
+            return await self.limits.leave(visit, _json_response(status, body))
+        cost = self.limits.charge(payer, method)
+        self.limits.counters.succeeded += 1
         self._record(method, params, 200, None)
-        return _json_response(200, {"result": result, "time": self.time_block(started)})
+        time_block = self.time_block(started, payer=payer, method=method, processing=cost)
+        answer = _json_response(200, {"result": result, "time": time_block})
+        return await self.limits.leave(visit, answer)
 
-    def time_block(self, started: float) -> dict[str, Any]:
-        """A ``time`` block as the cloud sends it (operating fields included)."""
+    def time_block(
+        self,
+        started: float,
+        *,
+        payer: str | None = None,
+        method: str | None = None,
+        processing: float = 0.0,
+    ) -> dict[str, Any]:
+        """A ``time`` block as the cloud sends it (operating fields unless turned off)."""
         finished = self.clock()
         return {
             "start": started,
             "finish": finished,
             "duration": finished - started,
-            "processing": 0,
+            "processing": processing,
             "date_start": self._iso(started),
             "date_finish": self._iso(finished),
-            "operating_reset_at": int(started) + 600,
-            "operating": 0,
+            **self.limits.time_fields(payer, method),
         }
+
+    def _method_of(self, url: URL) -> str:
+        try:
+            return self._route(url)[0]
+        except PortalError:
+            return "?"
 
     def _iso(self, moment: float) -> str:
         local = datetime.fromtimestamp(moment, UTC).astimezone(self._tz)
@@ -418,8 +470,14 @@ class FakePortal:
         ones for any method do not, since those stand for whole HTTP requests.
         """
         handler = self._resolve(method)
+        payer = self.limits.caller_key(caller.kind, caller.credential)
+        self.limits.check(payer, method)
         self._raise_injected(method, any_method=False)
-        return await handler(CallContext(portal=self, caller=caller, method=method, params=params))
+        result = await handler(
+            CallContext(portal=self, caller=caller, method=method, params=params)
+        )
+        self.limits.charge(payer, method)
+        return result
 
     def _raise_injected(self, method: str, *, any_method: bool = True) -> None:
         for index, (only, error) in enumerate(self._injected):

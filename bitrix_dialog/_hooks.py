@@ -1,0 +1,117 @@
+"""Observability hooks: one event per request, per retry and per limiter wait.
+
+    hooks = Hooks(
+        on_request=lambda e: metrics.observe("bitrix.request", e.elapsed, status=e.status),
+        on_retry=lambda e: metrics.inc("bitrix.retry", reason=e.reason),
+        on_limiter_wait=lambda e: metrics.observe("bitrix.wait", e.waited, kind=e.kind),
+    )
+    client = Client(url, hooks=hooks)
+
+A hook may be a plain function or a coroutine function. Events never carry secrets
+(no URLs, tokens or parameters). A hook that raises is logged and ignored: metrics
+must never break a call. The same facts go to the ``bitrix_dialog`` logger at debug
+level (each request as the ``->``/``<-`` pair, retries and waits as their own lines).
+"""
+
+from __future__ import annotations
+
+import inspect
+import logging
+from collections.abc import Callable
+from typing import Final, Literal
+
+import attrs
+
+from ._errors import BitrixError
+
+__all__ = ["Hooks", "LimiterWaitEvent", "RequestEvent", "RetryEvent"]
+
+logger: Final = logging.getLogger("bitrix_dialog")
+
+
+@attrs.frozen(kw_only=True)
+class RequestEvent:
+    """One HTTP request has finished, with an answer or without one."""
+
+    method: str
+    """The REST method (``batch`` for a batch)."""
+    attempt: int
+    """1 for the first try of the call, 2 for the first retry, ..."""
+    status: int | None
+    """The HTTP status, or ``None`` when no answer came (``error`` says why)."""
+    error: BitrixError | None
+    """The error this answer maps to, or ``None`` on success."""
+    elapsed: float
+    """Seconds from sending to the answer (or the failure)."""
+
+
+@attrs.frozen(kw_only=True)
+class RetryEvent:
+    """A failed attempt will be repeated after ``delay`` seconds."""
+
+    method: str
+    attempt: int
+    """The attempt that failed (the retry is ``attempt + 1``)."""
+    reason: str
+    """The error code that caused the retry (or the error class when there is no code)."""
+    delay: float
+    """Seconds of backoff before the retry."""
+    error: BitrixError
+    """The error that caused the retry."""
+
+
+@attrs.frozen(kw_only=True)
+class LimiterWaitEvent:
+    """A request waited before it could be sent."""
+
+    method: str
+    kind: Literal["bucket", "operating"]
+    """``"bucket"``: the leaky bucket was full; ``"operating"``: the method's time budget."""
+    waited: float
+    """Seconds waited."""
+
+
+Hook = Callable[..., object]
+
+
+@attrs.frozen(kw_only=True)
+class Hooks:
+    """Callbacks for metrics and tracing; each one optional."""
+
+    on_request: Callable[[RequestEvent], object] | None = None
+    """Called after every HTTP request, successful or not."""
+    on_retry: Callable[[RetryEvent], object] | None = None
+    """Called before every backoff sleep, with its reason and delay."""
+    on_limiter_wait: Callable[[LimiterWaitEvent], object] | None = None
+    """Called after a request waited for the bucket or for its method's budget."""
+
+    async def request(self, event: RequestEvent) -> None:
+        """Report a finished request (the executor's send log already records it)."""
+        await _call(self.on_request, event)
+
+    async def retry(self, event: RetryEvent) -> None:
+        """Log and report a retry about to back off."""
+        logger.debug(
+            "retry %s after attempt %d (%s) in %.3f s",
+            event.method,
+            event.attempt,
+            event.reason,
+            event.delay,
+        )
+        await _call(self.on_retry, event)
+
+    async def limiter_wait(self, event: LimiterWaitEvent) -> None:
+        """Log and report a wait for the limiter."""
+        logger.debug("%s waited %.3f s for the %s limit", event.method, event.waited, event.kind)
+        await _call(self.on_limiter_wait, event)
+
+
+async def _call(hook: Hook | None, event: object) -> None:
+    if hook is None:
+        return
+    try:
+        result = hook(event)
+        if inspect.isawaitable(result):
+            await result
+    except Exception:
+        logger.exception("a bitrix_dialog hook raised on %s; ignored", type(event).__name__)
