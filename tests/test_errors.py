@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import socket
+from collections.abc import AsyncIterator
 
 import pytest
 
@@ -34,12 +35,31 @@ from bitrix_dialog import (
     ReauthorizationRequiredError,
     RequestTimeoutError,
     ResponseDecodeError,
+    RetryPolicy,
     ServerError,
     Timeout,
     TokenExpiredError,
     TransportError,
 )
 from bitrix_dialog.testing import FakePortal
+
+# These tests are about mapping answers to classes: no retries, so each answer is final.
+# Retrying those same errors is tested with the rate-limit and fault tests.
+NO_RETRY = RetryPolicy.never()
+
+
+@pytest.fixture(params=["memory", "socket"])
+async def client(request: pytest.FixtureRequest, portal: FakePortal) -> AsyncIterator[Client]:
+    if request.param == "memory":
+        async with Client(portal.webhook_url(), transport=portal.transport(), retry=NO_RETRY) as c:
+            yield c
+    else:
+        async with (
+            portal.serve() as base_url,
+            Client(portal.webhook_url(base_url), retry=NO_RETRY) as c,
+        ):
+            yield c
+
 
 # (code as the portal spells it, expected class, documented HTTP status)
 INJECTED = [
@@ -165,7 +185,9 @@ async def test_answers_that_are_not_envelopes(status: int, body: bytes, fragment
         return HttpResponse(status=status, body=body)
 
     async with Client(
-        "https://portal.example.com/rest/1/code/", transport=MemoryTransport(handler)
+        "https://portal.example.com/rest/1/code/",
+        transport=MemoryTransport(handler),
+        retry=NO_RETRY,
     ) as client:
         with pytest.raises(ResponseDecodeError) as info:
             await client.call("im.dialog.get", {"DIALOG_ID": "chat1"})
@@ -179,7 +201,7 @@ async def test_connection_refused_is_a_transport_error() -> None:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         port = sock.getsockname()[1]
-    async with Client(f"http://127.0.0.1:{port}/rest/1/secretcode/") as client:
+    async with Client(f"http://127.0.0.1:{port}/rest/1/secretcode/", retry=NO_RETRY) as client:
         with pytest.raises(TransportError) as info:
             await client.call("im.dialog.get", {"DIALOG_ID": "chat1"})
     assert info.value.method == "im.dialog.get"
@@ -193,7 +215,9 @@ async def test_slow_answer_is_a_timeout() -> None:
         return HttpResponse(status=200, body=b'{"result": 1}')
 
     transport = MemoryTransport(handler, timeout=Timeout(read=0.01))
-    async with Client("https://portal.example.com/rest/1/code/", transport=transport) as client:
+    async with Client(
+        "https://portal.example.com/rest/1/code/", transport=transport, retry=NO_RETRY
+    ) as client:
         with pytest.raises(RequestTimeoutError) as info:
             await client.call("im.dialog.get", {"DIALOG_ID": "chat1"})
     assert isinstance(info.value, TransportError)
