@@ -17,12 +17,14 @@ from typing import Any, Final
 import attrs
 
 from ._errors import BitrixError, PortalMovedError, ResponseDecodeError, error_for
+from ._frozen import slot_builder
 from ._http import HttpResponse
 from ._redact import redact_url
 
 __all__ = ["RestResponse", "Time", "decode_json", "decode_response", "parse_time"]
 
 _REDIRECTS: Final = frozenset({301, 302, 303, 307, 308})
+_ABSENT: Final = object()
 _TIME_FIELDS: Final = frozenset(
     {
         "start",
@@ -85,7 +87,16 @@ class RestResponse:
     """The raw answer bytes, kept for errors raised while decoding ``result`` further."""
 
 
+_new_time: Final = slot_builder(Time)
+_new_response: Final = slot_builder(RestResponse)
+
+
 def _number(value: object) -> float | None:
+    kind = type(value)
+    if kind is float:
+        return value  # type: ignore[return-value]
+    if kind is int:
+        return float(value)  # type: ignore[arg-type]
     if isinstance(value, bool):
         return None
     if isinstance(value, int | float):
@@ -113,31 +124,56 @@ def _int(value: object) -> int | None:
 
 
 def parse_time(block: object) -> Time | None:
-    """Decode a ``time`` block leniently: an odd field becomes ``None``, never an error."""
+    """Decode a ``time`` block leniently: an odd field becomes ``None``, never an error.
+
+    Every answer carries one, so this runs once per call: floats are taken as they
+    are, and ``date_finish`` reuses ``date_start``'s datetime when both say the same.
+    """
     if not isinstance(block, Mapping):
         return None
-    return Time(
-        start=_number(block.get("start")),
-        finish=_number(block.get("finish")),
-        duration=_number(block.get("duration")),
-        processing=_number(block.get("processing")),
-        date_start=_date(block.get("date_start")),
-        date_finish=_date(block.get("date_finish")),
-        operating=_number(block.get("operating")),
-        operating_reset_at=_number(block.get("operating_reset_at")),
-        extra={k: v for k, v in block.items() if k not in _TIME_FIELDS},
+    get = block.get
+    date_start = _date(get("date_start"))
+    finish_text = get("date_finish")
+    date_finish = (
+        date_start
+        if date_start is not None and finish_text == get("date_start")
+        else _date(finish_text)
+    )
+    return _new_time(
+        start=_number(get("start")),
+        finish=_number(get("finish")),
+        duration=_number(get("duration")),
+        processing=_number(get("processing")),
+        date_start=date_start,
+        date_finish=date_finish,
+        operating=_number(get("operating")),
+        operating_reset_at=_number(get("operating_reset_at")),
+        extra={} if _TIME_FIELDS.issuperset(block) else _extra(block),
     )
 
 
+def _extra(block: Mapping[str, Any]) -> dict[str, Any]:
+    return {k: v for k, v in block.items() if k not in _TIME_FIELDS}
+
+
+_DECODER: Final = json.JSONDecoder()
+
+
 def decode_json(response: HttpResponse, method: str) -> Any:
-    """Parse the body as JSON or raise :class:`ResponseDecodeError` keeping status and body."""
+    """Parse the body as JSON or raise :class:`ResponseDecodeError` keeping status and body.
+
+    Portals answer in UTF-8, decoded here directly; any other body (a BOM, UTF-16, lone
+    surrogates) goes through :func:`json.loads`, which detects its encoding.
+    """
+    body = response.body
     try:
-        return json.loads(response.body)
+        try:
+            return _DECODER.decode(body.decode())
+        except ValueError:  # not UTF-8 or not JSON: json.loads decides, as it always did
+            return json.loads(body)
     except (ValueError, UnicodeDecodeError):
         msg = "the answer is not JSON"
-        raise ResponseDecodeError(
-            msg, status=response.status, method=method, body=response.body
-        ) from None
+        raise ResponseDecodeError(msg, status=response.status, method=method, body=body) from None
 
 
 def error_from_payload(
@@ -164,20 +200,22 @@ def decode_response(response: HttpResponse, method: str) -> RestResponse:
             msg, location=location, status=response.status, method=method, body=response.body
         )
     payload = decode_json(response, method)
-    if not isinstance(payload, dict):
+    if type(payload) is not dict:
         msg = "the answer is JSON but not an object"
         raise ResponseDecodeError(msg, status=response.status, method=method, body=response.body)
     if "error" in payload:
         raise error_from_payload(payload, status=response.status, method=method, body=response.body)
-    if "result" not in payload:
+    result = payload.get("result", _ABSENT)
+    if result is _ABSENT:
         msg = "the answer has neither 'result' nor 'error'"
         raise ResponseDecodeError(msg, status=response.status, method=method, body=response.body)
-    return RestResponse(
+    time, next_, total = payload.get("time"), payload.get("next"), payload.get("total")
+    return _new_response(
         method=method,
-        result=payload["result"],
-        time=parse_time(payload.get("time")),
-        next=_int(payload.get("next")),
-        total=_int(payload.get("total")),
+        result=result,
+        time=None if time is None else parse_time(time),
+        next=None if next_ is None else _int(next_),
+        total=None if total is None else _int(total),
         status=response.status,
         body=response.body,
     )
