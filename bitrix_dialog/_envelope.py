@@ -129,7 +129,7 @@ def parse_time(block: object) -> Time | None:
     Every answer carries one, so this runs once per call: floats are taken as they
     are, and ``date_finish`` reuses ``date_start``'s datetime when both say the same.
     """
-    if not isinstance(block, Mapping):
+    if type(block) is not dict and not isinstance(block, Mapping):
         return None
     get = block.get
     date_start = _date(get("date_start"))

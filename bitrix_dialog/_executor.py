@@ -52,10 +52,14 @@ _HEADERS: Final[Mapping[str, str]] = {
 }
 
 
+# Built once: ``json.dumps`` with options makes a new encoder on every call.
+_ENCODER: Final = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"))
+
+
 def encode_json_body(method: str, params: Mapping[str, Any]) -> bytes:
     """UTF-8 JSON for the body; a value JSON cannot carry fails here, before sending."""
     try:
-        return json.dumps(params, ensure_ascii=False, separators=(",", ":")).encode()
+        return _ENCODER.encode(params).encode()
     except (TypeError, ValueError) as exc:
         msg = f"params for {method} are not JSON-serialisable: {exc}"
         raise TypeError(msg) from None
@@ -261,6 +265,12 @@ class Executor:
 
     async def send_http(self, method: str, request: HttpRequest) -> HttpResponse:
         """Send one HTTP request, logging it (redacted) and naming ``method`` in errors."""
+        if not logger.isEnabledFor(logging.DEBUG):  # the common case: nothing to time or log
+            try:
+                return await self.transport.send(request)
+            except BitrixError as error:
+                error._bind_method(method)
+                raise
         started = time.perf_counter()
         logger.debug("-> %s %s (%d bytes)", request.method, method, len(request.body))
         try:

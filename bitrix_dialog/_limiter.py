@@ -123,6 +123,9 @@ class Plan(enum.Enum):
         self.drain_rate = drain_rate
 
 
+_FREE_SLOT: Final = Slot()  # a slot had without waiting: the same value every time
+
+
 class LeakyBucket:
     """The default :class:`Limiter`: the portal's leaky bucket, mirrored conservatively.
 
@@ -203,7 +206,7 @@ class LeakyBucket:
         """Take a slot, waiting in line if the bucket is full. See :meth:`Limiter.acquire`."""
         if not self._queue and self._has_room():
             self._in_flight += 1
-            return Slot()
+            return _FREE_SLOT
         started = self._clock()
         deadline = None if max_wait is None else started + max(max_wait, 0.0)
         loop = asyncio.get_running_loop()

@@ -109,7 +109,11 @@ class OperatingTracker:
         self._methods: dict[str, _MethodState] = {}
 
     def _state(self, method: str) -> _MethodState:
-        return self._methods.setdefault(method.lower(), _MethodState())
+        key = method.lower()
+        state = self._methods.get(key)
+        if state is None:
+            state = self._methods[key] = _MethodState()
+        return state
 
     def observe(self, method: str, time: Time | None) -> None:
         """Learn from a successful answer's ``time`` block (absent fields are fine)."""

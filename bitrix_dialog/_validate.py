@@ -34,7 +34,7 @@ def check_params(method: str, params: Mapping[str, Any] | None) -> Mapping[str, 
     """``params`` (``{}`` for ``None``) if it is a mapping with str keys, else raise."""
     if params is None:
         return {}
-    if not isinstance(params, Mapping):
+    if type(params) is not dict and not isinstance(params, Mapping):
         msg = f"params for {method} must be a mapping, not {type(params).__name__}"
         raise TypeError(msg)
     for key in params:

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from typing import Final
+from collections.abc import Mapping
+from types import MappingProxyType
+from typing import Any, Final
 
 from yarl import URL
 
@@ -15,6 +17,9 @@ from ._base import Authorization
 __all__ = ["WebhookAuth"]
 
 _PARAMETER: Final = "webhook_url"
+_NO_PARAMS: Final[Mapping[str, Any]] = MappingProxyType({})
+# Method URLs are joined once each; a client calling ever new names cannot grow this past:
+_MAX_CACHED: Final = 256
 
 
 class WebhookAuth:
@@ -45,6 +50,9 @@ class WebhookAuth:
             raise ValueError(msg)
         self._base = url.with_path("/" + "/".join(parts) + "/").with_query(None).with_fragment(None)
         self._user_id = int(user_id)
+        self._identity = f"{self._base.origin()}|webhook:{self._user_id}"
+        # The authorization of a webhook call depends on the method alone: made once each.
+        self._authorizations: dict[str, Authorization] = {}
 
     @property
     def portal(self) -> URL:
@@ -57,10 +65,16 @@ class WebhookAuth:
 
     @property
     def identity(self) -> str:
-        return f"{self.portal}|webhook:{self._user_id}"
+        return self._identity
 
     async def authorize(self, method: str, transport: Transport) -> Authorization:
-        return Authorization(url=self._base / method)
+        authorization = self._authorizations.get(method)
+        if authorization is None:
+            authorization = Authorization(url=self._base / method, params=_NO_PARAMS)
+            if len(self._authorizations) >= _MAX_CACHED:
+                self._authorizations.clear()
+            self._authorizations[method] = authorization
+        return authorization
 
     async def recover(
         self, authorization: Authorization, error: BitrixError, transport: Transport

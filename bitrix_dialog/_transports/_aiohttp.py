@@ -69,7 +69,9 @@ class AiohttpTransport:
             return self._session
 
     async def send(self, request: HttpRequest) -> HttpResponse:
-        session = await self._get_session()
+        session = self._session
+        if session is None or session.closed:
+            session = await self._get_session()
         timeout = (
             self._default_timeout if request.timeout is None else _client_timeout(request.timeout)
         )
