@@ -10,7 +10,8 @@ with that is caught here, before any request is sent:
   are word-like and never purely numeric: numeric keys make PHP answer with JSON *lists*
   instead of objects, losing the names. Positional calls are named ``c0``, ``c1``, ...
 - **Parameters** must read back the same after ``parse_str``: keys may not contain
-  brackets, and top-level keys may not contain ``.`` or spaces (PHP turns them into ``_``).
+  brackets, and top-level keys may not contain ``.`` or spaces (PHP turns them into ``_``);
+  a nested key may not be empty or one whitespace character (both read as "append").
   Values are str, int, float, bool, None (left out, as PHP does), or nested
   mappings/sequences of them.
 - **References** (``$result[name][field]``, also ``$next``/``$total``/``$time``/``$error``)
@@ -58,6 +59,7 @@ _NUMERIC: Final = re.compile(r"^-?[0-9]+$")
 _REFERENCE: Final = re.compile(r"\$(result|next|total|time|error)([^ \t\n\r\f\v]*)", re.IGNORECASE)
 _PATH: Final = re.compile(r"\[([^\]]+)\]")
 _TOP_LEVEL_MANGLED: Final = frozenset(". ")
+_PHP_SPACE: Final = frozenset(" \t\n\v\f\r")  # one of these alone as an index means "append"
 _POSITIONAL_PREFIX: Final = "c"
 
 
@@ -261,6 +263,12 @@ def _check_key(where: str, key: object, *, top_level: bool) -> None:
         raise ValueError(msg)
     if not top_level and text == "":
         msg = f"{where}: an empty nested key would read back as the next list index"
+        raise ValueError(msg)
+    if not top_level and text in _PHP_SPACE:
+        msg = (
+            f"{where}: nested key {text!r} would read back as the next list index "
+            "(PHP's parse_str reads 'k[ ]' as 'k[]')"
+        )
         raise ValueError(msg)
 
 

@@ -16,6 +16,7 @@ Encoding rules, as PHP applies them:
 
 from __future__ import annotations
 
+import math
 import re
 from collections.abc import Iterator, Mapping, Sequence
 from typing import Any, Final
@@ -27,17 +28,25 @@ FormValue = Any
 """A value the encoder accepts: str, int, float, bool, None, or mappings/sequences of them."""
 
 _SAFE: Final = "-._~"
-_KEY: Final = re.compile(r"^([^\[]*)((?:\[[^\]]*\])*)(.*)$")
+# C's isspace(): the one character PHP skips in "a[ ]" before looking for "]".
+_PHP_SPACE: Final = frozenset(" \t\n\v\f\r")
+_PHP_NAME_SAFE: Final = str.maketrans({" ": "_", ".": "_", "[": "_"})
+_PHP_INT: Final = re.compile(r"0|-?[1-9][0-9]*", re.ASCII)
+_INT64_MIN: Final = -(2**63)
+_INT64_MAX: Final = 2**63 - 1
 
 
-def _scalar(value: object) -> str:
+def _scalar(key: str, value: object) -> str:
     if isinstance(value, bool):
         return "1" if value else "0"
     if isinstance(value, int | str):
         return str(value)
     if isinstance(value, float):
+        if not math.isfinite(value):
+            msg = f"cannot form-encode {key}={value!r}: PHP has no number for it"
+            raise ValueError(msg)
         return repr(value) if value != int(value) else str(int(value))
-    msg = f"cannot form-encode a value of type {type(value).__name__}"
+    msg = f"cannot form-encode {key}: a value of type {type(value).__name__}"
     raise TypeError(msg)
 
 
@@ -57,7 +66,7 @@ def _flatten_value(key: str, value: FormValue) -> Iterator[tuple[str, str]]:
         for index, item in enumerate(value):
             yield from _flatten_value(f"{key}[{index}]", item)
     else:
-        yield key, _scalar(value)
+        yield key, _scalar(key, value)
 
 
 def build_query(data: Mapping[str, FormValue]) -> str:
@@ -76,8 +85,11 @@ def parse_query(query: str) -> dict[str, Any]:
 
     ``a[]=x&a[]=y`` appends with the next integer key; numeric keys stay strings in
     the returned dicts (``{"0": "x", "1": "y"}``), because PHP arrays do not tell lists
-    from maps and the caller must decide. Later duplicates overwrite earlier ones, and
-    ``.`` or a space in a top-level name becomes ``_``, as in PHP.
+    from maps and the caller must decide. Later duplicates overwrite earlier ones. The
+    name follows PHP 8's ``php_register_variable_ex``: it ends at a NUL, leading spaces
+    are dropped, ``.`` or a space in the top-level name becomes ``_``, an index that is
+    one whitespace character (``a[ ]``) appends like ``a[]``, an unclosed ``[`` is not
+    nesting (``a[b`` names ``a_b``), and text after the last ``]`` is ignored.
     """
     result: dict[str, Any] = {}
     if not query:
@@ -86,27 +98,50 @@ def parse_query(query: str) -> dict[str, Any]:
         if not pair:
             continue
         raw_key, _, raw_value = pair.partition("=")
-        key = unquote_plus(raw_key)
-        value = unquote_plus(raw_value)
-        match = _KEY.match(key)
-        if match is None or not match.group(1):  # pragma: no cover - the pattern always matches
-            continue
-        head, brackets, tail = match.groups()
-        if not brackets and tail:
-            # An unclosed "[" is not nesting for PHP: "a[b" names the key "a_b".
-            head, tail = head + "_" + tail[1:], ""
-        head = head.replace(".", "_").replace(" ", "_")
-        # Text after the last closing bracket ("a[b]c") is ignored, as PHP does.
-        parts = [head, *re.findall(r"\[([^\]]*)\]", brackets)]
-        _assign(result, parts, value)
+        path = _php_path(unquote_plus(raw_key))
+        if path is not None:
+            _assign(result, path, unquote_plus(raw_value))
     return result
 
 
-def _assign(target: dict[str, Any], parts: list[str], value: str) -> None:
+def _php_path(name: str) -> list[str | None] | None:
+    """The keys PHP files a value under for ``name`` (``None``: append), or ``None`` to skip."""
+    name = name.split("\x00", 1)[0].lstrip(" ")
+    bracket = name.find("[")
+    head = (name if bracket < 0 else name[:bracket]).replace(" ", "_").replace(".", "_")
+    if not head:
+        return None  # PHP skips a variable with an empty name
+    path: list[str | None] = [head]
+    while bracket >= 0:
+        start = bracket + 1
+        cursor = start + 1 if name[start : start + 1] in _PHP_SPACE else start
+        if name[cursor : cursor + 1] == "]":
+            path.append(None)
+            close = cursor
+        else:
+            close = name.find("]", cursor)
+            if close < 0:  # not an index
+                if len(path) == 1:  # the name itself goes on, with its '[' as '_'
+                    rest = name[start:].translate(_PHP_NAME_SAFE)
+                    return [f"{head}_{rest}"]
+                return path  # deeper, the unclosed tail is dropped
+            path.append(name[start:close])
+        bracket = close + 1 if name[close + 1 : close + 2] == "[" else -1
+    return path
+
+
+def _assign(target: dict[str, Any], path: list[str | None], value: str) -> None:
     node = target
-    for index, part in enumerate(parts):
-        key = part if part != "" else str(_next_index(node))
-        if index == len(parts) - 1:
+    last = len(path) - 1
+    for index, part in enumerate(path):
+        if part is None:
+            number = _next_index(node)
+            if number > _INT64_MAX:  # PHP: "the next element is already occupied"; dropped
+                return
+            key = str(number)
+        else:
+            key = part
+        if index == last:
             node[key] = value
             return
         child = node.get(key)
@@ -117,5 +152,11 @@ def _assign(target: dict[str, Any], parts: list[str], value: str) -> None:
 
 
 def _next_index(node: Mapping[str, Any]) -> int:
-    numbers = [int(k) for k in node if k.lstrip("-").isdigit()]
+    """PHP's next free index: one past the largest integer key (``0`` when there is none)."""
+    numbers = [int(key) for key in node if _is_php_int(key)]
     return max(numbers) + 1 if numbers else 0
+
+
+def _is_php_int(key: str) -> bool:
+    """True for keys PHP stores as integers: canonical decimals within a signed 64-bit int."""
+    return _PHP_INT.fullmatch(key) is not None and _INT64_MIN <= int(key) <= _INT64_MAX

@@ -54,7 +54,8 @@ def php_reads(value: Any) -> Any:
 _TEXT = st.text(st.characters(blacklist_categories=["Cs"]), max_size=12)
 # Top-level names: PHP's parse_str renames '.' and ' ' to '_' and reads '[' / ']' as
 # nesting, so the SDK refuses those (tested below); NUL ends a PHP name. Nested names
-# may hold '.' and ' ' but not brackets, and must not be empty ('k[]' appends).
+# may hold '.' and ' ' but not brackets, and must not be empty or one whitespace
+# character ('k[]' and 'k[ ]' append).
 _TOP_KEY = st.text(
     st.characters(blacklist_categories=["Cs"], blacklist_characters="[]. \x00"),
     min_size=1,
@@ -64,7 +65,7 @@ _NESTED_KEY = st.text(
     st.characters(blacklist_categories=["Cs"], blacklist_characters="[]\x00"),
     min_size=1,
     max_size=8,
-)
+).filter(lambda key: key not in frozenset(" \t\n\v\f\r"))  # 'k[ ]' appends, like 'k[]'
 _SCALAR = st.none() | st.booleans() | st.integers() | _TEXT
 _VALUE = st.recursive(
     _SCALAR,
@@ -156,6 +157,8 @@ async def test_known_encodings(client: Client) -> None:
         ({"a": ("test.echo", {"x[y]": 1})}, ValueError, "contains '\\[', '\\]'"),
         ({"a": ("test.echo", {"x": {"y]": 1}})}, ValueError, "contains '\\['"),
         ({"a": ("test.echo", {"x": {"": 1}})}, ValueError, "empty nested key"),
+        ({"a": ("test.echo", {"x": {" ": 1}})}, ValueError, "nested key ' ' would read back"),
+        ({"a": ("test.echo", {"x": {"\t": 1}})}, ValueError, "reads 'k\\[ \\]' as"),
         ({"a": ("test.echo", {"x": {True: 1}})}, TypeError, "keys must be str or int"),
         ({"a": ("test.echo", {"x": object()})}, TypeError, "parameter x is a object"),
         ({"a": ("test.echo", {"x": [b"raw"]})}, TypeError, r"parameter x\[0\] is a bytes"),

@@ -32,3 +32,23 @@ def test_parse_follows_php_rules() -> None:
     assert parse_query("a[b=1") == {"a_b": "1"}
     assert parse_query("a=1&a=2") == {"a": "2"}
     assert parse_query("") == {}
+
+
+def test_parse_follows_php_8_variable_names() -> None:
+    # php_register_variable_ex: leading spaces dropped, an empty name skipped, the
+    # name ends at a NUL, an index of one whitespace character appends.
+    assert parse_query("%20%20a=1&%20=2&=3") == {"a": "1"}
+    assert parse_query("a%00b=1&c[x%00y]=2") == {"a": "1", "c_x": "2"}
+    assert parse_query("a[%20]=x&a[%09]=y&a[%20%20]=z") == {"a": {"0": "x", "1": "y", "  ": "z"}}
+    # An unclosed bracket is not nesting: the rest of the name keeps '_' for ' ', '.', '['.
+    assert parse_query("a[b%20c[d.e=1") == {"a_b_c_d_e": "1"}
+    assert parse_query("a[b][c=1") == {"a": {"b": "1"}}
+    # Only canonical decimals are integer keys, so only they move the next index.
+    assert parse_query("a[01]=x&a[]=y") == {"a": {"01": "x", "0": "y"}}
+    assert parse_query("a[7]=x&a[]=y&a[-0]=z&a[]=w") == {
+        "a": {"7": "x", "8": "y", "-0": "z", "9": "w"}
+    }
+    # Past PHP_INT_MAX there is no next index: PHP drops the value.
+    assert parse_query("a[9223372036854775807]=x&a[9223372036854775808]=y&a[]=z") == {
+        "a": {"9223372036854775807": "x", "9223372036854775808": "y"}
+    }

@@ -79,7 +79,11 @@ def _to_optional_int(value: object) -> int | None:
     if isinstance(value, bool) or not isinstance(value, int | float | str):
         msg = f"expected an integer, not {value!r}"
         raise TypeError(msg)
-    return int(float(value))
+    try:
+        return int(float(value))
+    except OverflowError:  # "inf", "1e400": ValueError like any other unreadable number
+        msg = f"expected an integer, not {value!r}"
+        raise ValueError(msg) from None
 
 
 @attrs.frozen(kw_only=True)

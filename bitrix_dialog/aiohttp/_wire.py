@@ -89,4 +89,10 @@ def field(block: Mapping[str, Any], key: str, convert: Callable[[object], _T], w
 def timestamp(value: object) -> datetime | None:
     """Unix seconds as an aware UTC datetime."""
     seconds = integer(value)
-    return None if seconds is None else datetime.fromtimestamp(seconds, UTC)
+    if seconds is None:
+        return None
+    try:
+        return datetime.fromtimestamp(seconds, UTC)
+    except (OverflowError, OSError, ValueError):
+        msg = f"expected Unix seconds, got {seconds} (out of range)"
+        raise ValueError(msg) from None
