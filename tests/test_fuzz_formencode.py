@@ -21,7 +21,7 @@ from hypothesis import strategies as st
 from bitrix_dialog import build_query, parse_query
 from bitrix_dialog._formencode import flatten
 
-_FUZZ = settings(max_examples=150, deadline=None)
+_FUZZ = settings(max_examples=100, deadline=None)
 
 _TEXT = st.text(st.characters(blacklist_categories=["Cs"]), max_size=10)
 _NAME = st.text(
