@@ -35,6 +35,7 @@ from typing import Any, Final, TypeAlias
 import attrs
 
 from ._formencode import build_query
+from ._redact import redact_params, redact_text
 from ._validate import check_method, check_params
 
 __all__ = [
@@ -63,6 +64,10 @@ _PHP_SPACE: Final = frozenset(" \t\n\v\f\r")  # one of these alone as an index m
 _POSITIONAL_PREFIX: Final = "c"
 
 
+def _params_repr(params: object) -> str:
+    return repr(redact_params(params) if isinstance(params, Mapping) else params)
+
+
 @attrs.frozen(kw_only=True)
 class BatchCall:
     """One command for :meth:`Client.batch`: a REST method and its parameters.
@@ -75,8 +80,9 @@ class BatchCall:
 
     method: str
     """The REST method, spelled as documented (``imbot.v2.Chat.get`` is case-sensitive)."""
-    params: Mapping[str, Any] | None = attrs.field(factory=dict)
-    """Its parameters, sent PHP-form-encoded inside the command string."""
+    params: Mapping[str, Any] | None = attrs.field(factory=dict, repr=_params_repr)
+    """Its parameters, sent PHP-form-encoded inside the command string (``repr`` masks
+    secrets such as ``botToken``)."""
 
 
 CallSpec: TypeAlias = BatchCall | tuple[str, Mapping[str, Any] | None]
@@ -94,9 +100,9 @@ class Command:
     """The key the portal files this command's outcome under."""
     method: str
     """The REST method."""
-    params: Mapping[str, Any]
-    """The parameters as given (for errors and logs)."""
-    cmd: str
+    params: Mapping[str, Any] = attrs.field(repr=_params_repr)
+    """The parameters as given (for errors and logs; ``repr`` masks secrets)."""
+    cmd: str = attrs.field(repr=lambda cmd: repr(redact_text(cmd)))
     """The ``method?query`` string sent as ``cmd[name]``."""
     refers_to: frozenset[str] = frozenset()
     """Names of the earlier commands this one's parameters reference."""

@@ -1,17 +1,34 @@
 """Keeping secrets (webhook codes, tokens, client secrets) out of logs, reprs and errors.
 
-Every place that turns a URL or a parameter mapping into text goes through here.
+Every place that turns a URL, a parameter mapping or a foreign exception into text, or
+chains a foreign exception as the cause of one of ours, goes through here:
+
+- :func:`redact_url` / :func:`redact_text` mask webhook codes (``/rest/1/***/``) and
+  ``key=value`` / ``"key": "value"`` pairs of secret-named keys, plus any secret value
+  the caller knows (``secrets=``) wherever it appears;
+- :func:`redact_params` masks the values of secret-named keys, at any depth;
+- :func:`safe_cause` decides whether a caught exception may be kept as ``__cause__``: only
+  when nothing along its chain would be masked. Exceptions from aiohttp name the full
+  URL (and so a webhook code, or a refresh query), and a token store's may quote a
+  token; those are dropped, their type and redacted text kept in our own message.
 """
 
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from typing import Final
 
 from yarl import URL
 
-__all__ = ["MASK", "SECRET_PARAMS", "redact_params", "redact_text", "redact_url"]
+__all__ = [
+    "MASK",
+    "SECRET_PARAMS",
+    "redact_params",
+    "redact_text",
+    "redact_url",
+    "safe_cause",
+]
 
 MASK: Final = "***"
 
@@ -39,6 +56,8 @@ _QUERY_SECRET: Final = re.compile(
     + r")[\"']?\s*[=:]\s*[\"']?)([^&\"' ,}]+)",
     re.IGNORECASE,
 )
+# Shorter values are not secrets worth masking (and would mask half of any text).
+_MIN_SECRET: Final = 6
 
 
 def redact_url(url: URL | str) -> str:
@@ -48,11 +67,57 @@ def redact_url(url: URL | str) -> str:
     return _QUERY_SECRET.sub(lambda m: m.group(1) + MASK, text)
 
 
-def redact_text(text: str) -> str:
-    """Mask webhook codes and ``key=value`` / ``"key": "value"`` secrets inside free text."""
+def redact_text(text: str, *, secrets: Iterable[str | None] = ()) -> str:
+    """Mask webhook codes and ``key=value`` / ``"key": "value"`` secrets inside free text,
+    and every occurrence of the known ``secrets`` (tokens the caller holds)."""
+    for secret in _known(secrets):
+        text = text.replace(secret, MASK)
     return redact_url(text)
 
 
 def redact_params(params: Mapping[str, object]) -> dict[str, object]:
-    """A copy of ``params`` with every secret-looking key's value masked."""
-    return {key: MASK if key.lower() in SECRET_PARAMS else value for key, value in params.items()}
+    """A copy of ``params`` with every secret-looking key's value masked, at any depth."""
+    return {key: _masked(key, value) for key, value in params.items()}
+
+
+def safe_cause(error: BaseException, *, secrets: Iterable[str | None] = ()) -> BaseException | None:
+    """``error`` if it may be chained as a cause (nothing in its chain needs masking), else None.
+
+    Raise with it *outside* the ``except`` block (``raise ours from safe_cause(exc)``), so
+    that a dropped cause does not linger as ``__context__`` either.
+    """
+    known = _known(secrets)
+    for link in _chain(error):
+        for text in (str(link), repr(link)):
+            if redact_url(text) != text or any(secret in text for secret in known):
+                return None
+    return error
+
+
+def _masked(key: object, value: object) -> object:
+    if isinstance(key, str) and key.lower() in SECRET_PARAMS:
+        return MASK
+    if isinstance(value, Mapping):
+        return {inner: _masked(inner, item) for inner, item in value.items()}
+    if isinstance(value, Sequence) and not isinstance(value, str | bytes):
+        return [_masked(None, item) for item in value]
+    return value
+
+
+def _known(secrets: Iterable[str | None]) -> list[str]:
+    # Longest first, so a secret that contains another is masked whole.
+    found = {s for s in secrets if isinstance(s, str) and len(s) >= _MIN_SECRET}
+    return sorted(found, key=len, reverse=True)
+
+
+def _chain(error: BaseException) -> Iterator[BaseException]:
+    """``error`` and every exception reachable through ``__cause__`` and ``__context__``."""
+    seen: set[int] = set()
+    pending = [error]
+    while pending:
+        link = pending.pop()
+        if id(link) in seen:
+            continue
+        seen.add(id(link))
+        yield link
+        pending.extend(e for e in (link.__cause__, link.__context__) if e is not None)

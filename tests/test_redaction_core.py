@@ -44,3 +44,30 @@ def test_request_repr_masks_webhook_code_and_query_tokens() -> None:
     assert "s3cr3t" not in shown
     assert "tok123" not in shown
     assert "/rest/7/***/" in shown
+
+
+def test_params_are_masked_at_any_depth_and_known_secrets_anywhere() -> None:
+    from bitrix_dialog._redact import redact_params, redact_text
+
+    params = {"botToken": "t0k", "cmd": {"a": "im.dialog.get?auth=abc"}, "list": [{"auth": "x"}]}
+    assert redact_params(params) == {
+        "botToken": "***",
+        "cmd": {"a": "im.dialog.get?auth=abc"},  # a value is text: redact_text masks it
+        "list": [{"auth": "***"}],
+    }
+    assert redact_text("writing 5f1e2d3c4b5a now", secrets=["5f1e2d3c4b5a", None, "ab"]) == (
+        "writing *** now"
+    )
+
+
+def test_a_cause_is_chained_only_when_nothing_in_it_needs_masking() -> None:
+    from bitrix_dialog._redact import safe_cause
+
+    plain = OSError("database is down")
+    assert safe_cause(plain) is plain
+    assert safe_cause(OSError("GET https://p.example/rest/1/c0de/x failed")) is None
+    assert safe_cause(OSError("lost"), secrets=["lost-token"]) is not None
+    assert safe_cause(OSError("writing lost-token"), secrets=["lost-token"]) is None
+    outer = ValueError("outer")
+    outer.__context__ = OSError("?refresh_token=r1234567")
+    assert safe_cause(outer) is None  # the whole chain is read

@@ -66,13 +66,13 @@ from .._errors import (
     TokenExpiredError,
     TokenStoreError,
 )
-from .._redact import redact_text, redact_url
+from .._redact import redact_text, redact_url, safe_cause
 from .._transports import Transport
 from .._urls import require_secure_url
 from ._base import Authorization
 from ._moves import PortalGuard, PortalMoveCallback
 from ._oauth_server import normalise_token_url, request_refresh, token_url
-from ._tokens import MemoryTokenStore, OAuthToken, TokenStore
+from ._tokens import MemoryTokenStore, OAuthToken, TokenStore, secrets_of
 
 __all__ = ["OAuthAuth"]
 
@@ -296,6 +296,7 @@ class OAuthAuth:
                 f"not {self.member_id}; refusing it"
             )
             raise OAuthError(msg, code="MEMBER_ID_MISMATCH")
+        failure: TokenStoreError | None = None
         try:
             await self._store.save(new, replaces=replaces)
         except TokenConflictError:
@@ -308,12 +309,16 @@ class OAuthAuth:
             return winner
         except Exception as exc:
             self._unsaved = (new, replaces)
+            # A store's message may quote the pair it was writing: mask what we hold.
+            secrets = secrets_of(new, replaces, self._token)
             msg = (
                 f"saving the refreshed pair of member {self.member_id} failed "
-                f"({type(exc).__name__}: {redact_text(str(exc))}); the previous pair stays "
-                "in use and the new one is saved before the next call"
+                f"({type(exc).__name__}: {redact_text(str(exc), secrets=secrets)}); the "
+                "previous pair stays in use and the new one is saved before the next call"
             )
-            raise TokenStoreError(msg) from exc
+            failure, cause = TokenStoreError(msg), safe_cause(exc, secrets=secrets)
+        if failure is not None:
+            raise failure from cause  # outside the handler: a dropped cause is no __context__
         self._unsaved = None
         self._token = new
         logger.debug(
@@ -324,11 +329,15 @@ class OAuthAuth:
         return new
 
     async def _load(self) -> OAuthToken | None:
+        failure: TokenStoreError | None = None
         try:
             stored = await self._store.load(self.member_id)
         except Exception as exc:
             msg = f"loading the pair of member {self.member_id} failed ({type(exc).__name__})"
-            raise TokenStoreError(msg) from exc
+            failure = TokenStoreError(msg)
+            cause = safe_cause(exc, secrets=secrets_of(self._token, *(self._unsaved or ())))
+        if failure is not None:
+            raise failure from cause
         if stored is not None and (
             not isinstance(stored, OAuthToken) or stored.member_id != self.member_id
         ):
@@ -338,12 +347,16 @@ class OAuthAuth:
 
     @asynccontextmanager
     async def _store_lock(self) -> AsyncIterator[None]:
+        failure: TokenStoreError | None = None
         try:
             lock = self._store.refresh_lock(self.member_id)
             await lock.__aenter__()
         except Exception as exc:
             msg = f"taking the refresh lock of member {self.member_id} failed"
-            raise TokenStoreError(msg) from exc
+            failure = TokenStoreError(msg)
+            cause = safe_cause(exc, secrets=secrets_of(self._token))
+        if failure is not None:
+            raise failure from cause
         try:
             yield
         except BaseException as exc:

@@ -203,6 +203,16 @@ class OAuthToken:
         )
 
 
+def secrets_of(*tokens: OAuthToken | None) -> list[str | None]:
+    """The secret strings of ``tokens``, for masking them in foreign messages and chains."""
+    return [
+        secret
+        for token in tokens
+        if token is not None
+        for secret in (token.access_token, token.refresh_token, token.application_token)
+    ]
+
+
 def _text(value: object) -> str | None:
     """A string field from a form or JSON answer; ``""`` (PHP's null) becomes None."""
     if value is None or value == "":

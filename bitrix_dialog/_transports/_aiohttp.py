@@ -16,7 +16,7 @@ import aiohttp
 
 from .._errors import RequestTimeoutError, TransportError
 from .._http import HttpRequest, HttpResponse, Timeout
-from .._redact import redact_text, redact_url
+from .._redact import redact_text, redact_url, safe_cause
 
 __all__ = ["AiohttpTransport"]
 
@@ -78,6 +78,7 @@ class AiohttpTransport:
         headers = request.headers
         if self._user_agent and "User-Agent" not in headers:
             headers = {**headers, "User-Agent": self._user_agent}
+        failure: TransportError
         try:
             async with session.request(
                 request.method,
@@ -90,15 +91,18 @@ class AiohttpTransport:
                 body = await response.read()
                 # The multidict proxy is a read-only Mapping already: no copy on the hot path.
                 return HttpResponse(status=response.status, headers=response.headers, body=body)
-        except (TimeoutError, aiohttp.ServerTimeoutError):
-            msg = f"no answer in time from {redact_url(request.url)}"
-            raise RequestTimeoutError(msg) from None
+        except (TimeoutError, aiohttp.ServerTimeoutError) as exc:
+            failure = RequestTimeoutError(f"no answer in time from {redact_url(request.url)}")
+            cause = safe_cause(exc)
         except (aiohttp.ClientError, OSError) as exc:
-            # aiohttp's messages may embed the full URL (and so a webhook code): the
-            # original is not chained, its text is kept redacted instead.
+            # aiohttp's messages may embed the full URL (and so a webhook code, or a
+            # refresh query): such an original is not chained, its text is kept redacted.
             where = redact_url(request.url)
-            msg = f"{type(exc).__name__} talking to {where}: {redact_text(str(exc))}"
-            raise TransportError(msg) from None
+            failure = TransportError(
+                f"{type(exc).__name__} talking to {where}: {redact_text(str(exc))}"
+            )
+            cause = safe_cause(exc)
+        raise failure from cause  # outside the handler: a dropped cause is no __context__
 
     async def aclose(self) -> None:
         if self._owns_session and self._session is not None and not self._session.closed:

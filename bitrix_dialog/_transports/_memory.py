@@ -14,7 +14,7 @@ from collections.abc import Awaitable, Callable
 
 from .._errors import RequestTimeoutError, TransportError
 from .._http import HttpRequest, HttpResponse, Timeout
-from .._redact import redact_url
+from .._redact import redact_text, redact_url, safe_cause
 
 __all__ = ["Handler", "MemoryTransport"]
 
@@ -39,15 +39,18 @@ class MemoryTransport:
             msg = "the transport is closed"
             raise TransportError(msg, method=None)
         timeout = (request.timeout or self.timeout).read
+        failure: TransportError
         try:
             async with asyncio.timeout(timeout):
                 return await self._handler(request)
         except TimeoutError as exc:
             msg = f"no answer within {timeout} s from {redact_url(request.url)}"
-            raise RequestTimeoutError(msg) from exc
+            failure, cause = RequestTimeoutError(msg), safe_cause(exc)
         except OSError as exc:
-            msg = f"{type(exc).__name__} from {redact_url(request.url)}"
-            raise TransportError(msg) from exc
+            # The handler's own message may quote the URL: chained only if it names no secret.
+            msg = f"{type(exc).__name__} from {redact_url(request.url)}: {redact_text(str(exc))}"
+            failure, cause = TransportError(msg), safe_cause(exc)
+        raise failure from cause  # outside the handler: a dropped cause is no __context__
 
     async def aclose(self) -> None:
         self.closed = True

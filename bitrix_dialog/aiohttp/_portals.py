@@ -36,8 +36,10 @@ import attrs
 from .._auth import EventAuth, MemoryTokenStore, OAuthAuth, OAuthToken, TokenStore
 from .._auth._moves import PortalMoveCallback
 from .._auth._oauth_server import request_refresh, token_url
+from .._auth._tokens import secrets_of
 from .._client import Client
 from .._errors import OAuthError, TokenStoreError
+from .._redact import safe_cause
 from .._transports import Transport
 from .._urls import require_secure_url
 
@@ -222,11 +224,15 @@ class Portals:
                 )
         self._check_install_server(token)
         token = attrs.evolve(token, application_token=auth.application_token)
+        failure: TokenStoreError | None = None
         try:
             await self._store.save(token)
         except Exception as exc:
             msg = f"saving the install pair of member {member_id} failed ({type(exc).__name__})"
-            raise TokenStoreError(msg) from exc
+            failure = TokenStoreError(msg)
+            cause = safe_cause(exc, secrets=secrets_of(token, auth.token))
+        if failure is not None:
+            raise failure from cause  # outside the handler: a dropped cause is no __context__
         await self._drop(member_id)  # the next request builds a client on the new pair
         logger.info("Bitrix24: app installed on member %r (pair saved)", member_id)
         return token
@@ -235,11 +241,14 @@ class Portals:
         """Close the portal's client and delete its pair, if the store can (``delete``)."""
         await self._drop(member_id)
         if isinstance(self._store, _Deletes):
+            failure: TokenStoreError | None = None
             try:
                 await self._store.delete(member_id)
             except Exception as exc:
                 msg = f"deleting the pair of member {member_id} failed ({type(exc).__name__})"
-                raise TokenStoreError(msg) from exc
+                failure, cause = TokenStoreError(msg), safe_cause(exc)
+            if failure is not None:
+                raise failure from cause
         else:
             logger.info("Bitrix24: the store has no delete(); member %r's pair stays", member_id)
 
@@ -293,11 +302,14 @@ class Portals:
             raise InstallRefusedError(problem)
 
     async def _load(self, member_id: str) -> OAuthToken | None:
+        failure: TokenStoreError | None = None
         try:
             token = await self._store.load(member_id)
         except Exception as exc:
             msg = f"loading the pair of member {member_id} failed ({type(exc).__name__})"
-            raise TokenStoreError(msg) from exc
+            failure, cause = TokenStoreError(msg), safe_cause(exc)
+        if failure is not None:
+            raise failure from cause
         if token is not None and not isinstance(token, OAuthToken):
             msg = f"the store returned {type(token).__name__} for member {member_id}"
             raise TokenStoreError(msg)
