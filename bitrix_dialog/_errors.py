@@ -21,6 +21,7 @@ The tree groups errors by what a caller does about them, not by HTTP status
     │   └── OperationTimeLimitError      OPERATION_TIME_LIMIT (one method's time budget)
     ├── BadRequestError              the request itself is wrong; fix the code
     │   ├── DialogIdEmptyError           DIALOG_ID_EMPTY
+    │   ├── InvalidDialogIdError         a bulk lookup's input is not an id the method takes
     │   ├── MethodNotFoundError          ERROR_METHOD_NOT_FOUND
     │   └── BatchError                   ERROR_BATCH_LENGTH_EXCEEDED, ERROR_BATCH_METHOD_NOT_ALLOWED
     ├── NotFoundError                a named object does not exist (BOT_NOT_FOUND, CHAT_NOT_FOUND)
@@ -61,6 +62,7 @@ __all__ = [
     "InsufficientScopeError",
     "InvalidClientError",
     "InvalidCredentialsError",
+    "InvalidDialogIdError",
     "InvalidTokenError",
     "MethodNotFoundError",
     "ModelDecodeError",
@@ -247,6 +249,21 @@ class DialogIdEmptyError(BadRequestError):
     """``DIALOG_ID_EMPTY``: the dialog id was missing or malformed."""
 
     default_code = "DIALOG_ID_EMPTY"
+
+
+class InvalidDialogIdError(BadRequestError):
+    """A bulk lookup's input that is not a dialog id the method takes; never sent.
+
+    In ``client.dialogs.get_many(...)`` one bad id among thousands is that id's own
+    outcome, so it costs the others nothing. ``value`` is the input as given; the
+    ``DialogIdError`` (or ``TypeError``/``ValueError``) that refused it is ``__cause__``.
+    """
+
+    default_code = "INVALID_DIALOG_ID"
+
+    def __init__(self, description: str = "", *, value: object = None, **kwargs: object) -> None:
+        self.value = value
+        super().__init__(description, **kwargs)  # type: ignore[arg-type]
 
 
 class MethodNotFoundError(BadRequestError):
