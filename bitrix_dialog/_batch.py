@@ -133,12 +133,18 @@ async def _wait_for_methods(executor: Executor, chunk: Sequence[Command]) -> Non
 def _learn_operating(
     executor: Executor, chunk: Sequence[Command], outcomes: Mapping[str, Outcome]
 ) -> None:
-    """Feed each command's ``time`` to its method's budget; a refused one holds the method."""
+    """Feed each command's ``time`` to its method's budget; a refused one holds the method.
+
+    Successes are read first: their ``operating_reset_at`` tells how long a command
+    refused in the same answer has to wait.
+    """
     for command in chunk:
         outcome = outcomes.get(command.name)
         if isinstance(outcome, RestResponse):
             executor.operating.observe(command.method, outcome.time)
-        elif isinstance(outcome, OperationTimeLimitError):
+    for command in chunk:
+        outcome = outcomes.get(command.name)
+        if isinstance(outcome, OperationTimeLimitError):
             outcome.resume_in = executor.operating.block(command.method)
 
 

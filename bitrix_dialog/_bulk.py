@@ -110,6 +110,18 @@ class _Source:
         return value
 
 
+async def _send(executor: Executor, commands: list[Command]) -> dict[str, Outcome] | BitrixError:
+    """One chunk's request; its own failure is returned as the chunk's answer.
+
+    A plain function, not a method: a task in flight must not keep the stream alive,
+    so that an abandoned stream can be collected and close itself.
+    """
+    try:
+        return await send_batch(executor, commands, halt=False)
+    except BitrixError as error:
+        return error
+
+
 def _seen_key(dialog_id: DialogId) -> int:
     # One small int per id: far lighter than keeping the DialogId objects.
     return dialog_id.number << 2 | _KIND_BITS[dialog_id.kind]
@@ -214,7 +226,8 @@ class DialogStream(AsyncIterator[tuple[DialogKey, DialogOutcome]]):
                         for item in chunk:
                             self._settle(item.key, self._not_executed(item))
                         continue
-                    tasks[asyncio.ensure_future(self._send(chunk))] = chunk
+                    send = _send(self._executor, [item.command for item in chunk])
+                    tasks[asyncio.ensure_future(send)] = chunk
                 if self._dirty and self._progress is not None:
                     self._dirty = False
                     self._progress(self.done, self.total, self.errors)
@@ -244,12 +257,6 @@ class DialogStream(AsyncIterator[tuple[DialogKey, DialogOutcome]]):
                 task.cancel()
             if pending:
                 await asyncio.wait(pending)
-
-    async def _send(self, chunk: list[_Item]) -> dict[str, Outcome] | BitrixError:
-        try:
-            return await send_batch(self._executor, [item.command for item in chunk], halt=False)
-        except BitrixError as error:
-            return error
 
     # ------------------------------------------------------------------- input
     async def _next_chunk(self) -> list[_Item] | None:
