@@ -44,7 +44,8 @@ import attrs
 
 from ._batch import send_batch
 from ._batch_decode import Outcome
-from ._batch_plan import BATCH_LIMIT, Command, make_command
+from ._batch_plan import BATCH_LIMIT, Command
+from ._bulk_input import CommandMaker, IdReader, Rejected
 from ._bulk_types import DialogKey, DialogOutcome, InvalidDialogId, ProgressCallback
 from ._dialog_id import DialogId
 from ._dialog_methods import DialogMethod
@@ -69,8 +70,6 @@ logger: Final = logging.getLogger("bitrix_dialog")
 
 _FATAL: Final = (AuthError, AccessError, PortalUnavailableError, BadRequestError)
 """Request-level errors that will meet every later request too: stop sending."""
-_KIND_BITS: Final = {"user": 0, "chat": 1, "sg": 2, "crm": 3}
-_END: Final = object()
 
 
 @attrs.define(slots=True)
@@ -80,34 +79,6 @@ class _Item:
     key: DialogId
     command: Command
     state: RetryState | None = None
-
-
-class _Source:
-    """Reads the caller's ids one at a time, from an iterable or an async iterable."""
-
-    def __init__(self, ids: Iterable[object] | AsyncIterable[object]) -> None:
-        self._sync = iter(ids) if isinstance(ids, Iterable) else None
-        self._async = ids.__aiter__() if isinstance(ids, AsyncIterable) else None
-        self.position = 0
-        self.exhausted = False
-
-    async def next(self) -> object:
-        """The next input, or ``_END``."""
-        if self.exhausted:
-            return _END
-        value: object = _END
-        if self._sync is not None:
-            value = next(self._sync, _END)
-        elif self._async is not None:
-            try:
-                value = await anext(self._async)
-            except StopAsyncIteration:
-                value = _END
-        if value is _END:
-            self.exhausted = True
-        else:
-            self.position += 1
-        return value
 
 
 async def _send(executor: Executor, commands: list[Command]) -> dict[str, Outcome] | BitrixError:
@@ -120,23 +91,6 @@ async def _send(executor: Executor, commands: list[Command]) -> dict[str, Outcom
         return await send_batch(executor, commands, halt=False)
     except BitrixError as error:
         return error
-
-
-def _seen_key(dialog_id: DialogId) -> int:
-    # One small int per id: far lighter than keeping the DialogId objects.
-    return dialog_id.number << 2 | _KIND_BITS[dialog_id.kind]
-
-
-def count_distinct(ids: Iterable[object]) -> int:
-    """How many outcomes a sized input will give: distinct ids plus invalid inputs."""
-    seen: set[int] = set()
-    invalid = 0
-    for value in ids:
-        try:
-            seen.add(_seen_key(DialogId.parse(value)))  # type: ignore[arg-type]
-        except (TypeError, ValueError):
-            invalid += 1
-    return len(seen) + invalid
 
 
 class DialogStream(AsyncIterator[tuple[DialogKey, DialogOutcome]]):
@@ -155,18 +109,15 @@ class DialogStream(AsyncIterator[tuple[DialogKey, DialogOutcome]]):
         method: DialogMethod,
         params: Mapping[str, Any],
         ids: Iterable[object] | AsyncIterable[object],
-        total: int | None,
         progress: ProgressCallback | None,
         max_in_flight: int,
     ) -> None:
         self._executor = executor
         self._method = method
-        self._bot_params = params
-        self._source = _Source(ids)
+        self._reader = IdReader(ids)
+        self._commands = CommandMaker(method, params)
         self._progress = progress
         self._width = max_in_flight
-        self._seen: set[int] = set()
-        self._distinct = 0
         # Settled outcomes wait here for the consumer: at most the chunks in flight,
         # plus one chunk's worth of invalid inputs before reading pauses.
         self._ready_limit = BATCH_LIMIT * (max_in_flight + 1)
@@ -181,9 +132,12 @@ class DialogStream(AsyncIterator[tuple[DialogKey, DialogOutcome]]):
         """Outcomes settled so far."""
         self.errors = 0
         """How many of them are errors."""
-        self.total = total
-        """Distinct ids (and invalid inputs) in all; ``None`` until an unsized input ends."""
         self._generator = self._run()
+
+    @property
+    def total(self) -> int | None:
+        """Distinct ids (and invalid inputs) in all; ``None`` until an unsized input ends."""
+        return self._reader.total
 
     # ---------------------------------------------------------------- protocol
     def __aiter__(self) -> Self:
@@ -228,12 +182,13 @@ class DialogStream(AsyncIterator[tuple[DialogKey, DialogOutcome]]):
                         continue
                     send = _send(self._executor, [item.command for item in chunk])
                     tasks[asyncio.ensure_future(send)] = chunk
+                    await asyncio.sleep(0)  # let it go out while the next chunk is built
                 if self._dirty and self._progress is not None:
                     self._dirty = False
                     self._progress(self.done, self.total, self.errors)
                 while self._ready:
                     yield self._ready.popleft()
-                if len(tasks) < self._width and not self._source.exhausted:
+                if len(tasks) < self._width and not self._reader.exhausted:
                     continue  # reading paused to hand over outcomes; read on
                 if not tasks and not self._retries and not self._filling:
                     return
@@ -269,47 +224,33 @@ class DialogStream(AsyncIterator[tuple[DialogKey, DialogOutcome]]):
         while self._retries and len(self._filling) < BATCH_LIMIT and self._retries[0][0] <= now:
             self._filling.append(heapq.heappop(self._retries)[2])
         while len(self._filling) < BATCH_LIMIT and len(self._ready) < self._ready_limit:
-            value = await self._source.next()
-            if value is _END:
-                self._input_ended()
+            item = await self._reader.next()
+            if item is None:
+                self._dirty = True  # the total is known now
                 break
-            self._accept(value, self._source.position - 1)
-        if self._filling and (len(self._filling) >= BATCH_LIMIT or self._source.exhausted):
+            self._accept(item)
+        if self._filling and (len(self._filling) >= BATCH_LIMIT or self._reader.exhausted):
             chunk, self._filling = self._filling, []
             return chunk
         return None
 
-    def _accept(self, value: object, position: int) -> None:
+    def _accept(self, item: DialogId | Rejected) -> None:
+        if isinstance(item, Rejected):
+            key: DialogKey = InvalidDialogId(value=item.value, position=item.position)
+            self._remember(key)
+            self._settle(key, self._invalid(item.value, item.error, f"ids[{item.position}]"))
+            return
+        self._remember(item)
         try:
-            key = DialogId.parse(value)  # type: ignore[arg-type]
+            command = self._commands.make(f"d{next(self._names)}", item)
         except (TypeError, ValueError) as exc:
-            invalid = InvalidDialogId(value=value, position=position)
-            self._distinct += 1
-            self._remember(invalid)
-            self._settle(invalid, self._invalid(value, exc, f"ids[{position}]"))
+            self._settle(item, self._invalid(item, exc, f"{str(item)!r}"))
             return
-        seen = _seen_key(key)
-        if seen in self._seen:
-            return
-        self._seen.add(seen)
-        self._distinct += 1
-        self._remember(key)
-        try:
-            params = self._method.params(key, **self._bot_params)
-        except (TypeError, ValueError) as exc:
-            self._settle(key, self._invalid(value, exc, f"ids[{position}] ({value!r})"))
-            return
-        command = make_command(f"d{next(self._names)}", self._method.name, params)
-        self._filling.append(_Item(key=key, command=command))
+        self._filling.append(_Item(key=item, command=command))
 
     def _remember(self, key: DialogKey) -> None:
         if self._order is not None:
             self._order.append(key)
-
-    def _input_ended(self) -> None:
-        if self.total is None:
-            self.total = self._distinct
-            self._dirty = True
 
     # ---------------------------------------------------------------- outcomes
     async def _settle_chunk(

@@ -13,10 +13,10 @@ An input *id* that is wrong is data, not code: it becomes that id's own
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterable, Callable, Collection, Iterable
+from collections.abc import AsyncIterable, Callable, Iterable
 from typing import Any, Final
 
-from ._bulk import DialogStream, count_distinct
+from ._bulk import DialogStream
 from ._bulk_types import DialogKey, DialogOutcome, DialogResults, ProgressCallback
 from ._converter import V2_METHOD
 from ._dialog_id import DialogId, DialogIdLike
@@ -122,13 +122,11 @@ class DialogsApi:
         if self._closed():
             msg = "the client is closed"
             raise RuntimeError(msg)
-        total = count_distinct(ids) if isinstance(ids, Collection) else None
         return DialogStream(
             executor=self._executor,
             method=spec,
             params=bot_params,
             ids=ids,
-            total=total,
             progress=progress,
             max_in_flight=max_in_flight or self._default_in_flight(),
         )
