@@ -16,7 +16,7 @@ from top to bottom of :meth:`DialogStream._run`::
 
 Memory is bounded by the chunks in flight, not by the number of ids: input is read
 only when a slot in the pipeline frees and the consumer has taken what was ready.
-The one thing kept per id is a small int in the dedupe set.
+The one thing kept per id is a bit in the dedupe bitmap.
 
 A request that fails as a whole gives each id in it that error (the executor has
 already retried it as the policy allows). If that error says the portal will not
@@ -118,9 +118,9 @@ class DialogStream(AsyncIterator[tuple[DialogKey, DialogOutcome]]):
         self._commands = CommandMaker(method, params)
         self._progress = progress
         self._width = max_in_flight
-        # Settled outcomes wait here for the consumer: at most the chunks in flight,
-        # plus one chunk's worth of invalid inputs before reading pauses.
-        self._ready_limit = BATCH_LIMIT * (max_in_flight + 1)
+        # Settled outcomes wait here for the consumer: one answered chunk's, plus a
+        # chunk's worth of invalid inputs at most before reading pauses.
+        self._ready_limit = 2 * BATCH_LIMIT
         self._names = itertools.count()
         self._filling: list[_Item] = []
         self._retries: list[tuple[float, int, _Item]] = []  # heap by ready time
@@ -169,10 +169,13 @@ class DialogStream(AsyncIterator[tuple[DialogKey, DialogOutcome]]):
     # -------------------------------------------------------------------- run
     async def _run(self) -> AsyncGenerator[tuple[DialogKey, DialogOutcome], None]:
         tasks: dict[asyncio.Future[dict[str, Outcome] | BitrixError], list[_Item]] = {}
+        # Answered chunks are decoded one at a time, each handed over before the next,
+        # so only one chunk's dialogs are held at once.
+        answered: deque[tuple[list[_Item], dict[str, Outcome] | BitrixError]] = deque()
         timer: asyncio.Future[None] | None = None
         try:
             while True:
-                while len(tasks) < self._width:
+                while len(tasks) + len(answered) < self._width:
                     chunk = await self._next_chunk()
                     if chunk is None:
                         break
@@ -188,6 +191,9 @@ class DialogStream(AsyncIterator[tuple[DialogKey, DialogOutcome]]):
                     self._progress(self.done, self.total, self.errors)
                 while self._ready:
                     yield self._ready.popleft()
+                if answered:
+                    await self._settle_chunk(*answered.popleft())
+                    continue
                 if len(tasks) < self._width and not self._reader.exhausted:
                     continue  # reading paused to hand over outcomes; read on
                 if not tasks and not self._retries and not self._filling:
@@ -203,7 +209,7 @@ class DialogStream(AsyncIterator[tuple[DialogKey, DialogOutcome]]):
                     timer = None
                 for task in done:
                     if task in tasks:
-                        await self._settle_chunk(tasks.pop(task), task.result())
+                        answered.append((tasks.pop(task), task.result()))
         finally:
             pending: list[asyncio.Future[Any]] = [*tasks]
             if timer is not None:

@@ -4,7 +4,7 @@
 into parsed :class:`DialogId` values, one distinct id at a time, or :class:`Rejected`
 for an input that is not an id. A sized input (a list, a set) is read once up front
 so that the total is known; an unsized one is read only as far as the pipeline asks.
-Deduplication keeps one small int per distinct id, not the ids themselves.
+Deduplication keeps about one bit per possible id (:class:`SeenIds`), not the ids.
 
 :class:`CommandMaker` builds each id's ``batch`` command. Every command of a lookup has
 the same shape, so it is checked once with :func:`make_command`'s rules on a stand-in
@@ -25,7 +25,7 @@ from ._dialog_id import DialogId
 from ._dialog_methods import DialogMethod
 from ._formencode import build_query
 
-__all__ = ["CommandMaker", "IdReader", "Rejected"]
+__all__ = ["CommandMaker", "IdReader", "Rejected", "SeenIds"]
 
 _KIND_BITS: Final = {"user": 0, "chat": 1, "sg": 2, "crm": 3}
 _END: Final = object()
@@ -40,8 +40,37 @@ class Rejected:
     error: Exception
 
 
-def _seen_key(dialog_id: DialogId) -> int:
-    return dialog_id.number << 2 | _KIND_BITS[dialog_id.kind]
+class SeenIds:
+    """The distinct ids met so far, in about one bit per possible id.
+
+    Chat and user ids are dense small numbers, so ids below :data:`_DENSE` are kept as
+    bits of one growing bitmap per kind (at most 2 MiB each; 12 KiB for ids up to
+    100,000); rarer larger ones go to a set. A set of 100,000 ints would take ~7 MiB.
+    """
+
+    _DENSE: Final = 1 << 24
+
+    def __init__(self) -> None:
+        self._bits = {kind: bytearray() for kind in _KIND_BITS}
+        self._sparse: set[int] = set()
+
+    def add(self, dialog_id: DialogId) -> bool:
+        """Note ``dialog_id``; True if it was not seen before."""
+        number = dialog_id.number
+        if number >= self._DENSE:
+            key = number << 2 | _KIND_BITS[dialog_id.kind]
+            if key in self._sparse:
+                return False
+            self._sparse.add(key)
+            return True
+        bits = self._bits[dialog_id.kind]
+        index, mask = number >> 3, 1 << (number & 7)
+        if index >= len(bits):
+            bits.extend(bytes(max(index + 1, 2 * len(bits)) - len(bits)))
+        if bits[index] & mask:
+            return False
+        bits[index] |= mask
+        return True
 
 
 def _parse(value: object, position: int) -> DialogId | Rejected:
@@ -52,15 +81,12 @@ def _parse(value: object, position: int) -> DialogId | Rejected:
 
 
 def _distinct(ids: Iterable[object]) -> list[DialogId | Rejected]:
-    seen: set[int] = set()
+    seen = SeenIds()
     out: list[DialogId | Rejected] = []
     for position, value in enumerate(ids):
         parsed = _parse(value, position)
-        if isinstance(parsed, DialogId):
-            key = _seen_key(parsed)
-            if key in seen:
-                continue
-            seen.add(key)
+        if isinstance(parsed, DialogId) and not seen.add(parsed):
+            continue
         out.append(parsed)
     return out
 
@@ -73,7 +99,7 @@ class IdReader:
     """
 
     def __init__(self, ids: Iterable[object] | AsyncIterable[object]) -> None:
-        self._seen: set[int] | None = None
+        self._seen: SeenIds | None = None
         self._async: AsyncIterator[object] | None = None
         self._sync: Iterable[object] | None = None
         self.total: int | None = None
@@ -85,7 +111,7 @@ class IdReader:
             self.total = len(distinct)
             self._parsed = iter(distinct)
         else:
-            self._seen = set()
+            self._seen = SeenIds()
             if isinstance(ids, AsyncIterable):
                 self._async = ids.__aiter__()
             else:
@@ -112,11 +138,8 @@ class IdReader:
                 return None
             parsed = _parse(value, self._position)
             self._position += 1
-            if isinstance(parsed, DialogId):
-                key = _seen_key(parsed)
-                if key in self._seen:
-                    continue
-                self._seen.add(key)
+            if isinstance(parsed, DialogId) and not self._seen.add(parsed):
+                continue
             self._count += 1
             return parsed
 
