@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import math
+import runpy
 from collections.abc import AsyncIterator, Iterator
+from pathlib import Path
 
 import pytest
 
@@ -361,3 +363,10 @@ async def test_the_default_width_follows_the_limiter() -> None:
         assert len(await client.dialogs.get_all(f"chat{n}" for n in seeded.readable)) == 500
     assert peak == 4  # the bucket's capacity: as many as the limiter lets through at once
     assert math.ceil(500 / 50) == batches(portal)
+
+
+def test_the_bulk_lookup_example_runs(capsys: pytest.CaptureFixture[str]) -> None:
+    example = Path(__file__).parent.parent / "examples" / "bulk_lookup.py"
+    runpy.run_path(str(example), run_name="__main__")
+    out = capsys.readouterr().out
+    assert "saved 2970 dialogs; 31 failed: ['ACCESS_ERROR', 'INVALID_DIALOG_ID']" in out
