@@ -273,14 +273,19 @@ class RedisLeakyBucket:
         """Run the script until it grants a slot: (slot id, whether we had to wait)."""
         loop = asyncio.get_running_loop()
         ident = secrets.token_hex(12)
-        waited = granted = False
+        waited = False
+        settled = False  # granted, or Redis failed (a failing Redis is not asked to clean up)
         try:
             while True:
                 remaining = None if deadline is None else deadline - loop.time()
                 max_wait = -1.0 if remaining is None else max(remaining, 0.0)
-                kind, value, *_ = await self._call("acquire", ident, max_wait)
+                try:
+                    kind, value, *_ = await self._call("acquire", ident, max_wait)
+                except _RedisFailedError:
+                    settled = True
+                    raise
                 if kind == "granted":
-                    granted = True
+                    settled = True
                     return ident, waited
                 seconds = float(value)
                 if kind == "timeout" or (
@@ -294,9 +299,13 @@ class RedisLeakyBucket:
                 if kind == "wait":
                     await asyncio.sleep(seconds)
                 else:  # queued: until an answer moves us up (or it is time to renew our place)
-                    await self._blpop(ident, seconds)
+                    try:
+                        await self._blpop(ident, seconds)
+                    except _RedisFailedError:
+                        settled = True
+                        raise
         finally:
-            if not granted:
+            if not settled:  # timed out or cancelled: give up the place in line now
                 with contextlib.suppress(_RedisFailedError):
                     await self._call("cancel", ident)
 
