@@ -11,6 +11,7 @@ import asyncio
 import json
 import os
 import signal
+import socket
 import sys
 from collections.abc import Awaitable, Callable, Iterator
 from pathlib import Path
@@ -38,6 +39,14 @@ def redis_server_or_skip() -> Iterator[str]:
         pytest.skip(reason)
     with run_redis_server() as url:
         yield url
+
+
+def closed_port() -> int:
+    """A 127.0.0.1 port nothing listens on (a Redis that is down)."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port: int = probe.getsockname()[1]
+    return port
 
 
 async def worker_client(admin: redis.asyncio.Redis, url: str) -> redis.asyncio.Redis:

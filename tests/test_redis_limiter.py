@@ -9,7 +9,6 @@ from __future__ import annotations
 import asyncio
 import functools
 import logging
-import socket
 import subprocess
 import sys
 from collections.abc import AsyncIterator, Callable
@@ -31,7 +30,7 @@ from bitrix_dialog import (
 from bitrix_dialog.redis import RedisBucketState, RedisLeakyBucket
 from bitrix_dialog.testing import FakePortal
 
-from .redis_kit import WORKER_PASSWORD, allow, deny, until, worker_client
+from .redis_kit import WORKER_PASSWORD, allow, closed_port, deny, until, worker_client
 
 KEY = "https://portal.example.com|oauth:app"
 
@@ -49,13 +48,6 @@ async def flaky(
     yield client
     await allow(redis_admin)
     await client.aclose()
-
-
-def closed_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port: int = probe.getsockname()[1]
-    return port
 
 
 async def test_workers_share_one_bucket(connect: Connect) -> None:
