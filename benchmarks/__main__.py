@@ -10,7 +10,7 @@ from datetime import UTC, datetime
 
 from ._table import Row, render
 
-BENCHMARKS = ("overhead",)
+BENCHMARKS = ("overhead", "workers")
 
 
 def main(argv: list[str] | None = None) -> int:

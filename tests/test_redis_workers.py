@@ -7,7 +7,6 @@ event loop, Redis connection and ``Client``, calling one fake portal served on
 
 from __future__ import annotations
 
-import asyncio
 import time
 from typing import Any
 
