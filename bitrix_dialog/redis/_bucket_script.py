@@ -163,6 +163,8 @@ elseif op == 'release' then
   promote()
   result = {'ok', '0'}
 elseif op == 'cancel' then
+  -- A caller cancelled while its grant was on the way back never sent anything.
+  redis.call('ZREM', KEYS[2], id)
   redis.call('ZREM', KEYS[3], id)
   redis.call('ZREM', KEYS[4], id)
   redis.call('ZREM', KEYS[5], id)
