@@ -8,12 +8,13 @@ environment variable), where they fail: CI must never skip them silently.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import os
 import signal
 import socket
 import sys
-from collections.abc import Awaitable, Callable, Iterator
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from pathlib import Path
 from typing import Any, Final
 
@@ -145,8 +146,13 @@ class Worker:
         await self.process.wait()
 
 
-async def start_workers(configs: list[dict[str, Any]]) -> list[Worker]:
-    """Start every worker at once and wait until all are ready."""
+@contextlib.asynccontextmanager
+async def start_workers(configs: list[dict[str, Any]]) -> AsyncIterator[list[Worker]]:
+    """Start every worker at once, wait until all are ready; kill any left at the end."""
     workers = list(await asyncio.gather(*(Worker.start(config) for config in configs)))
-    await asyncio.gather(*(worker.expect("ready") for worker in workers))
-    return workers
+    try:
+        await asyncio.gather(*(worker.expect("ready") for worker in workers))
+        yield workers
+    finally:
+        for worker in workers:
+            await worker.kill()

@@ -62,7 +62,8 @@ async def _run(config: dict[str, Any]) -> dict[str, Any]:
     bucket = RedisLeakyBucket(client_redis, config["key"], capacity, drain_rate)
     await client_redis.ping()  # connected before the start line
     print("ready", flush=True)
-    await asyncio.get_running_loop().run_in_executor(None, sys.stdin.readline)
+    if not await asyncio.get_running_loop().run_in_executor(None, sys.stdin.readline):
+        return {"ok": 0, "errors": ["the test went away before saying go"]}
     auth = await _auth(config, store)
     ok = 0
     errors: list[str] = []

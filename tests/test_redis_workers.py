@@ -36,12 +36,12 @@ async def test_four_workers_stay_inside_the_portals_bucket(
             "calls": calls,
             "concurrency": 8,
         }
-        running = await start_workers([config] * workers)
-        started = time.monotonic()
-        for worker in running:
-            worker.go()
-        results = [await worker.result() for worker in running]
-        elapsed = time.monotonic() - started
+        async with start_workers([config] * workers) as running:
+            started = time.monotonic()
+            for worker in running:
+                worker.go()
+            results = [await worker.result() for worker in running]
+            elapsed = time.monotonic() - started
     bound = BucketBound(requests=workers * calls, capacity=capacity, drain_rate=drain_rate)
     print(f"4 workers: {bound.describe(elapsed)}; 503s: {portal.counters.rejected_query_limit}")
     assert [result["errors"] for result in results] == [[]] * workers
@@ -75,8 +75,7 @@ async def test_workers_refresh_once_across_an_expiry(
     portal.register_app()
     store = RedisTokenStore(redis_admin)
     config = oauth_config(portal, redis_url, dialog_id=chat.dialog_id, duration=4.0, concurrency=4)
-    async with portal.serve() as base:
-        running = await start_workers([config] * 3)
+    async with portal.serve() as base, start_workers([config] * 3) as running:
         # Issued once the workers are up, so that it expires 2-3 s into their run.
         token = portal.issue_tokens(base=base, expires_in=3)
         await store.save(token)
@@ -104,9 +103,10 @@ async def test_killing_the_worker_holding_the_refresh_lock_does_not_stop_the_oth
     config = oauth_config(
         portal, redis_url, dialog_id=chat.dialog_id, calls=3, concurrency=3, lock_lease=lease
     )
-    async with portal.serve() as base:
-        doomed, *survivors = await start_workers([{**config, "hang_refresh": True}, config, config])
-        token = portal.issue_tokens(base=base, expires_in=0)  # every call must refresh first
+    hanging = {**config, "hang_refresh": True}
+    async with portal.serve() as base, start_workers([hanging, config, config]) as running:
+        doomed, *survivors = running
+        token = portal.issue_tokens(base=base, expires_in=0)  # every call refreshes first
         await store.save(token)
         doomed.go()
         await doomed.expect("refreshing")  # it holds the lock, its refresh is in the air
