@@ -151,6 +151,24 @@ async def test_a_slow_refresh_keeps_its_lease_and_others_give_up_waiting(
         pass
 
 
+async def test_a_cancelled_waiter_leaves_the_lock_to_the_others(connect: Connect) -> None:
+    holder, quitter, next_one = (RedisTokenStore(connect()) for _ in range(3))
+
+    async def wait_for_lock() -> None:
+        async with quitter.refresh_lock(MEMBER):
+            pytest.fail("the quitter was cancelled while waiting")
+
+    async with holder.refresh_lock(MEMBER):
+        waiting = asyncio.create_task(wait_for_lock())
+        await asyncio.sleep(0.05)
+        waiting.cancel()
+        with pytest.raises(asyncio.CancelledError):
+            await waiting
+    assert not await holder.is_locked(MEMBER)
+    async with next_one.refresh_lock(MEMBER):
+        assert await holder.is_locked(MEMBER)
+
+
 async def test_redis_failures_are_token_store_errors_without_secrets() -> None:
     down = redis.asyncio.Redis(
         host="127.0.0.1", port=closed_port(), password=WORKER_PASSWORD, retry=Retry(NoBackoff(), 0)

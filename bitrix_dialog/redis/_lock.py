@@ -108,6 +108,9 @@ class RedisLeaseLock:
         while True:
             try:
                 holder_ms = int(await acquire(keys=self._keys, args=[owner, self._lease_ms]))
+            except asyncio.CancelledError:
+                await self._give_back(owner)  # it may have been taken as the answer got lost
+                raise
             except REDIS_FAILURES as exc:
                 msg = f"taking the refresh lock of {self._name} at {describe(self._redis)} failed"
                 raise TokenStoreError(f"{msg} ({type(exc).__name__})") from exc
@@ -142,8 +145,7 @@ class RedisLeaseLock:
         owner, self._owner = self._owner, None
         if self._renewal is not None:
             self._renewal.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._renewal
+            await asyncio.wait([self._renewal])  # its cancellation is not ours to raise
             self._renewal = None
         if owner is None:
             return
@@ -162,6 +164,11 @@ class RedisLeaseLock:
         if not released and not self.lost:
             self.lost = True
             logger.warning("the refresh lock of %s had expired before its release", self._name)
+
+    async def _give_back(self, owner: str) -> None:
+        release = self._redis.register_script(_RELEASE)
+        with contextlib.suppress(*REDIS_FAILURES):
+            await release(keys=self._keys, args=[owner, self._lease_ms])
 
     async def _renew(self, owner: str) -> None:
         renew = self._redis.register_script(_RENEW)
