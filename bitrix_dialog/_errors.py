@@ -31,6 +31,7 @@ The tree groups errors by what a caller does about them, not by HTTP status
     │   └── PortalMovedError             HTTP 3xx: the portal has a new address
     ├── TokenStoreError              the token store failed; the tokens in use are unchanged
     │   └── TokenConflictError           save(replaces=old) found another pair stored
+    ├── LimiterUnavailableError      a shared rate limiter's backend failed; nothing was sent
     ├── TransportError               no HTTP answer at all (network, TLS, dropped connection)
     │   └── RequestTimeoutError          the answer did not come in time, or the deadline passed
     │       └── DeadlineExceededError        the call's own deadline left no time (never retried)
@@ -64,6 +65,7 @@ __all__ = [
     "InvalidCredentialsError",
     "InvalidDialogIdError",
     "InvalidTokenError",
+    "LimiterUnavailableError",
     "MethodNotFoundError",
     "ModelDecodeError",
     "NotFoundError",
@@ -338,6 +340,17 @@ class TokenConflictError(TokenStoreError):
     """
 
     default_code = "TOKEN_CONFLICT"
+
+
+class LimiterUnavailableError(BitrixError):
+    """A shared rate limiter could not be asked for a slot (its Redis is unreachable).
+
+    Raised before the request is sent, so nothing went to the portal: a worker
+    that cannot see the shared bucket does not guess. Never retried. To keep going
+    on a local share of the budget instead, give the limiter a ``fallback``.
+    """
+
+    default_code = "LIMITER_UNAVAILABLE"
 
 
 class TransportError(BitrixError):
