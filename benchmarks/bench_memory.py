@@ -8,10 +8,10 @@ with ``client.dialogs.get_many`` and drops each dialog as it arrives, then repor
 limiter never fills, so the run is as fast as the two processes allow.
 
 What stays in memory per id is a bit of the dedupe bitmap; everything else is
-bounded by the batch requests in flight (by default up to 50, each answer about
-0.35 MiB until decoded). A 1,000-id lookup is 20 requests and never fills that
-window, so the 100,000-id run is also compared with a 10,000-id one, which does: that
-ratio shows whether memory grows with the number of ids. Goal: at most 1.10x
+bounded by the batch requests in flight (by default up to 16, each answer about
+0.35 MiB until decoded). The 100,000-id run is also compared with a 10,000-id one:
+both long enough to meet every kind of bunching of answers, so that ratio shows
+whether memory grows with the number of ids. Goal: at most 1.10x
 ("nearly flat").
 """
 
