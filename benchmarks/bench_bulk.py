@@ -37,6 +37,7 @@ SIZES = (1_000, 10_000)
 QUICK_SIZES = (1_000, 3_000)
 GOAL = 1.05
 REPEATS = 5
+WARM = 20  # connections both clients open before they are timed
 PER_BATCH = 50
 
 
@@ -61,7 +62,7 @@ async def _bare(url: str, ids: list[str]) -> tuple[float, float]:
                 answer = json.loads(await response.read())
                 assert not answer["result"]["result_error"], answer["result"]["result_error"]
 
-        await asyncio.gather(*(post(body) for body in bodies[:5]))  # warm connections
+        await asyncio.gather(*(post(body) for body in bodies[:WARM]))  # open connections
         trips = []
         for body in bodies[:7]:
             started = time.perf_counter()
@@ -72,23 +73,27 @@ async def _bare(url: str, ids: list[str]) -> tuple[float, float]:
         return time.perf_counter() - started, statistics.median(trips)
 
 
-async def _sdk(url: str, ids: list[str]) -> tuple[float, int, int]:
-    """(seconds, HTTP requests, 503s) for ``get_many(ids)`` with a bucket like the portal's."""
+async def _sdk(url: str, ids: list[str]) -> tuple[float, int, int, float]:
+    """(seconds, HTTP requests, 503s, CPU seconds of this process) for ``get_many(ids)``
+    with a bucket like the portal's."""
     events: list[RequestEvent] = []
     hooks = Hooks(on_request=events.append)
     async with Client(url, limiter=LeakyBucket(CAPACITY, DRAIN), hooks=hooks) as client:
-        await client.call("im.dialog.get", {"DIALOG_ID": ids[0]})  # connect first
-        await asyncio.sleep(1 / DRAIN + 0.1)  # and let that request drain away
+        # Open as many connections as the bare client does, then let those requests drain.
+        await asyncio.gather(
+            *(client.call("im.dialog.get", {"DIALOG_ID": ids[0]}) for _ in range(WARM))
+        )
+        await asyncio.sleep(WARM / DRAIN + 0.2)
         events.clear()
-        started = time.perf_counter()
+        started, cpu = time.perf_counter(), time.process_time()
         count = 0
         async with client.dialogs.get_many(ids) as results:
             async for _, outcome in results:
                 assert isinstance(outcome, Dialog), outcome
                 count += 1
-        elapsed = time.perf_counter() - started
+        elapsed, cpu = time.perf_counter() - started, time.process_time() - cpu
     assert count == len(ids)
-    return elapsed, len(events), sum(1 for event in events if event.status == 503)
+    return elapsed, len(events), sum(1 for event in events if event.status == 503), cpu
 
 
 async def _measure(sizes: tuple[int, ...]) -> list[Row]:
@@ -116,6 +121,7 @@ async def _measure(sizes: tuple[int, ...]) -> list[Row]:
             elapsed = statistics.median(run[0] for run in sdk_runs)
             requests = max(run[1] for run in sdk_runs)
             rejected = max(run[2] for run in sdk_runs)
+            cpu = statistics.median(run[3] for run in sdk_runs)
             bound = BucketBound(requests=batches, capacity=CAPACITY, drain_rate=DRAIN)
             baseline = max(bound.minimum + trip, server_bound)
             rows.append(
@@ -130,7 +136,8 @@ async def _measure(sizes: tuple[int, ...]) -> list[Row]:
                     note=(
                         f"{requests} requests ({batches} needed), {rejected} x 503 (most in "
                         f"a run); bucket ({CAPACITY}, {DRAIN:g}/s) min {bound.minimum:.2f} s "
-                        f"+ round trip {trip * 1000:.0f} ms; server-bound {server_bound:.2f} s"
+                        f"+ round trip {trip * 1000:.0f} ms; server-bound {server_bound:.2f} s; "
+                        f"SDK process CPU {cpu:.2f} s"
                     ),
                 )
             )
