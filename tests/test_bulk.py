@@ -83,6 +83,38 @@ async def test_user_ids_dedupe_across_int_and_string() -> None:
     assert isinstance(results[9], AccessDeniedError)  # no private chat with user 9
 
 
+async def test_large_ids_dedupe_as_well_as_small_ones() -> None:
+    portal = FakePortal()
+    big_chat = portal.add_chat(20_000_000, name="Big", members=frozenset({1}))
+    small_chat = portal.add_chat(3, name="Small", members=frozenset({1}))
+    ids: list[object] = [
+        *("chat20000000", "CHAT20000000", DialogId.chat(20_000_000)),
+        *("chat3", "Chat3"),
+        *(2**40, str(2**40)),  # a user id far past any bitmap
+        *("sg3", "crm3", 3),  # the same number, other kinds: other dialogs
+    ]
+    async with memory_client(portal) as client:
+        results = await client.dialogs.get_all(ids)  # type: ignore[arg-type]
+        stream = client.dialogs.get_many(iter(ids))  # type: ignore[arg-type]
+        unsized = await drain(stream)
+    expected = [
+        DialogId.chat(20_000_000),
+        DialogId.chat(3),
+        DialogId.user(2**40),
+        DialogId("sg3"),
+        DialogId("crm3"),
+        DialogId.user(3),
+    ]
+    assert list(results) == expected
+    assert sorted(map(str, (key for key, _ in unsized))) == sorted(map(str, expected))
+    assert stream.total == 6
+    big, small = results[big_chat.dialog_id], results[small_chat.dialog_id]
+    assert isinstance(big, Dialog)
+    assert big.name == "Big"
+    assert isinstance(small, Dialog)
+    assert small.name == "Small"
+
+
 async def test_get_all_keeps_input_order_and_splits_dialogs_from_errors() -> None:
     portal = FakePortal()
     seeded = seed(portal, readable=120, forbidden=10)
