@@ -16,7 +16,7 @@ def tests(session: nox.Session) -> None:
     """Run the whole test suite against the fake portal (no network)."""
     # The multi-worker tests start a real redis-server on 127.0.0.1.
     session.run("bash", ".ci/ensure-redis", external=True)
-    session.install("-e", ".[test,redis]")
+    session.install("-e", ".[test,redis,cli]")
     session.run("pytest", *session.posargs)
 
 
@@ -40,7 +40,7 @@ def lint(session: nox.Session) -> None:
 @nox.session(python=PYTHON)
 def typecheck(session: nox.Session) -> None:
     """mypy --strict over the package, tests, examples and benchmarks."""
-    session.install("-e", ".[test,redis]", "mypy>=1.11", "nox>=2024.4")
+    session.install("-e", ".[test,redis,cli]", "mypy>=1.11", "nox>=2024.4")
     session.run("mypy", "--strict")
 
 
@@ -49,5 +49,5 @@ def bench(session: nox.Session) -> None:
     """Run the benchmarks and print ratios against same-run baselines."""
     # The workers benchmark shares a bucket through a local redis-server.
     session.run("bash", ".ci/ensure-redis", external=True)
-    session.install("-e", ".[redis]")
+    session.install("-e", ".[redis,cli]")
     session.run("python", "-m", "benchmarks", *session.posargs)
