@@ -125,7 +125,7 @@ async def test_get_many_streams_one_line_per_distinct_id(seeded: FakePortal) -> 
             stdin="chat2\n\nchat3\nchat1\nCHAT2\n",
         )  # fmt: skip
     assert run.status == 1, run.stderr
-    lines = {line["id"]: line for line in run.lines()}
+    lines = {str(line["id"]): line for line in run.lines()}
     assert sorted(lines) == ["chat1", "chat2", "chat3"]
     assert lines["chat1"]["ok"] is True
     assert isinstance(lines["chat2"]["dialog"], dict)
