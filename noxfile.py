@@ -16,7 +16,7 @@ def tests(session: nox.Session) -> None:
     """Run the whole test suite against the fake portal (no network)."""
     # The multi-worker tests start a real redis-server on 127.0.0.1.
     session.run("bash", ".ci/ensure-redis", external=True)
-    session.install("-e", ".[test]")
+    session.install("-e", ".[test,redis,cli]")
     session.run("pytest", *session.posargs)
 
 
@@ -40,12 +40,14 @@ def lint(session: nox.Session) -> None:
 @nox.session(python=PYTHON)
 def typecheck(session: nox.Session) -> None:
     """mypy --strict over the package, tests, examples and benchmarks."""
-    session.install("-e", ".[test]", "mypy>=1.11", "nox>=2024.4")
+    session.install("-e", ".[test,redis,cli]", "mypy>=1.11", "nox>=2024.4")
     session.run("mypy", "--strict")
 
 
 @nox.session(python=PYTHON)
 def bench(session: nox.Session) -> None:
     """Run the benchmarks and print ratios against same-run baselines."""
-    session.install("-e", ".")
+    # The workers benchmark shares a bucket through a local redis-server.
+    session.run("bash", ".ci/ensure-redis", external=True)
+    session.install("-e", ".[redis,cli]")
     session.run("python", "-m", "benchmarks", *session.posargs)

@@ -1,39 +1,70 @@
 """A fake portal served from its own process, so client-side costs are measured alone.
 
     with served_portal(chats=1) as (webhook_url, dialog_ids): ...
+    with served_portal(chats=10_000, bucket=(50, 20.0)) as (url, ids): ...   # metered
+    with served_portal(synthetic=True) as (url, _): ...   # answers any chatNNN, stores none
 
 The child prints its webhook URL on stdout once listening and serves until killed.
+``synthetic`` portals make each chat as it is asked for and forget it after the
+answer, so 100,000 distinct ids cost the server no memory.
 """
 
 from __future__ import annotations
 
+import argparse
 import asyncio
 import json
 import subprocess
 import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
+from typing import Any
 
-from bitrix_dialog.testing import FakePortal
+from bitrix_dialog.testing import CallContext, FakePortal
+from bitrix_dialog.testing._methods import dialog_get
 
 
-async def _serve(chats: int) -> None:
-    portal = FakePortal()
+def _synthetic(portal: FakePortal) -> None:
+    async def any_chat(context: CallContext) -> Any:
+        raw = str(context.param("DIALOG_ID") or "")
+        number = int(raw[4:]) if raw.lower().startswith("chat") and raw[4:].isdigit() else 0
+        if number <= 0:
+            return await dialog_get(context)  # the portal's own errors
+        portal.add_chat(number, name=f"Chat {number}")
+        try:
+            return await dialog_get(context)
+        finally:
+            del portal.chats[number]
+
+    portal.register_method("im.dialog.get", any_chat)
+
+
+async def _serve(chats: int, bucket: tuple[int, float] | None, synthetic: bool) -> None:
+    portal = FakePortal(bucket=bucket)
     portal.record_calls = False
     ids = [portal.add_chat(name=f"Chat {n}").dialog_id for n in range(chats)]
+    if synthetic:
+        _synthetic(portal)
     async with portal.serve() as base_url:
         print(json.dumps({"url": portal.webhook_url(base_url), "ids": ids}), flush=True)
         await asyncio.Event().wait()
 
 
 @contextmanager
-def served_portal(chats: int = 1) -> Iterator[tuple[str, list[str]]]:
-    """Start the child, yield (webhook URL, dialog ids), kill it afterwards."""
-    child = subprocess.Popen(
-        [sys.executable, "-m", "benchmarks._server", str(chats)],
-        stdout=subprocess.PIPE,
-        text=True,
-    )
+def served_portal(
+    chats: int = 1, *, bucket: tuple[int, float] | None = None, synthetic: bool = False
+) -> Iterator[tuple[str, list[str]]]:
+    """Start the child, yield (webhook URL, dialog ids), kill it afterwards.
+
+    ``bucket`` is the portal's leaky bucket as ``(capacity, drain_rate)`` (default:
+    not metered).
+    """
+    command = [sys.executable, "-m", "benchmarks._server", str(chats)]
+    if bucket is not None:
+        command += ["--bucket", f"{bucket[0]},{bucket[1]}"]
+    if synthetic:
+        command.append("--synthetic")
+    child = subprocess.Popen(command, stdout=subprocess.PIPE, text=True)
     try:
         assert child.stdout is not None
         line = child.stdout.readline()
@@ -44,5 +75,18 @@ def served_portal(chats: int = 1) -> Iterator[tuple[str, list[str]]]:
         child.wait()
 
 
+def _main() -> None:
+    parser = argparse.ArgumentParser(prog="python -m benchmarks._server")
+    parser.add_argument("chats", type=int, nargs="?", default=1)
+    parser.add_argument("--bucket", help="capacity,drain_rate (default: not metered)")
+    parser.add_argument("--synthetic", action="store_true", help="answer any chatNNN")
+    args = parser.parse_args()
+    bucket = None
+    if args.bucket:
+        capacity, rate = args.bucket.split(",")
+        bucket = (int(capacity), float(rate))
+    asyncio.run(_serve(args.chats, bucket, args.synthetic))
+
+
 if __name__ == "__main__":
-    asyncio.run(_serve(int(sys.argv[1]) if len(sys.argv) > 1 else 1))
+    _main()

@@ -28,9 +28,12 @@ from ._auth import (
 from ._backoff import Backoff
 from ._batch import BatchResult
 from ._batch_plan import BatchCall
+from ._bulk import DialogStream
+from ._bulk_types import DialogKey, DialogOutcome, DialogResults, InvalidDialogId, ProgressCallback
 from ._client import Client
 from ._converter import decode_dialog, dialog_to_json
 from ._dialog_id import DialogId, DialogIdError
+from ._dialogs_api import DialogsApi
 from ._envelope import RestResponse, Time
 from ._errors import (
     AccessDeniedError,
@@ -46,7 +49,9 @@ from ._errors import (
     InsufficientScopeError,
     InvalidClientError,
     InvalidCredentialsError,
+    InvalidDialogIdError,
     InvalidTokenError,
+    LimiterUnavailableError,
     MethodNotFoundError,
     ModelDecodeError,
     NotFoundError,
@@ -121,6 +126,11 @@ __all__ = [
     "DialogId",
     "DialogIdEmptyError",
     "DialogIdError",
+    "DialogKey",
+    "DialogOutcome",
+    "DialogResults",
+    "DialogStream",
+    "DialogsApi",
     "EntityLink",
     "EventAuth",
     "Hooks",
@@ -129,10 +139,13 @@ __all__ = [
     "InsufficientScopeError",
     "InvalidClientError",
     "InvalidCredentialsError",
+    "InvalidDialogId",
+    "InvalidDialogIdError",
     "InvalidTokenError",
     "LastMessageViews",
     "LeakyBucket",
     "Limiter",
+    "LimiterUnavailableError",
     "LimiterWaitEvent",
     "MemoryTokenStore",
     "MemoryTransport",
@@ -154,6 +167,7 @@ __all__ = [
     "PortalMove",
     "PortalMovedError",
     "PortalUnavailableError",
+    "ProgressCallback",
     "PublicLink",
     "QueryLimitExceededError",
     "QueryLimitRetry",

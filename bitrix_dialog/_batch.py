@@ -30,9 +30,11 @@ import attrs
 
 from ._batch_decode import Outcome, decode_batch, halted_error
 from ._batch_plan import BATCH_LIMIT, Command, encode_body
+from ._deadline import Deadline
 from ._envelope import RestResponse
-from ._errors import BitrixError
+from ._errors import BitrixError, OperationTimeLimitError
 from ._executor import Executor
+from ._hooks import LimiterWaitEvent
 
 __all__ = ["BatchResult", "run_batch", "send_batch"]
 
@@ -90,6 +92,11 @@ async def send_batch(
     Raises the :class:`BitrixError` of the request itself (nothing ran, or for a lost
     answer: unknown); per-command failures are returned, not raised. This is the
     building block for bulk helpers that keep several requests in flight.
+
+    Operating budgets are per method, not per ``batch``: the chunk first waits for
+    its commands' methods (see :mod:`._operating`), each command's ``time`` then
+    feeds its method's budget, and a command refused with ``OPERATION_TIME_LIMIT``
+    holds its method on this client (its error's ``resume_in`` says for how long).
     """
     if not 0 < len(chunk) <= BATCH_LIMIT:
         msg = f"a batch request carries 1 to {BATCH_LIMIT} commands, got {len(chunk)}"
@@ -97,8 +104,48 @@ async def send_batch(
     if len({command.name for command in chunk}) != len(chunk):
         msg = "batch command names must be unique within a request"
         raise ValueError(msg)
+    await _wait_for_methods(executor, chunk)
     response = await executor.execute("batch", encode_body(chunk, halt=halt))
-    return decode_batch(response, chunk, halt=halt)
+    outcomes = decode_batch(response, chunk, halt=halt)
+    _learn_operating(executor, chunk, outcomes)
+    return outcomes
+
+
+async def _wait_for_methods(executor: Executor, chunk: Sequence[Command]) -> None:
+    """Hold the chunk while any of its commands' methods is near or past its budget.
+
+    The portal charges a batch's execution time to each command's own method (the
+    outer ``batch`` costs nothing), so each command takes its method's turn exactly
+    as a single call of that method would.
+    """
+    deadline = Deadline(executor.deadline, executor.clock)
+    waited: dict[str, float] = {}
+    for command in chunk:
+        seconds = await executor.operating.wait_turn(command.method, deadline)
+        if seconds > 0:
+            waited[command.method] = waited.get(command.method, 0.0) + seconds
+    for method, seconds in waited.items():
+        await executor.hooks.limiter_wait(
+            LimiterWaitEvent(method=method, kind="operating", waited=seconds)
+        )
+
+
+def _learn_operating(
+    executor: Executor, chunk: Sequence[Command], outcomes: Mapping[str, Outcome]
+) -> None:
+    """Feed each command's ``time`` to its method's budget; a refused one holds the method.
+
+    Successes are read first: their ``operating_reset_at`` tells how long a command
+    refused in the same answer has to wait.
+    """
+    for command in chunk:
+        outcome = outcomes.get(command.name)
+        if isinstance(outcome, RestResponse):
+            executor.operating.observe(command.method, outcome.time)
+    for command in chunk:
+        outcome = outcomes.get(command.name)
+        if isinstance(outcome, OperationTimeLimitError):
+            outcome.resume_in = executor.operating.block(command.method)
 
 
 async def run_batch(

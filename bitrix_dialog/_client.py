@@ -17,6 +17,7 @@ from ._auth import Auth, WebhookAuth
 from ._batch import BatchResult, run_batch
 from ._batch_plan import BatchCalls, plan_batch
 from ._deadline import check_deadline_seconds
+from ._dialogs_api import DialogsApi
 from ._envelope import RestResponse
 from ._executor import Executor
 from ._hooks import Hooks
@@ -67,6 +68,8 @@ class Client:
     ``client.imbot.dialog.get(...)``, ``client.imopenlines.dialog.get(...)`` and
     ``client.imbot.v2.chat.get(...)``; ``bot_id``/``bot_token`` set the bot those
     ``imbot.v2`` calls act as (the token is never shown in reprs or logs).
+    ``client.dialogs.get_many(ids)`` looks up thousands of dialogs, 50 per batch,
+    streaming each id's outcome as it arrives (``get_all`` gathers them).
     """
 
     def __init__(
@@ -117,6 +120,7 @@ class Client:
         self.im: Final = ImApi(self.call)
         self.imbot: Final = ImbotApi(self.call, bot)
         self.imopenlines: Final = ImopenlinesApi(self.call)
+        self.dialogs: Final = DialogsApi(self._executor, bot, lambda: self._closed)
 
     @property
     def auth(self) -> Auth:

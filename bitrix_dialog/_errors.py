@@ -21,6 +21,7 @@ The tree groups errors by what a caller does about them, not by HTTP status
     │   └── OperationTimeLimitError      OPERATION_TIME_LIMIT (one method's time budget)
     ├── BadRequestError              the request itself is wrong; fix the code
     │   ├── DialogIdEmptyError           DIALOG_ID_EMPTY
+    │   ├── InvalidDialogIdError         a bulk lookup's input is not an id the method takes
     │   ├── MethodNotFoundError          ERROR_METHOD_NOT_FOUND
     │   └── BatchError                   ERROR_BATCH_LENGTH_EXCEEDED, ERROR_BATCH_METHOD_NOT_ALLOWED
     ├── NotFoundError                a named object does not exist (BOT_NOT_FOUND, CHAT_NOT_FOUND)
@@ -30,6 +31,7 @@ The tree groups errors by what a caller does about them, not by HTTP status
     │   └── PortalMovedError             HTTP 3xx: the portal has a new address
     ├── TokenStoreError              the token store failed; the tokens in use are unchanged
     │   └── TokenConflictError           save(replaces=old) found another pair stored
+    ├── LimiterUnavailableError      a shared rate limiter's backend failed; nothing was sent
     ├── TransportError               no HTTP answer at all (network, TLS, dropped connection)
     │   └── RequestTimeoutError          the answer did not come in time, or the deadline passed
     │       └── DeadlineExceededError        the call's own deadline left no time (never retried)
@@ -61,7 +63,9 @@ __all__ = [
     "InsufficientScopeError",
     "InvalidClientError",
     "InvalidCredentialsError",
+    "InvalidDialogIdError",
     "InvalidTokenError",
+    "LimiterUnavailableError",
     "MethodNotFoundError",
     "ModelDecodeError",
     "NotFoundError",
@@ -249,6 +253,21 @@ class DialogIdEmptyError(BadRequestError):
     default_code = "DIALOG_ID_EMPTY"
 
 
+class InvalidDialogIdError(BadRequestError):
+    """A bulk lookup's input that is not a dialog id the method takes; never sent.
+
+    In ``client.dialogs.get_many(...)`` one bad id among thousands is that id's own
+    outcome, so it costs the others nothing. ``value`` is the input as given; the
+    ``DialogIdError`` (or ``TypeError``/``ValueError``) that refused it is ``__cause__``.
+    """
+
+    default_code = "INVALID_DIALOG_ID"
+
+    def __init__(self, description: str = "", *, value: object = None, **kwargs: object) -> None:
+        self.value = value
+        super().__init__(description, **kwargs)  # type: ignore[arg-type]
+
+
 class MethodNotFoundError(BadRequestError):
     """``ERROR_METHOD_NOT_FOUND``: no such REST method (mind the case of v2 names)."""
 
@@ -321,6 +340,17 @@ class TokenConflictError(TokenStoreError):
     """
 
     default_code = "TOKEN_CONFLICT"
+
+
+class LimiterUnavailableError(BitrixError):
+    """A shared rate limiter could not be asked for a slot (its Redis is unreachable).
+
+    Raised before the request is sent, so nothing went to the portal: a worker
+    that cannot see the shared bucket does not guess. Never retried. To keep going
+    on a local share of the budget instead, give the limiter a ``fallback``.
+    """
+
+    default_code = "LIMITER_UNAVAILABLE"
 
 
 class TransportError(BitrixError):

@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable, Iterator
 
 import pytest
+import redis.asyncio
 
 from bitrix_dialog import Backoff, Client, RetryPolicy
 from bitrix_dialog.testing import FakePortal
+
+from .redis_kit import redis_server_or_skip
 
 # Retries as the client makes them, with millisecond backoff so error tests stay fast.
 QUICK_RETRY = RetryPolicy(backoff=Backoff(base=0.001, cap=0.01))
@@ -32,3 +35,34 @@ async def client(request: pytest.FixtureRequest, portal: FakePortal) -> AsyncIte
             Client(portal.webhook_url(base_url), retry=QUICK_RETRY) as client,
         ):
             yield client
+
+
+@pytest.fixture(scope="session")
+def redis_url() -> Iterator[str]:
+    """The suite's own redis-server on 127.0.0.1 (skipped without one, failed under CI)."""
+    yield from redis_server_or_skip()
+
+
+@pytest.fixture
+async def redis_admin(redis_url: str) -> AsyncIterator[redis.asyncio.Redis]:
+    """A client of that server, emptied for each test."""
+    client = redis.asyncio.Redis.from_url(redis_url)
+    await client.flushdb()
+    yield client
+    await client.aclose()
+
+
+@pytest.fixture
+async def connect(
+    redis_url: str, redis_admin: redis.asyncio.Redis
+) -> AsyncIterator[Callable[[], redis.asyncio.Redis]]:
+    """Make clients of the test server (one per simulated worker); all closed after the test."""
+    made: list[redis.asyncio.Redis] = []
+
+    def make() -> redis.asyncio.Redis:
+        made.append(redis.asyncio.Redis.from_url(redis_url))
+        return made[-1]
+
+    yield make
+    for client in made:
+        await client.aclose()

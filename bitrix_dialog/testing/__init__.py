@@ -22,7 +22,8 @@ It checks webhook codes and tokens, answers with the documented error envelopes
 and HTTP statuses, and records every call in ``portal.calls``. It can meter requests
 with the cloud's leaky bucket and per-method operating budget, inject faults, and
 count what it answered (``portal.counters``); :func:`run_in_virtual_time` runs
-rate-limited scenarios in virtual time.
+rate-limited scenarios in virtual time. :func:`run_redis_server` starts a throwaway
+``redis-server`` for tests of workers sharing ``bitrix_dialog.redis``.
 """
 
 from __future__ import annotations
@@ -39,6 +40,7 @@ from ._limits import PortalCounters, PortalLimits
 from ._oauth import FakeApp, FakeOAuthServer, RecordedRefresh
 from ._operating import OperatingModel
 from ._portal import CallContext, Caller, FakePortal, MethodHandler, RecordedCall
+from ._redis_server import RedisServerError, redis_server_path, run_redis_server
 from ._virtual import VirtualTimeLoop, run_in_virtual_time
 
 __all__ = [
@@ -66,6 +68,9 @@ __all__ = [
     "PortalLimits",
     "RecordedCall",
     "RecordedRefresh",
+    "RedisServerError",
     "VirtualTimeLoop",
+    "redis_server_path",
     "run_in_virtual_time",
+    "run_redis_server",
 ]

@@ -15,7 +15,10 @@ What the real portal does (CORE21 ``modules/rest/classes/general/rest_provider.p
   turned into strings, anything else leaves the text as it was);
 - each command runs through the portal's own method handlers as the outer caller, so
   webhook/token identity and access checks are the real ones; ``batch``, ``download``
-  and ``upload`` are refused with ``ERROR_BATCH_METHOD_NOT_ALLOWED``;
+  and ``upload`` are refused with ``ERROR_BATCH_METHOD_NOT_ALLOWED``; each command is
+  charged to its own method's operating budget (a command over budget gets
+  ``OPERATION_TIME_LIMIT`` in ``result_error``) and its ``result_time`` reports that
+  method's ``operating``/``operating_reset_at``;
 - commands past 50 each get ``ERROR_BATCH_LENGTH_EXCEEDED``; with ``halt`` the first
   failure ends the run;
 - the answer is HTTP 200 with ``result``, ``result_error``, ``result_total``,
@@ -125,7 +128,15 @@ async def batch(context: CallContext) -> dict[str, Any]:
                 break
             continue
         accumulator["result"][key] = result
-        accumulator["time"][key] = context.portal.time_block(started)
+        # Each command is charged to its own method, and its time block says so
+        # (``operating``/``operating_reset_at`` of that method, as the cloud reports).
+        limits = context.portal.limits
+        accumulator["time"][key] = context.portal.time_block(
+            started,
+            payer=limits.caller_key(context.caller.kind, context.caller.credential),
+            method=method,
+            processing=limits.operating.model.cost_of(method),
+        )
     return {
         "result": php_collection(accumulator["result"]),
         "result_error": php_collection(accumulator["error"]),

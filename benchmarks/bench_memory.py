@@ -1,0 +1,101 @@
+"""Memory: peak RSS of a streaming 100,000-id bulk lookup vs a 1,000-id one.
+
+Each size runs in a fresh Python process (``python -m benchmarks.bench_memory --child
+N URL``) that imports the SDK, looks up ids ``chat1`` ... ``chatN`` from a generator
+with ``client.dialogs.get_many`` and drops each dialog as it arrives, then reports
+``resource.getrusage(RUSAGE_SELF).ru_maxrss``. The portal runs in yet another process,
+``synthetic`` (it makes each chat as it is asked for), with no bucket, and the client's
+limiter never fills, so the run is as fast as the two processes allow.
+
+What stays in memory per id is a bit of the dedupe bitmap; everything else is
+bounded by the batch requests in flight (by default up to 16, each answer about
+0.35 MiB until decoded). The 100,000-id run is also compared with a 10,000-id one:
+both long enough to meet every kind of bunching of answers, so that ratio shows
+whether memory grows with the number of ids. Goal: at most 1.10x
+("nearly flat").
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import resource
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+
+from bitrix_dialog import Client, Dialog, LeakyBucket
+
+from ._server import served_portal
+from ._table import Row
+
+SMALL = 1_000
+MIDDLE = 10_000
+LARGE = 100_000
+QUICK_MIDDLE, QUICK_LARGE = 5_000, 20_000
+GOAL = 1.10
+
+
+def _ids(count: int) -> Iterator[str]:
+    for number in range(1, count + 1):
+        yield f"chat{number}"
+
+
+async def _child(count: int, url: str) -> dict[str, float]:
+    dialogs = 0
+    started = time.perf_counter()
+    unmetered = LeakyBucket(1_000_000, 1_000_000.0)
+    async with (
+        Client(url, limiter=unmetered) as client,
+        client.dialogs.get_many(_ids(count)) as results,
+    ):
+        async for _, outcome in results:
+            assert isinstance(outcome, Dialog), outcome
+            dialogs += 1
+    assert dialogs == count
+    peak_kib = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss  # KiB on Linux
+    return {"peak_mib": peak_kib / 1024, "seconds": time.perf_counter() - started}
+
+
+def _measure(count: int, url: str) -> dict[str, float]:
+    output = subprocess.run(
+        [sys.executable, "-m", "benchmarks.bench_memory", "--child", str(count), url],
+        check=True,
+        capture_output=True,
+        text=True,
+    ).stdout
+    result: dict[str, float] = json.loads(output)
+    return result
+
+
+def run(*, quick: bool = False) -> list[Row]:
+    middle, large = (QUICK_MIDDLE, QUICK_LARGE) if quick else (MIDDLE, LARGE)
+    with served_portal(synthetic=True) as (url, _):
+        runs = {count: _measure(count, url) for count in (SMALL, middle, large)}
+    speed = ", ".join(f"{count:,} ids in {run['seconds']:.1f} s" for count, run in runs.items())
+    return [
+        Row(
+            benchmark="memory",
+            case=f"peak RSS, {large:,} vs {baseline:,} ids streamed",
+            value=runs[large]["peak_mib"],
+            baseline=runs[baseline]["peak_mib"],
+            unit="MiB",
+            goal=GOAL,
+            note=f"fresh process each; default max_in_flight; {speed}",
+        )
+        for baseline in (SMALL, middle)
+    ]
+
+
+def _main() -> None:
+    parser = argparse.ArgumentParser(prog="python -m benchmarks.bench_memory")
+    parser.add_argument("--child", nargs=2, metavar=("COUNT", "URL"), required=True)
+    args = parser.parse_args()
+    count, url = int(args.child[0]), args.child[1]
+    print(json.dumps(asyncio.run(_child(count, url))))
+
+
+if __name__ == "__main__":
+    _main()

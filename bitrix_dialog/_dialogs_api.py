@@ -1,0 +1,182 @@
+"""``client.dialogs``: bulk dialog lookups through any of the four dialog methods.
+
+    async with client.dialogs.get_many(ids, progress=bar_update) as results:
+        async for dialog_id, outcome in results:       # as answers arrive
+            ...
+    everything = await client.dialogs.get_all(ids)     # a mapping, in input order
+
+Arguments are checked when the call is made, before anything is read or sent: a
+wrong method, bot credentials or option is a programming error and raises at once.
+An input *id* that is wrong is data, not code: it becomes that id's own
+:class:`InvalidDialogIdError` outcome and costs the other ids nothing.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterable, Callable, Iterable
+from typing import Any, Final
+
+from ._bulk import DialogStream
+from ._bulk_types import DialogKey, DialogOutcome, DialogResults, ProgressCallback
+from ._converter import V2_METHOD
+from ._dialog_id import DialogId, DialogIdLike
+from ._dialog_methods import DIALOG_METHODS, DialogMethod
+from ._executor import Executor
+from ._namespaces import BotCredentials
+
+__all__ = ["DialogsApi"]
+
+# Past the bucket's first burst its drain rate sets the pace, and a few requests in
+# flight keep up with it; each one in flight may hold a ~0.35 MiB answer.
+_MAX_DEFAULT_IN_FLIGHT: Final = 16
+_UNKNOWN_LIMITER_IN_FLIGHT: Final = 8
+
+DialogIds = Iterable[DialogIdLike] | AsyncIterable[DialogIdLike]
+"""The ids of a bulk lookup: any iterable or async iterable, read lazily."""
+
+
+def _method(method: object) -> DialogMethod:
+    if not isinstance(method, str):
+        msg = f"method must be a str, not {type(method).__name__}"
+        raise TypeError(msg)
+    try:
+        return DIALOG_METHODS[method]
+    except KeyError:
+        names = ", ".join(DIALOG_METHODS)
+        msg = f"method {method!r} is not a dialog method; use one of {names}"
+        raise ValueError(msg) from None
+
+
+def _check_ids(ids: object) -> None:
+    if isinstance(ids, str | bytes | bytearray):
+        msg = (
+            "ids must be an iterable of dialog ids, not a single string; "
+            "wrap one id in a list: get_many([dialog_id])"
+        )
+        raise TypeError(msg)
+    if not isinstance(ids, Iterable | AsyncIterable):
+        msg = f"ids must be an iterable or async iterable of dialog ids, not {type(ids).__name__}"
+        raise TypeError(msg)
+
+
+def _check_in_flight(max_in_flight: object) -> None:
+    if max_in_flight is None:
+        return
+    if isinstance(max_in_flight, bool) or not isinstance(max_in_flight, int):
+        msg = f"max_in_flight must be an int or None, not {type(max_in_flight).__name__}"
+        raise TypeError(msg)
+    if max_in_flight < 1:
+        msg = f"max_in_flight must be >= 1, not {max_in_flight}"
+        raise ValueError(msg)
+
+
+class DialogsApi:
+    """Bulk lookups of many dialogs at once: :meth:`get_many` and :meth:`get_all`."""
+
+    def __init__(self, executor: Executor, bot: BotCredentials, closed: Callable[[], bool]) -> None:
+        self._executor = executor
+        self._bot = bot
+        self._closed = closed
+
+    def get_many(
+        self,
+        ids: DialogIds,
+        method: str = "im.dialog.get",
+        *,
+        bot_id: int | None = None,
+        bot_token: str | None = None,
+        progress: ProgressCallback | None = None,
+        max_in_flight: int | None = None,
+    ) -> DialogStream:
+        """Look up every dialog in ``ids``; yields ``(dialog_id, Dialog | BitrixError)``
+        as the answers arrive.
+
+        - ``ids``: dialog ids in any form :class:`DialogId` accepts, from any iterable
+          or async iterable (a generator, a database cursor), read lazily. Ids are
+          deduplicated by what they name (``"chat5"``/``"CHAT5"``, ``5``/``"5"``):
+          each distinct id gets exactly one outcome, keyed by its canonical
+          :class:`DialogId`. An input that is not a dialog id (or, for
+          ``imopenlines.dialog.get``, not a ``chatNNN`` id) is not sent: it comes
+          back as its own :class:`InvalidDialogIdError` (keyed by an
+          :class:`InvalidDialogId` when it is not an id at all).
+        - ``method``: ``im.dialog.get`` (default), ``imbot.dialog.get``,
+          ``imopenlines.dialog.get`` or ``imbot.v2.Chat.get`` (acting as ``bot_id``,
+          with ``bot_token`` for webhooks; both default to the client's).
+        - ``progress``: called as ``progress(done, total, errors)`` as outcomes
+          settle; ``total`` is ``None`` until an unsized input has been read to its end.
+        - ``max_in_flight``: batch requests sent at once (default: the limiter's
+          capacity, at most 16). Memory is bounded by it, not by the number of ids;
+          raise it to spend a large bucket's burst (Enterprise: 250) in one round trip.
+
+        Ids travel 50 per ``batch`` request, each request taking its turn in the
+        client's rate limiter. A per-id failure (``ACCESS_ERROR`` for one chat) is that
+        id's outcome, never an exception; one that a retry may cure (an operating
+        limit, a server error inside the batch) is re-sent in a later batch as the
+        client's :class:`RetryPolicy` allows. Use it with ``async with`` (or
+        ``aclose()``) so that breaking out early cancels the requests in flight.
+        """
+        spec = _method(method)
+        bot_params = self._bot_params(spec, bot_id, bot_token)
+        _check_ids(ids)
+        if progress is not None and not callable(progress):
+            msg = f"progress must be callable or None, not {type(progress).__name__}"
+            raise TypeError(msg)
+        _check_in_flight(max_in_flight)
+        if self._closed():
+            msg = "the client is closed"
+            raise RuntimeError(msg)
+        return DialogStream(
+            executor=self._executor,
+            method=spec,
+            params=bot_params,
+            ids=ids,
+            progress=progress,
+            max_in_flight=max_in_flight or self._default_in_flight(),
+        )
+
+    async def get_all(
+        self,
+        ids: DialogIds,
+        method: str = "im.dialog.get",
+        *,
+        bot_id: int | None = None,
+        bot_token: str | None = None,
+        progress: ProgressCallback | None = None,
+        max_in_flight: int | None = None,
+    ) -> DialogResults:
+        """Like :meth:`get_many`, gathered into a :class:`DialogResults` mapping in input
+        order (first appearance of each id). Holds every dialog in memory: for very
+        many ids, iterate :meth:`get_many` instead."""
+        stream = self.get_many(
+            ids,
+            method,
+            bot_id=bot_id,
+            bot_token=bot_token,
+            progress=progress,
+            max_in_flight=max_in_flight,
+        )
+        order = stream.record_order()
+        outcomes: dict[DialogKey, DialogOutcome] = {}
+        async with stream:
+            async for key, outcome in stream:
+                outcomes[key] = outcome
+        return DialogResults({key: outcomes[key] for key in order})
+
+    def _bot_params(
+        self, spec: DialogMethod, bot_id: int | None, bot_token: str | None
+    ) -> dict[str, Any]:
+        """The bot keywords for ``spec.params``, checked now on a stand-in id."""
+        if spec.name == V2_METHOD:
+            bot_id, bot_token = self._bot.resolve(bot_id, bot_token)
+        spec.params(DialogId.chat(1), bot_id=bot_id, bot_token=bot_token)
+        return {"bot_id": bot_id, "bot_token": bot_token}
+
+    def _default_in_flight(self) -> int:
+        limiter = self._executor.limiters.for_identity(self._executor.auth.identity)
+        capacity = getattr(limiter, "capacity", None)
+        if isinstance(capacity, int) and not isinstance(capacity, bool) and capacity > 0:
+            return min(capacity, _MAX_DEFAULT_IN_FLIGHT)
+        return _UNKNOWN_LIMITER_IN_FLIGHT
+
+    def __repr__(self) -> str:
+        return "DialogsApi()"

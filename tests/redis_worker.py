@@ -1,0 +1,101 @@
+"""A worker process for the multi-worker tests: ``python -m tests.redis_worker CONFIG``.
+
+CONFIG (JSON) says where Redis and the portal are and what to do::
+
+    {"redis": URL, "key": bucket key, "bucket": [capacity, drain_rate],
+     "auth": {"webhook": URL} | {"oauth": {"member_id", "client_id", "client_secret"}},
+     "lock_lease": s, "dialog_id": id, "calls": n | "duration": s, "concurrency": n,
+     "hang_refresh": bool}
+
+It prints ``ready``, waits for ``go`` on stdin, makes its calls through one
+``Client`` sharing the Redis bucket (and, for OAuth, the Redis token store), and
+prints ``{"ok": n, "errors": [...]}``. With ``hang_refresh`` its OAuth refreshes go
+to a local server that never answers; the worker prints ``refreshing`` when its
+refresh request arrives there (it then holds the refresh lock), for the test to
+kill it.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import sys
+import time
+from typing import Any
+
+import redis.asyncio
+
+from bitrix_dialog import Auth, BitrixError, Client, OAuthAuth, WebhookAuth
+from bitrix_dialog.redis import RedisLeakyBucket, RedisTokenStore
+
+
+async def _never_answer(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+    print("refreshing", flush=True)
+    await asyncio.Event().wait()
+
+
+async def _auth(config: dict[str, Any], store: RedisTokenStore) -> Auth:
+    if "webhook" in config["auth"]:
+        return WebhookAuth(config["auth"]["webhook"])
+    oauth = config["auth"]["oauth"]
+    token = await store.load(oauth["member_id"])
+    assert token is not None, "the test saves the pair before saying go"
+    server = None
+    if config.get("hang_refresh"):
+        hole = await asyncio.start_server(_never_answer, "127.0.0.1", 0)
+        port = hole.sockets[0].getsockname()[1]
+        server = f"http://127.0.0.1:{port}/oauth/token/"
+    return OAuthAuth(
+        token,
+        client_id=oauth["client_id"],
+        client_secret=oauth["client_secret"],
+        store=store,
+        skew=0.0,  # refresh at expiry itself, so calls straddle it
+        oauth_server=server,
+    )
+
+
+async def _run(config: dict[str, Any]) -> dict[str, Any]:
+    client_redis = redis.asyncio.Redis.from_url(config["redis"])
+    store = RedisTokenStore(client_redis, lock_lease=config.get("lock_lease", 15.0))
+    capacity, drain_rate = config["bucket"]
+    bucket = RedisLeakyBucket(client_redis, config["key"], capacity, drain_rate)
+    await client_redis.ping()  # connected before the start line
+    print("ready", flush=True)
+    if not await asyncio.get_running_loop().run_in_executor(None, sys.stdin.readline):
+        return {"ok": 0, "errors": ["the test went away before saying go"]}
+    auth = await _auth(config, store)
+    ok = 0
+    errors: list[str] = []
+    deadline = time.monotonic() + config.get("duration", 0.0)
+    remaining = config.get("calls")
+
+    async with Client(auth, limiter=bucket) as client:
+
+        async def loop() -> None:
+            nonlocal ok, remaining
+            while True:
+                if remaining is not None:
+                    if remaining <= 0:
+                        return
+                    remaining -= 1
+                elif time.monotonic() >= deadline:
+                    return
+                try:
+                    await client.call("im.dialog.get", {"DIALOG_ID": config["dialog_id"]})
+                    ok += 1
+                except BitrixError as error:
+                    errors.append(f"{type(error).__name__}: {error}")
+
+        await asyncio.gather(*(loop() for _ in range(config.get("concurrency", 1))))
+    await client_redis.aclose()
+    return {"ok": ok, "errors": errors}
+
+
+def main() -> None:
+    config = json.loads(sys.argv[1])
+    print(json.dumps(asyncio.run(_run(config))), flush=True)
+
+
+if __name__ == "__main__":
+    main()
