@@ -15,7 +15,11 @@ Cases:
   decodes the ``Dialog``;
 - ``client.call`` against a bare request given the aiohttp timeouts the SDK sets by
   default (connect 10 s, read 30 s): aiohttp's timers for those are part of the SDK's
-  price but not of its own code.
+  price but not of its own code;
+- the SDK's own work in process, as CPU time: a stub transport returns the fake
+  portal's answer bytes at once, so a call is only the SDK's path (checks, limiter,
+  retry loop, auth, body encoding, envelope, operating budget) against ``json.loads``
+  of the same bytes. Steadier than the socket figures, it shows what the code costs.
 """
 
 from __future__ import annotations
@@ -29,14 +33,15 @@ from collections.abc import Awaitable, Callable
 import aiohttp
 from yarl import URL
 
-from bitrix_dialog import Client, LeakyBucket, Timeout
+from bitrix_dialog import Client, HttpRequest, HttpResponse, LeakyBucket, Timeout
 from bitrix_dialog._transports._aiohttp import _client_timeout
+from bitrix_dialog.testing import FakePortal
 
 from ._server import served_portal
 from ._table import Row
 
 CALLS = 3000
-ROUNDS = 30
+ROUNDS = 100
 GOAL = 1.15
 
 Case = Callable[[], Awaitable[None]]
@@ -98,6 +103,52 @@ async def _measure(calls: int, rounds: int) -> dict[str, list[float]]:
     return samples
 
 
+async def _in_process(calls: int, rounds: int) -> dict[str, list[float]]:
+    """CPU seconds per call of the SDK's own work: a stub transport hands back the fake
+    portal's answer bytes at once, so only ``client.call`` (or ``json.loads``) runs."""
+    portal = FakePortal()
+    dialog_id = portal.add_chat(name="Chat 0").dialog_id
+    params = {"DIALOG_ID": dialog_id}
+    async with Client(portal.webhook_url(), transport=portal.transport()) as client:
+        answer = (await client.call("im.dialog.get", params)).body
+    response = HttpResponse(status=200, headers={"Content-Type": "application/json"}, body=answer)
+
+    class Stub:
+        async def send(self, request: HttpRequest) -> HttpResponse:
+            return response
+
+        async def aclose(self) -> None:
+            return None
+
+    stub = Stub()
+    unmetered = LeakyBucket(1_000_000, 1_000_000.0)
+    async with Client(portal.webhook_url(), transport=stub, limiter=unmetered) as client:
+
+        async def bare() -> None:
+            json.loads((await stub.send(_PROBE)).body)
+
+        async def sdk() -> None:
+            await client.call("im.dialog.get", params)
+
+        cases: dict[str, Case] = {"bare": bare, "sdk": sdk}
+        per_round = max(calls // rounds, 1)
+        samples: dict[str, list[float]] = {name: [] for name in cases}
+        for case in cases.values():
+            for _ in range(200):
+                await case()
+        for index in range(rounds):
+            for name in ("bare", "sdk") if index % 2 == 0 else ("sdk", "bare"):
+                case = cases[name]
+                started = time.process_time()
+                for _ in range(per_round):
+                    await case()
+                samples[name].append((time.process_time() - started) / per_round)
+    return samples
+
+
+_PROBE = HttpRequest(method="POST", url=URL("https://example.invalid/"))
+
+
 def _row(
     samples: dict[str, list[float]],
     name: str,
@@ -125,6 +176,7 @@ def _row(
 def run(*, quick: bool = False) -> list[Row]:
     calls, rounds = (400, 8) if quick else (CALLS, ROUNDS)
     samples = asyncio.run(_measure(calls, rounds))
+    local = asyncio.run(_in_process(calls * 5, 50))
     return [
         _row(
             samples,
@@ -146,6 +198,14 @@ def run(*, quick: bool = False) -> list[Row]:
             "bare_timed",
             case=f"client.call im.dialog.get x{calls}",
             note="baseline: bare aiohttp with the SDK's connect/read timeouts",
+            goal=None,
+        ),
+        _row(
+            local,
+            "sdk",
+            "bare",
+            case=f"client.call in process x{calls * 5}",
+            note="CPU: stub transport, the SDK's own work vs json.loads alone",
             goal=None,
         ),
     ]
