@@ -40,7 +40,7 @@ def lint(session: nox.Session) -> None:
 @nox.session(python=PYTHON)
 def typecheck(session: nox.Session) -> None:
     """mypy --strict over the package, tests, examples and benchmarks."""
-    session.install("-e", ".[test,redis,cli]", "mypy>=1.11", "nox>=2024.4")
+    session.install("-e", ".[test,redis,cli]", "mypy>=1.11", "nox>=2024.4", "types-tqdm")
     session.run("mypy", "--strict")
 
 
