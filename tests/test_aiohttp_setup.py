@@ -11,7 +11,7 @@ import aiohttp
 import pytest
 from aiohttp import web
 
-from bitrix_dialog import Client, MemoryTokenStore, WebhookAuth
+from bitrix_dialog import Auth, Client, LeakyBucket, MemoryTokenStore, Transport, WebhookAuth
 from bitrix_dialog.aiohttp import (
     CLIENT_KEY,
     PORTALS_KEY,
@@ -261,3 +261,45 @@ def test_the_module_lists_its_public_names_and_the_core_does_not_import_it() -> 
         [sys.executable, "-c", code], capture_output=True, text=True, check=True
     )
     assert result.stdout.strip() == "False"
+
+
+async def test_client_factory_configures_every_client(portal: FakePortal) -> None:
+    """Apps give their clients a limiter (e.g. a shared RedisLeakyBucket), hooks or
+    retries through ``client_factory``; the webhook client and each portal's client use it."""
+    shared = LeakyBucket(7, 3.0)
+    made: list[str] = []
+
+    def factory(auth: Auth, transport: Transport) -> Client:
+        made.append(auth.identity)
+        return Client(auth, transport=transport, limiter=shared)
+
+    chat = portal.add_chat(name="Support")
+    app = web.Application()
+    setup(app, portal.webhook_url(), transport=portal.transport(), client_factory=factory)
+    async with served(app) as web_client:
+        client = web_client.app[CLIENT_KEY]
+        assert client.limiter is shared
+        assert (await client.im.dialog.get(chat.dialog_id)).name == "Support"
+    assert made == [WebhookAuth(portal.webhook_url()).identity]
+
+    oauth_portal = FakePortal("a.example")
+    oauth_portal.register_app("app.echo", "s3cret")
+    store = MemoryTokenStore()
+    app = web.Application()
+    setup(
+        app,
+        client_id="app.echo",
+        client_secret="s3cret",
+        store=store,
+        transport=PortalRouter(a=oauth_portal).transport(),
+        oauth_servers={"a.example"},
+        client_factory=factory,
+    )
+    BitrixEvents().add_route(app, EVENTS)
+    async with served(app) as web_client:
+        install = oauth_portal.events.install(base="https://a.example")
+        assert await post(web_client, install) == (200, "")
+        portals = web_client.app[PORTALS_KEY]
+        portal_client = await portals.client(oauth_portal.oauth.member_id)
+        assert portal_client.limiter is shared
+    assert len(made) == 2

@@ -36,6 +36,7 @@ from ._events import (
 from ._parse import parse_event
 from ._portals import (
     DEFAULT_OAUTH_SERVERS,
+    ClientFactory,
     InstallRefusedError,
     PortalNotInstalledError,
     Portals,
@@ -55,6 +56,7 @@ __all__ = [
     "BotDeleteEvent",
     "BotJoinChatEvent",
     "BotMessageEvent",
+    "ClientFactory",
     "EventBot",
     "EventHandler",
     "EventUser",

@@ -33,7 +33,7 @@ from typing import Final, Protocol, runtime_checkable
 
 import attrs
 
-from .._auth import EventAuth, MemoryTokenStore, OAuthAuth, OAuthToken, TokenStore
+from .._auth import Auth, EventAuth, MemoryTokenStore, OAuthAuth, OAuthToken, TokenStore
 from .._auth._moves import PortalMoveCallback
 from .._auth._oauth_server import request_refresh, token_url
 from .._auth._tokens import secrets_of
@@ -74,6 +74,15 @@ class InstallRefusedError(Exception):
         self.reason = reason
 
 
+ClientFactory = Callable[[Auth, Transport], Client]
+"""Builds a client for an auth on the shared transport: how apps configure their clients."""
+
+
+def default_client(auth: Auth, transport: Transport) -> Client:
+    """``Client(auth, transport=transport)``: the SDK's defaults (a local leaky bucket)."""
+    return Client(auth, transport=transport)
+
+
 def check_app_options(
     client_id: object, client_secret: object, store: object, oauth_servers: object
 ) -> None:
@@ -110,7 +119,10 @@ class Portals:
     ``setup(app, client_id=..., client_secret=...)`` makes one and keeps it under
     ``PORTALS_KEY``. ``oauth_servers`` lists the authorization-server hosts
     (``host`` or ``host:port``) a pair may name; ``on_portal_moved`` and ``clock``
-    are passed to each ``OAuthAuth``.
+    are passed to each ``OAuthAuth``. ``client_factory(auth, transport)`` builds each
+    portal's client (default: ``Client(auth, transport=transport)``); pass one to give
+    the clients a limiter (e.g. a ``RedisLeakyBucket`` keyed by ``auth.identity``),
+    retry policy, hooks or deadline.
     """
 
     def __init__(
@@ -123,8 +135,10 @@ class Portals:
         oauth_servers: Collection[str] = DEFAULT_OAUTH_SERVERS,
         on_portal_moved: PortalMoveCallback | None = None,
         clock: Callable[[], float] = time.time,
+        client_factory: ClientFactory | None = None,
     ) -> None:
         check_app_options(client_id, client_secret, store, oauth_servers)
+        self._make_client: ClientFactory = client_factory or default_client
         self._client_id = client_id
         self._client_secret = client_secret
         self._transport = transport
@@ -179,7 +193,7 @@ class Portals:
                 on_portal_moved=self._on_portal_moved,
                 clock=self.clock,
             )
-            client = Client(auth, transport=self._transport)
+            client = self._make_client(auth, self._transport)
             self._clients[member_id] = client
             return client
 

@@ -31,7 +31,13 @@ from .._auth import Auth, TokenStore, WebhookAuth
 from .._auth._moves import PortalMoveCallback
 from .._client import Client
 from .._transports import AiohttpTransport, Transport
-from ._portals import DEFAULT_OAUTH_SERVERS, Portals, check_app_options
+from ._portals import (
+    DEFAULT_OAUTH_SERVERS,
+    ClientFactory,
+    Portals,
+    check_app_options,
+    default_client,
+)
 
 __all__ = ["CLIENT_KEY", "PORTALS_KEY", "setup"]
 
@@ -54,6 +60,7 @@ def setup(
     oauth_servers: Collection[str] = DEFAULT_OAUTH_SERVERS,
     on_portal_moved: PortalMoveCallback | None = None,
     clock: Callable[[], float] = time.time,
+    client_factory: ClientFactory | None = None,
 ) -> None:
     """Give ``app`` Bitrix24 clients, made at startup and closed at cleanup.
 
@@ -66,7 +73,9 @@ def setup(
     before calling ``setup``, so the session exists first and outlives the clients).
     ``transport`` replaces the HTTP layer altogether (``portal.transport()`` in
     tests). ``oauth_servers``, ``on_portal_moved`` and ``clock`` apply to the OAuth
-    clients (see :class:`Portals`). Bad arguments raise here, before the app runs.
+    clients (see :class:`Portals`). ``client_factory(auth, transport)`` builds every
+    client, to set its limiter, retry policy, hooks or deadline (default:
+    ``Client(auth, transport=transport)``). Bad arguments raise here, before the app runs.
     """
     if not isinstance(app, web.Application):
         msg = f"app must be an aiohttp web.Application, not {type(app).__name__}"
@@ -102,6 +111,7 @@ def setup(
         oauth_servers=oauth_servers,
         on_portal_moved=on_portal_moved,
         clock=clock,
+        client_factory=client_factory or default_client,
     )
     app[_SET_UP] = True
     app.cleanup_ctx.append(lifetime)
@@ -132,6 +142,7 @@ class _Lifetime:
     oauth_servers: Collection[str]
     on_portal_moved: PortalMoveCallback | None
     clock: Callable[[], float]
+    client_factory: ClientFactory
 
     async def __call__(self, app: web.Application) -> AsyncIterator[None]:
         shared = self.transport
@@ -143,7 +154,7 @@ class _Lifetime:
         portals: Portals | None = None
         try:
             if self.auth is not None:
-                client = Client(self.auth, transport=shared)
+                client = self.client_factory(self.auth, shared)
                 app[CLIENT_KEY] = client
             else:
                 portals = Portals(
@@ -154,6 +165,7 @@ class _Lifetime:
                     oauth_servers=self.oauth_servers,
                     on_portal_moved=self.on_portal_moved,
                     clock=self.clock,
+                    client_factory=self.client_factory,
                 )
                 app[PORTALS_KEY] = portals
             yield
