@@ -27,8 +27,7 @@ from ._namespaces import BotCredentials, ImApi, ImbotApi, ImopenlinesApi
 from ._operating import OperatingBudget, OperatingUsage
 from ._retry import RetryPolicy
 from ._transports import AiohttpTransport, Transport
-from ._validate import check_method as _check_method
-from ._validate import check_params as _check_params
+from ._validate import check_method, check_params
 
 __all__ = ["Client"]
 
@@ -147,7 +146,7 @@ class Client:
 
         >>> client.operating_usage("im.dialog.get").fraction  # e.g. 0.12, or None if unknown
         """
-        return self._executor.operating.usage(_check_method(method))
+        return self._executor.operating.usage(check_method(method))
 
     async def call(
         self,
@@ -166,8 +165,8 @@ class Client:
         ``deadline`` overrides the client's overall time limit for this call
         (``math.inf`` lifts it); past it :class:`DeadlineExceededError` is raised.
         """
-        method = _check_method(method)
-        checked = _check_params(method, params)
+        method = check_method(method)
+        checked = check_params(method, params)
         if idempotent is not None and not isinstance(idempotent, bool):
             msg = f"idempotent must be a bool or None, not {type(idempotent).__name__}"
             raise TypeError(msg)
