@@ -23,8 +23,7 @@ already received is kept.
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping, Sequence
-from typing import Self
+from collections.abc import Mapping, Sequence
 
 import attrs
 
@@ -35,12 +34,13 @@ from ._envelope import RestResponse
 from ._errors import BitrixError, OperationTimeLimitError
 from ._executor import Executor
 from ._hooks import LimiterWaitEvent
+from ._outcomes import Outcomes
 
 __all__ = ["BatchResult", "run_batch", "send_batch"]
 
 
 @attrs.frozen(kw_only=True, eq=False)
-class BatchResult(Mapping[str, Outcome]):
+class BatchResult(Outcomes[str, Outcome]):
     """Every command's outcome by name, in input order: a ``RestResponse`` or a ``BitrixError``.
 
     Positional calls are named ``c0``, ``c1``, ...; ``list(result.values())`` lines up
@@ -50,35 +50,10 @@ class BatchResult(Mapping[str, Outcome]):
 
     _outcomes: Mapping[str, Outcome]
 
-    def __getitem__(self, name: str) -> Outcome:
-        return self._outcomes[name]
-
-    def __iter__(self) -> Iterator[str]:
-        return iter(self._outcomes)
-
-    def __len__(self) -> int:
-        return len(self._outcomes)
-
-    @property
-    def ok(self) -> bool:
-        """True when every command succeeded."""
-        return not self.errors
-
     @property
     def successes(self) -> Mapping[str, RestResponse]:
         """The commands that succeeded, by name, in input order."""
         return {k: v for k, v in self._outcomes.items() if isinstance(v, RestResponse)}
-
-    @property
-    def errors(self) -> Mapping[str, BitrixError]:
-        """The commands that failed or never ran, by name, in input order."""
-        return {k: v for k, v in self._outcomes.items() if isinstance(v, BitrixError)}
-
-    def raise_first(self) -> Self:
-        """Raise the first failure in input order (the cause of any halt); else return self."""
-        for error in self.errors.values():
-            raise error
-        return self
 
     def __repr__(self) -> str:
         return f"BatchResult({len(self)} commands, {len(self.errors)} failed)"

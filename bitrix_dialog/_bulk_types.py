@@ -10,14 +10,15 @@ position. The outcome is the typed :class:`Dialog` or that key's own
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator, Mapping
-from typing import Self, TypeAlias
+from collections.abc import Callable, Mapping
+from typing import TypeAlias
 
 import attrs
 
 from ._dialog_id import DialogId, DialogIdError
 from ._errors import BitrixError
 from ._models import Dialog
+from ._outcomes import Outcomes
 
 __all__ = ["DialogKey", "DialogOutcome", "DialogResults", "InvalidDialogId", "ProgressCallback"]
 
@@ -52,7 +53,7 @@ ids (``None`` until an unsized input is exhausted), and how many of the settled
 outcomes are errors. Called from the event loop; keep it quick."""
 
 
-class DialogResults(Mapping[DialogKey, DialogOutcome]):
+class DialogResults(Outcomes[DialogKey, DialogOutcome]):
     """Every distinct id's outcome, in input order (first appearance).
 
     Look outcomes up by :class:`DialogId` or by anything :meth:`DialogId.parse`
@@ -79,17 +80,6 @@ class DialogResults(Mapping[DialogKey, DialogOutcome]):
             return False
         return True
 
-    def __iter__(self) -> Iterator[DialogKey]:
-        return iter(self._outcomes)
-
-    def __len__(self) -> int:
-        return len(self._outcomes)
-
-    @property
-    def ok(self) -> bool:
-        """True when every id came back as a dialog."""
-        return not self.errors
-
     @property
     def dialogs(self) -> Mapping[DialogId, Dialog]:
         """The ids that came back as dialogs, in input order."""
@@ -98,17 +88,6 @@ class DialogResults(Mapping[DialogKey, DialogOutcome]):
             for key, value in self._outcomes.items()
             if isinstance(value, Dialog) and isinstance(key, DialogId)
         }
-
-    @property
-    def errors(self) -> Mapping[DialogKey, BitrixError]:
-        """The ids (and invalid inputs) that failed, in input order."""
-        return {k: v for k, v in self._outcomes.items() if isinstance(v, BitrixError)}
-
-    def raise_first(self) -> Self:
-        """Raise the first error in input order; else return self."""
-        for error in self.errors.values():
-            raise error
-        return self
 
     def __repr__(self) -> str:
         return f"DialogResults({len(self)} ids, {len(self.errors)} failed)"
