@@ -26,8 +26,8 @@ from pathlib import Path
 from typing import Any, Final
 
 from bitrix_dialog import HttpResponse
-from bitrix_dialog._dialog_methods import DIALOG_METHODS
-from bitrix_dialog._envelope import decode_response
+from bitrix_dialog._methods._dialogs import DIALOG_METHODS
+from bitrix_dialog._wire._envelope import decode_response
 
 from ._table import Row
 

@@ -25,16 +25,24 @@ from ._auth import (
     parse_event_auth,
     verify_application_token,
 )
-from ._backoff import Backoff
-from ._batch import BatchResult
-from ._batch_plan import BatchCall
-from ._bulk import DialogStream
-from ._bulk_types import DialogKey, DialogOutcome, DialogResults, InvalidDialogId, ProgressCallback
+from ._batch._plan import BatchCall
+from ._batch._run import BatchResult
+from ._bulk._api import DialogsApi
+from ._bulk._stream import DialogStream
+from ._bulk._types import DialogKey, DialogOutcome, DialogResults, InvalidDialogId, ProgressCallback
+from ._call._backoff import Backoff
+from ._call._hooks import Hooks, LimiterWaitEvent, RequestEvent, RetryEvent
+from ._call._retry import (
+    OperationLimitRetry,
+    QueryLimitRetry,
+    RetryDecision,
+    RetryHandler,
+    RetryPolicy,
+    RetryState,
+    TransientErrorRetry,
+)
 from ._client import Client
-from ._converter import decode_dialog, dialog_to_json
-from ._dialog_id import DialogId, DialogIdError
-from ._dialogs_api import DialogsApi
-from ._envelope import RestResponse, Time
+from ._decode._converter import decode_dialog, dialog_to_json
 from ._errors import (
     AccessDeniedError,
     AccessError,
@@ -72,10 +80,7 @@ from ._errors import (
     TokenStoreError,
     TransportError,
 )
-from ._formencode import build_query, parse_query
-from ._hooks import Hooks, LimiterWaitEvent, RequestEvent, RetryEvent
-from ._http import HttpRequest, HttpResponse, Timeout
-from ._limiter import LeakyBucket, Limiter, Plan, Slot
+from ._methods._dialog_id import DialogId, DialogIdError
 from ._models import (
     ChatType,
     Dialog,
@@ -89,17 +94,12 @@ from ._models import (
     Role,
     Viewer,
 )
-from ._operating import OperatingBudget, OperatingUsage
-from ._retry import (
-    OperationLimitRetry,
-    QueryLimitRetry,
-    RetryDecision,
-    RetryHandler,
-    RetryPolicy,
-    RetryState,
-    TransientErrorRetry,
-)
+from ._pacing._limiter import LeakyBucket, Limiter, Plan, Slot
+from ._pacing._operating import OperatingBudget, OperatingUsage
 from ._transports import AiohttpTransport, MemoryTransport, Transport
+from ._wire._envelope import RestResponse, Time
+from ._wire._formencode import build_query, parse_query
+from ._wire._http import HttpRequest, HttpResponse, Timeout
 
 __version__ = "0.1.0.dev0"
 

@@ -14,20 +14,21 @@ from typing import Any, Final, Self
 from yarl import URL
 
 from ._auth import Auth, WebhookAuth
-from ._batch import BatchResult, run_batch
-from ._batch_plan import BatchCalls, plan_batch
+from ._batch._plan import BatchCalls, plan_batch
+from ._batch._run import BatchResult, run_batch
+from ._bulk._api import DialogsApi
+from ._call._executor import Executor
+from ._call._hooks import Hooks
+from ._call._retry import RetryPolicy
+from ._call._validate import check_method, check_params
 from ._deadline import check_deadline_seconds
-from ._dialogs_api import DialogsApi
-from ._envelope import RestResponse
-from ._executor import Executor
-from ._hooks import Hooks
-from ._http import Timeout
-from ._limiter import Clock, Limiter, Plan, Sleep
-from ._namespaces import BotCredentials, ImApi, ImbotApi, ImopenlinesApi
-from ._operating import OperatingBudget, OperatingUsage
-from ._retry import RetryPolicy
+from ._methods._namespaces import BotCredentials, ImApi, ImbotApi, ImopenlinesApi
+from ._pacing._limiter import Limiter, Plan
+from ._pacing._operating import OperatingBudget, OperatingUsage
 from ._transports import AiohttpTransport, Transport
-from ._validate import check_method, check_params
+from ._types import Clock, Sleep
+from ._wire._envelope import RestResponse
+from ._wire._http import Timeout
 
 __all__ = ["Client"]
 

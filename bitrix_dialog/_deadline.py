@@ -11,7 +11,7 @@ from __future__ import annotations
 import math
 
 from ._errors import BitrixError, DeadlineExceededError
-from ._limiter import Clock
+from ._types import Clock
 
 __all__ = ["Deadline", "check_deadline_seconds"]
 

@@ -9,8 +9,8 @@ from typing import Any
 import pytest
 
 from bitrix_dialog import BadRequestError, Client, DialogId, DialogIdError
-from bitrix_dialog._dialog_methods import DIALOG_METHODS, openlines_params
-from bitrix_dialog._redact import redact_params
+from bitrix_dialog._methods._dialogs import DIALOG_METHODS, openlines_params
+from bitrix_dialog._wire._redact import redact_params
 from bitrix_dialog.testing import FakePortal
 
 

@@ -36,7 +36,7 @@ from bitrix_dialog import (
     RetryPolicy,
     Time,
 )
-from bitrix_dialog._envelope import decode_response
+from bitrix_dialog._wire._envelope import decode_response
 
 from .test_dialog_decode import json_objects, json_values
 

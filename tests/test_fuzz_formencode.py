@@ -19,7 +19,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from bitrix_dialog import build_query, parse_query
-from bitrix_dialog._formencode import flatten
+from bitrix_dialog._wire._formencode import flatten
 
 _FUZZ = settings(max_examples=100, deadline=None)
 

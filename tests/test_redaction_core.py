@@ -47,7 +47,7 @@ def test_request_repr_masks_webhook_code_and_query_tokens() -> None:
 
 
 def test_params_are_masked_at_any_depth_and_known_secrets_anywhere() -> None:
-    from bitrix_dialog._redact import redact_params, redact_text
+    from bitrix_dialog._wire._redact import redact_params, redact_text
 
     params = {"botToken": "t0k", "cmd": {"a": "im.dialog.get?auth=abc"}, "list": [{"auth": "x"}]}
     assert redact_params(params) == {
@@ -61,7 +61,7 @@ def test_params_are_masked_at_any_depth_and_known_secrets_anywhere() -> None:
 
 
 def test_a_cause_is_chained_only_when_nothing_in_it_needs_masking() -> None:
-    from bitrix_dialog._redact import safe_cause
+    from bitrix_dialog._wire._redact import safe_cause
 
     plain = OSError("database is down")
     assert safe_cause(plain) is plain

@@ -23,8 +23,8 @@ import attrs
 from yarl import URL
 
 from .._errors import BitrixError
-from .._redact import redact_url
 from .._transports import Transport
+from .._wire._redact import redact_url
 
 __all__ = ["Auth", "Authorization"]
 

@@ -35,8 +35,8 @@ from typing import Any, Final
 
 import attrs
 
-from .._formencode import parse_query
-from .._redact import MASK
+from .._wire._formencode import parse_query
+from .._wire._redact import MASK
 from ._tokens import OAuthToken, _text
 
 __all__ = ["EventAuth", "parse_event_auth", "verify_application_token"]

@@ -21,8 +21,8 @@ import attrs
 from yarl import URL
 
 from .._errors import OAuthError, PortalMovedError
-from .._redact import redact_url
-from .._urls import require_secure_url
+from .._wire._redact import redact_url
+from .._wire._urls import require_secure_url
 from ._tokens import OAuthToken
 
 __all__ = ["PortalGuard", "PortalMove", "PortalMoveCallback", "rest_base"]

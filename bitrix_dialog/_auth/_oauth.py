@@ -66,9 +66,9 @@ from .._errors import (
     TokenExpiredError,
     TokenStoreError,
 )
-from .._redact import redact_text, redact_url, safe_cause
 from .._transports import Transport
-from .._urls import require_secure_url
+from .._wire._redact import redact_text, redact_url, safe_cause
+from .._wire._urls import require_secure_url
 from ._base import Authorization
 from ._moves import PortalGuard, PortalMoveCallback
 from ._oauth_server import normalise_token_url, request_refresh, token_url

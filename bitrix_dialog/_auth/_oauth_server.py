@@ -18,10 +18,10 @@ from typing import Any, Final
 from yarl import URL
 
 from .._errors import BitrixError, OAuthError, ResponseDecodeError, error_for
-from .._http import HttpRequest, HttpResponse
-from .._redact import redact_text
 from .._transports import Transport
-from .._urls import require_secure_url
+from .._wire._http import HttpRequest, HttpResponse
+from .._wire._redact import redact_text
+from .._wire._urls import require_secure_url
 from ._tokens import OAuthToken
 
 __all__ = [

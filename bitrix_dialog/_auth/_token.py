@@ -5,9 +5,9 @@ from __future__ import annotations
 from yarl import URL
 
 from .._errors import BitrixError
-from .._redact import redact_url
 from .._transports import Transport
-from .._urls import require_secure_url
+from .._wire._redact import redact_url
+from .._wire._urls import require_secure_url
 from ._base import Authorization
 
 __all__ = ["AccessTokenAuth"]

@@ -37,7 +37,7 @@ from typing import Any, Final, Protocol, runtime_checkable
 import attrs
 
 from .._errors import TokenConflictError
-from .._redact import MASK
+from .._wire._redact import MASK
 
 __all__ = ["MemoryTokenStore", "OAuthToken", "TokenStore"]
 

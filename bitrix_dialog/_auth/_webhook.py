@@ -9,9 +9,9 @@ from typing import Any, Final
 from yarl import URL
 
 from .._errors import BitrixError
-from .._redact import redact_url
 from .._transports import Transport
-from .._urls import require_secure_url
+from .._wire._redact import redact_url
+from .._wire._urls import require_secure_url
 from ._base import Authorization
 
 __all__ = ["WebhookAuth"]

@@ -10,7 +10,7 @@ import argparse
 import os
 from typing import Final
 
-from .._redact import redact_url
+from .._wire._redact import redact_url
 
 __all__ = ["METHOD_CHOICES", "USAGE_ERROR", "UsageError", "build_parser", "webhook_from"]
 

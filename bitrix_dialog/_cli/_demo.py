@@ -14,10 +14,10 @@ import sys
 import time
 from collections import Counter
 
+from .._call._hooks import Hooks, RequestEvent, RetryEvent
 from .._client import Client
 from .._errors import BitrixError
-from .._hooks import Hooks, RequestEvent, RetryEvent
-from .._limiter import LeakyBucket
+from .._pacing._limiter import LeakyBucket
 from ..testing import BucketBound, FakePortal
 from ._args import UsageError
 from ._progress import ProgressBar

@@ -16,9 +16,9 @@ from collections.abc import Iterator, Sequence
 from typing import Any, TextIO
 
 from .._client import Client
-from .._converter import V2_METHOD, dialog_to_json
-from .._dialog_methods import DIALOG_METHODS
+from .._decode._converter import V2_METHOD, dialog_to_json
 from .._errors import BitrixError
+from .._methods._dialogs import DIALOG_METHODS
 from ._args import (
     BOT_TOKEN_ENV,
     METHOD_CHOICES,

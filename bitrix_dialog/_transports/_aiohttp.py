@@ -15,8 +15,8 @@ import asyncio
 import aiohttp
 
 from .._errors import RequestTimeoutError, TransportError
-from .._http import HttpRequest, HttpResponse, Timeout
-from .._redact import redact_text, redact_url, safe_cause
+from .._wire._http import HttpRequest, HttpResponse, Timeout
+from .._wire._redact import redact_text, redact_url, safe_cause
 
 __all__ = ["AiohttpTransport"]
 

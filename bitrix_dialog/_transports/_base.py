@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from typing import Protocol, runtime_checkable
 
-from .._http import HttpRequest, HttpResponse
+from .._wire._http import HttpRequest, HttpResponse
 
 __all__ = ["Transport"]
 

@@ -13,8 +13,8 @@ import asyncio
 from collections.abc import Awaitable, Callable
 
 from .._errors import RequestTimeoutError, TransportError
-from .._http import HttpRequest, HttpResponse, Timeout
-from .._redact import redact_text, redact_url, safe_cause
+from .._wire._http import HttpRequest, HttpResponse, Timeout
+from .._wire._redact import redact_text, redact_url, safe_cause
 
 __all__ = ["Handler", "MemoryTransport"]
 

@@ -39,9 +39,9 @@ from .._auth._oauth_server import request_refresh, token_url
 from .._auth._tokens import secrets_of
 from .._client import Client
 from .._errors import OAuthError, TokenStoreError
-from .._redact import safe_cause
 from .._transports import Transport
-from .._urls import require_secure_url
+from .._wire._redact import safe_cause
+from .._wire._urls import require_secure_url
 
 __all__ = [
     "DEFAULT_OAUTH_SERVERS",

@@ -53,7 +53,7 @@ from aiohttp import web
 from .._auth import EventAuth
 from .._client import Client
 from .._errors import TransportError
-from .._formencode import parse_query
+from .._wire._formencode import parse_query
 from ._events import (
     AppInstallEvent,
     AppUninstallEvent,

@@ -3,7 +3,7 @@
 Each worker's private :class:`~bitrix_dialog.LeakyBucket` believes it owns the
 portal's whole budget; several of them together draw ``QUERY_LIMIT_EXCEEDED``.
 :class:`RedisLeakyBucket` keeps the one copy in Redis, with the local bucket's
-rules (see :mod:`bitrix_dialog._limiter`): a request counts from when it is sent,
+rules (see :mod:`bitrix_dialog._pacing._limiter`): a request counts from when it is sent,
 drains only once its answer is back, and ``QUERY_LIMIT_EXCEEDED`` fills the
 bucket for everyone. Each decision is one Lua script run (see
 :mod:`._bucket_script`), timed by the Redis server's clock.
@@ -40,7 +40,7 @@ import attrs
 import redis.asyncio
 
 from .._errors import LimiterUnavailableError
-from .._limiter import Limiter, Plan, Slot
+from .._pacing._limiter import Limiter, Plan, Slot
 from ._bucket_script import BUCKET_SCRIPT, KEY_SUFFIXES
 from ._common import (
     REDIS_FAILURES,

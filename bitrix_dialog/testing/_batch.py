@@ -33,7 +33,7 @@ import re
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any, Final
 
-from .._formencode import parse_query
+from .._wire._formencode import parse_query
 from ._errors import PortalError
 
 if TYPE_CHECKING:

@@ -15,7 +15,7 @@ import math
 
 import attrs
 
-from .._limiter import Plan
+from .._pacing._limiter import Plan
 
 __all__ = ["BucketBound"]
 

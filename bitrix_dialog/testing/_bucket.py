@@ -16,7 +16,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Final
 
-from .._limiter import Plan
+from .._pacing._limiter import Plan
 
 __all__ = ["BucketSpec", "PortalBucket"]
 

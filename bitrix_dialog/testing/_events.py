@@ -23,7 +23,7 @@ from typing import TYPE_CHECKING, Any, Final
 
 from yarl import URL
 
-from .._formencode import build_query
+from .._wire._formencode import build_query
 from ._bots import FakeBot
 from ._chats import FakeChat
 

@@ -27,7 +27,7 @@ from typing import Any, Final
 
 import attrs
 
-from .._http import HttpResponse
+from .._wire._http import HttpResponse
 from ._bucket import BucketSpec, PortalBucket
 from ._errors import PortalError
 from ._faults import FaultInjector, Faults

@@ -36,9 +36,9 @@ import attrs
 from yarl import URL
 
 from .._auth import OAuthToken
-from .._formencode import parse_query
-from .._http import HttpRequest, HttpResponse
-from .._redact import MASK
+from .._wire._formencode import parse_query
+from .._wire._http import HttpRequest, HttpResponse
+from .._wire._redact import MASK
 
 if TYPE_CHECKING:
     from ._portal import FakePortal

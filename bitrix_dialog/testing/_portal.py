@@ -27,10 +27,10 @@ from aiohttp import web
 from yarl import URL
 
 from .._auth import OAuthToken
-from .._formencode import parse_query
-from .._http import HttpRequest, HttpResponse
 from .._transports import MemoryTransport
-from .._urls import is_loopback
+from .._wire._formencode import parse_query
+from .._wire._http import HttpRequest, HttpResponse
+from .._wire._urls import is_loopback
 from ._bots import FakeBot
 from ._bucket import BucketSpec
 from ._chats import PAYLOAD_STYLES, FakeChat, PayloadStyle

@@ -19,16 +19,16 @@ from typing import Any, Final, TypeAlias
 
 import attrs
 
+from .._models import Dialog
+from .._wire._envelope import RestResponse
 from ._dialog_id import DialogIdLike
-from ._dialog_methods import (
+from ._dialogs import (
     DIALOG_METHODS,
     DialogMethod,
     check_bot_id,
     check_bot_token,
     openlines_params,
 )
-from ._envelope import RestResponse
-from ._models import Dialog
 
 __all__ = [
     "BotCredentials",

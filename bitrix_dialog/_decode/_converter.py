@@ -31,9 +31,8 @@ from typing import Any, Final, Literal, TypeAlias, Union, get_args, get_origin
 import attrs
 import cattrs
 
-from . import _normalize as n
-from ._errors import ModelDecodeError
-from ._models import (
+from .._errors import ModelDecodeError
+from .._models import (
     ChatType,
     Dialog,
     EntityLink,
@@ -46,6 +45,7 @@ from ._models import (
     Role,
     Viewer,
 )
+from . import _normalize as n
 from ._structure import FieldSpec, Kind, ModelSpec, compile_model, locate
 
 __all__ = ["V2_METHOD", "decode_dialog", "dialog_to_json", "make_converter"]

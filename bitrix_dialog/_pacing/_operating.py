@@ -32,9 +32,9 @@ from typing import Final
 
 import attrs
 
-from ._deadline import Deadline
-from ._envelope import Time
-from ._limiter import Clock, Sleep
+from .._deadline import Deadline
+from .._types import Clock, Sleep
+from .._wire._envelope import Time
 
 __all__ = ["OperatingBudget", "OperatingTracker", "OperatingUsage"]
 

@@ -22,7 +22,7 @@ from typing import Final, Literal
 
 import attrs
 
-from ._errors import BitrixError
+from .._errors import BitrixError
 
 __all__ = ["Hooks", "LimiterWaitEvent", "RequestEvent", "RetryEvent"]
 

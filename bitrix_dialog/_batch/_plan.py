@@ -34,9 +34,9 @@ from typing import Any, Final, TypeAlias
 
 import attrs
 
-from ._formencode import build_query
-from ._redact import redact_params, redact_text
-from ._validate import check_method, check_params
+from .._call._validate import check_method, check_params
+from .._wire._formencode import build_query
+from .._wire._redact import redact_params, redact_text
 
 __all__ = [
     "BATCH_LIMIT",

@@ -28,14 +28,14 @@ import json
 from collections.abc import Mapping, Sequence
 from typing import Any, Final, TypeAlias
 
-from ._batch_plan import Command
-from ._envelope import RestResponse, error_from_payload, parse_time
-from ._errors import (
+from .._errors import (
     BatchNotExecutedError,
     BatchResultMissingError,
     BitrixError,
     ResponseDecodeError,
 )
+from .._wire._envelope import RestResponse, error_from_payload, parse_time
+from ._plan import Command
 
 __all__ = ["Outcome", "decode_batch", "halted_error", "section"]
 

@@ -16,13 +16,13 @@ from __future__ import annotations
 from collections.abc import AsyncIterable, Callable, Iterable
 from typing import Any, Final
 
-from ._bulk import DialogStream
-from ._bulk_types import DialogKey, DialogOutcome, DialogResults, ProgressCallback
-from ._converter import V2_METHOD
-from ._dialog_id import DialogId, DialogIdLike
-from ._dialog_methods import DIALOG_METHODS, DialogMethod
-from ._executor import Executor
-from ._namespaces import BotCredentials
+from .._call._executor import Executor
+from .._decode._converter import V2_METHOD
+from .._methods._dialog_id import DialogId, DialogIdLike
+from .._methods._dialogs import DIALOG_METHODS, DialogMethod
+from .._methods._namespaces import BotCredentials
+from ._stream import DialogStream
+from ._types import DialogKey, DialogOutcome, DialogResults, ProgressCallback
 
 __all__ = ["DialogsApi"]
 

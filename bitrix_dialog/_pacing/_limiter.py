@@ -42,27 +42,22 @@ import asyncio
 import contextlib
 import enum
 from collections import deque
-from collections.abc import Awaitable, Callable
 from typing import Final, Protocol, runtime_checkable
 
 import attrs
 
+from .._types import Clock, Sleep
+
 __all__ = [
-    "Clock",
     "LeakyBucket",
     "Limiter",
     "LimiterPool",
     "Plan",
-    "Sleep",
     "Slot",
     "loop_clock",
     "wait_or_timeout",
 ]
 
-Clock = Callable[[], float]
-"""Monotonic seconds (default: the running loop's ``time()``)."""
-Sleep = Callable[[float], Awaitable[None]]
-"""An ``asyncio.sleep``-like coroutine function."""
 
 # Float drift from repeated drain arithmetic must not make a full slot look taken.
 _EPSILON: Final = 1e-9

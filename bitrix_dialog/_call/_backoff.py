@@ -13,14 +13,12 @@ The random source is a plain ``() -> float in [0, 1)`` callable so a test can pi
 from __future__ import annotations
 
 import math
-from collections.abc import Callable
 
 import attrs
 
-__all__ = ["Backoff", "Random"]
+from .._types import Random
 
-Random = Callable[[], float]
-"""A source of uniform floats in ``[0, 1)``, such as ``random.random``."""
+__all__ = ["Backoff"]
 
 
 def _positive(_: object, attribute: attrs.Attribute[float], value: float) -> None:

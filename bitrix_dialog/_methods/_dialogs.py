@@ -30,9 +30,9 @@ from typing import Any, Final
 
 import attrs
 
-from ._converter import V2_METHOD, decode_dialog
+from .._decode._converter import V2_METHOD, decode_dialog
+from .._models import Dialog
 from ._dialog_id import DialogId, DialogIdError, DialogIdLike
-from ._models import Dialog
 
 __all__ = [
     "DIALOG_METHODS",

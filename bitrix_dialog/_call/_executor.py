@@ -23,23 +23,24 @@ import time
 from collections.abc import Mapping
 from typing import Any, Final
 
-from ._auth import Auth, Authorization
-from ._deadline import Deadline
-from ._envelope import RestResponse, decode_response
-from ._errors import (
+from .._auth import Auth, Authorization
+from .._deadline import Deadline
+from .._errors import (
     AuthError,
     BitrixError,
     OperationTimeLimitError,
     PortalMovedError,
     QueryLimitExceededError,
 )
+from .._pacing._limiter import Limiter, LimiterPool, Plan, Slot, loop_clock
+from .._pacing._operating import OperatingBudget, OperatingTracker
+from .._transports import Transport
+from .._types import Clock, Sleep
+from .._wire._envelope import RestResponse, decode_response
+from .._wire._http import HttpRequest, HttpResponse, Timeout
 from ._hooks import Hooks, LimiterWaitEvent, RequestEvent
-from ._http import HttpRequest, HttpResponse, Timeout
 from ._idempotent import is_known_read
-from ._limiter import Clock, Limiter, LimiterPool, Plan, Sleep, Slot, loop_clock
-from ._operating import OperatingBudget, OperatingTracker
 from ._retry import RetryPolicy, RetryState, retry_loop
-from ._transports import Transport
 
 __all__ = ["Executor", "encode_json_body"]
 

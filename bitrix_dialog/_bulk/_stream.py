@@ -42,15 +42,13 @@ from typing import Any, Final, Self
 
 import attrs
 
-from ._batch import send_batch
-from ._batch_decode import Outcome
-from ._batch_plan import BATCH_LIMIT, Command
-from ._bulk_input import CommandMaker, IdReader, Rejected
-from ._bulk_types import DialogKey, DialogOutcome, InvalidDialogId, ProgressCallback
-from ._dialog_id import DialogId
-from ._dialog_methods import DialogMethod
-from ._envelope import RestResponse
-from ._errors import (
+from .._batch._decode import Outcome
+from .._batch._plan import BATCH_LIMIT, Command
+from .._batch._run import send_batch
+from .._call._executor import Executor
+from .._call._hooks import RetryEvent
+from .._call._retry import RetryState
+from .._errors import (
     AccessError,
     AuthError,
     BadRequestError,
@@ -60,9 +58,11 @@ from ._errors import (
     ModelDecodeError,
     PortalUnavailableError,
 )
-from ._executor import Executor
-from ._hooks import RetryEvent
-from ._retry import RetryState
+from .._methods._dialog_id import DialogId
+from .._methods._dialogs import DialogMethod
+from .._wire._envelope import RestResponse
+from ._input import CommandMaker, IdReader, Rejected
+from ._types import DialogKey, DialogOutcome, InvalidDialogId, ProgressCallback
 
 __all__ = ["DialogStream"]
 

@@ -27,14 +27,14 @@ from collections.abc import Mapping, Sequence
 
 import attrs
 
-from ._batch_decode import Outcome, decode_batch, halted_error
-from ._batch_plan import BATCH_LIMIT, Command, encode_body
-from ._deadline import Deadline
-from ._envelope import RestResponse
-from ._errors import BitrixError, OperationTimeLimitError
-from ._executor import Executor
-from ._hooks import LimiterWaitEvent
+from .._call._executor import Executor
+from .._call._hooks import LimiterWaitEvent
+from .._deadline import Deadline
+from .._errors import BitrixError, OperationTimeLimitError
+from .._wire._envelope import RestResponse
+from ._decode import Outcome, decode_batch, halted_error
 from ._outcomes import Outcomes
+from ._plan import BATCH_LIMIT, Command, encode_body
 
 __all__ = ["BatchResult", "run_batch", "send_batch"]
 

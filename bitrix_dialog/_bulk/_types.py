@@ -15,10 +15,10 @@ from typing import TypeAlias
 
 import attrs
 
-from ._dialog_id import DialogId, DialogIdError
-from ._errors import BitrixError
-from ._models import Dialog
-from ._outcomes import Outcomes
+from .._batch._outcomes import Outcomes
+from .._errors import BitrixError
+from .._methods._dialog_id import DialogId, DialogIdError
+from .._models import Dialog
 
 __all__ = ["DialogKey", "DialogOutcome", "DialogResults", "InvalidDialogId", "ProgressCallback"]
 

@@ -43,9 +43,8 @@ from typing import ClassVar, Final, TypeVar
 
 import attrs
 
-from ._backoff import Backoff, Random
-from ._deadline import Deadline
-from ._errors import (
+from .._deadline import Deadline
+from .._errors import (
     AccessError,
     AuthError,
     BitrixError,
@@ -57,8 +56,9 @@ from ._errors import (
     ServerError,
     TransportError,
 )
+from .._types import Random, Sleep
+from ._backoff import Backoff
 from ._hooks import Hooks, RetryEvent
-from ._limiter import Sleep
 
 __all__ = [
     "OperationLimitRetry",

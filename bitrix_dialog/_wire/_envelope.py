@@ -16,8 +16,8 @@ from typing import Any, Final
 
 import attrs
 
-from ._errors import BitrixError, PortalMovedError, ResponseDecodeError, error_for
-from ._frozen import slot_builder
+from .._decode._frozen import slot_builder
+from .._errors import BitrixError, PortalMovedError, ResponseDecodeError, error_for
 from ._http import HttpResponse
 from ._redact import redact_url
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Iterator, Mapping
 from typing import Any, Self, TypeVar
 
-from ._errors import BitrixError
+from .._errors import BitrixError
 
 __all__ = ["Outcomes"]
 

@@ -20,10 +20,10 @@ from typing import Any, Final
 
 import attrs
 
-from ._batch_plan import Command, make_command
-from ._dialog_id import DialogId
-from ._dialog_methods import DialogMethod
-from ._formencode import build_query
+from .._batch._plan import Command, make_command
+from .._methods._dialog_id import DialogId
+from .._methods._dialogs import DialogMethod
+from .._wire._formencode import build_query
 
 __all__ = ["CommandMaker", "IdReader", "Rejected", "SeenIds"]
 
