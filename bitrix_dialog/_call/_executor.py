@@ -8,6 +8,7 @@ through. Each step is one call into one module; nothing here knows about dialogs
       limiter.acquire (_limiter)        one slot of the leaky bucket per HTTP request
       auth.authorize (_auth)            URL and credentials, fresh at sending time
       transport.send (_transports)      one HTTP request, timeouts cut to the deadline
+      mask_body (_redact)               the call's known secrets masked in the answer
       limiter.release                   the answer is back: the slot starts draining
       decode_response (_envelope)       the one place error codes become exceptions
       learn                             QUERY_LIMIT_EXCEEDED fills the bucket,
@@ -38,6 +39,7 @@ from .._transports import Transport
 from .._types import Clock, Sleep
 from .._wire._envelope import RestResponse, decode_response
 from .._wire._http import HttpRequest, HttpResponse, Timeout
+from .._wire._redact import mask_body, secrets_in
 from ._hooks import Hooks, LimiterWaitEvent, RequestEvent
 from ._idempotent import is_known_read
 from ._retry import RetryPolicy, RetryState, retry_loop
@@ -53,16 +55,19 @@ _HEADERS: Final[Mapping[str, str]] = {
 }
 
 
-# Built once: ``json.dumps`` with options makes a new encoder on every call.
-_ENCODER: Final = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"))
+# Built once: ``json.dumps`` with options makes a new encoder on every call. NaN and
+# infinities are refused: they are not JSON, and PHP's json_decode rejects the body.
+_ENCODER: Final = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"), allow_nan=False)
 
 
 def encode_json_body(method: str, params: Mapping[str, Any]) -> bytes:
-    """UTF-8 JSON for the body; a value JSON cannot carry fails here, before sending."""
+    """UTF-8 JSON for the body; a value JSON cannot carry (NaN, an object, a structure
+    that contains itself or nests past the interpreter's limit) fails here, before sending."""
     try:
         return _ENCODER.encode(params).encode()
-    except (TypeError, ValueError) as exc:
-        msg = f"params for {method} are not JSON-serialisable: {exc}"
+    except (TypeError, ValueError, RecursionError) as exc:
+        reason = "they nest too deeply" if isinstance(exc, RecursionError) else str(exc)
+        msg = f"params for {method} are not JSON-serialisable: {reason}"
         raise TypeError(msg) from None
 
 
@@ -89,8 +94,11 @@ class Executor:
         deadline: float | None = None,
         clock: Clock | None = None,
         sleep: Sleep | None = None,
+        secrets: tuple[str, ...] = (),
     ) -> None:
         self.auth = auth
+        self.secrets = secrets
+        """Secrets of the client beyond its auth's (a bot token), masked in every answer."""
         self.transport = transport
         self.clock: Clock = clock or loop_clock
         self.sleep: Sleep = sleep or asyncio.sleep
@@ -222,6 +230,11 @@ class Executor:
                 )
             raise
         elapsed = self.clock() - started if reporting else 0.0
+        body = mask_body(
+            response.body, (*authorization.secrets, *self.secrets, *secrets_in(params))
+        )
+        if body is not response.body:  # the portal echoed a secret (an error page, say)
+            response = HttpResponse(status=response.status, headers=response.headers, body=body)
         try:
             result = decode_response(response, method)
         except BitrixError as error:

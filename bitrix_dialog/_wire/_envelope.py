@@ -171,7 +171,7 @@ def decode_json(response: HttpResponse, method: str) -> Any:
             return _DECODER.decode(body.decode())
         except ValueError:  # not UTF-8 or not JSON: json.loads decides, as it always did
             return json.loads(body)
-    except (ValueError, UnicodeDecodeError):
+    except (ValueError, UnicodeDecodeError, RecursionError):  # deep nesting: not an envelope
         msg = "the answer is not JSON"
         raise ResponseDecodeError(msg, status=response.status, method=method, body=body) from None
 

@@ -190,6 +190,7 @@ class Portals:
                 client_id=self._client_id,
                 client_secret=self._client_secret,
                 store=self._store,
+                oauth_servers=self._servers,
                 on_portal_moved=self._on_portal_moved,
                 clock=self.clock,
             )
@@ -280,7 +281,7 @@ class Portals:
         try:
             confirmed = await request_refresh(
                 self._transport,
-                token_url(None, token.server_endpoint),
+                token_url(None, token.server_endpoint, self._servers),
                 client_id=self._client_id,
                 client_secret=self._client_secret,
                 refresh_token=token.refresh_token,
