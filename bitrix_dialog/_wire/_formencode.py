@@ -179,6 +179,7 @@ def _assign(
     last = len(path) - 1
     for index, part in enumerate(path):
         known = largest.get(id(node))
+        number: int | None
         if part is None:
             number = 0 if known is None else known[1] + 1
             if number > _INT64_MAX:  # PHP: "the next element is already occupied"; dropped
