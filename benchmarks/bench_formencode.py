@@ -16,7 +16,7 @@ import time
 from collections.abc import Callable
 from typing import Final
 
-from bitrix_dialog import parse_query
+from bitrix_dialog._wire._formencode import parse_query
 
 from ._table import Row
 

@@ -11,14 +11,9 @@ from collections.abc import AsyncIterator
 import pytest
 from aiohttp import web
 
-from bitrix_dialog import (
-    HttpRequest,
-    HttpResponse,
-    MemoryTokenStore,
-    OAuthToken,
-    TransportError,
-    build_query,
-)
+from bitrix_dialog import MemoryTokenStore, OAuthToken, TransportError
+from bitrix_dialog._wire._formencode import build_query
+from bitrix_dialog.abc import HttpRequest, HttpResponse
 from bitrix_dialog.aiohttp import PORTALS_KEY, BitrixEvents, Portals, setup
 from bitrix_dialog.testing import FakeApp, FakePortal
 

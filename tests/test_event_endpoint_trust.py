@@ -9,16 +9,9 @@ from collections.abc import AsyncIterator
 import pytest
 from aiohttp import web
 
-from bitrix_dialog import (
-    AiohttpTransport,
-    Client,
-    HttpRequest,
-    HttpResponse,
-    MemoryTokenStore,
-    build_query,
-    parse_event_auth,
-    parse_query,
-)
+from bitrix_dialog import AiohttpTransport, Client, MemoryTokenStore, parse_event_auth
+from bitrix_dialog._wire._formencode import build_query, parse_query
+from bitrix_dialog.abc import HttpRequest, HttpResponse
 from bitrix_dialog.aiohttp import BitrixEvents, RawEvent, setup
 from bitrix_dialog.testing import FakeApp, FakePortal
 

@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 
-from bitrix_dialog import build_query, parse_query
+from bitrix_dialog._wire._formencode import build_query, parse_query
 
 
 def test_nested_fields_as_in_the_docs() -> None:
