@@ -31,7 +31,14 @@ from ._bulk._api import DialogsApi
 from ._bulk._stream import DialogStream
 from ._bulk._types import DialogKey, DialogOutcome, DialogResults, InvalidDialogId, ProgressCallback
 from ._call._backoff import Backoff
-from ._call._hooks import Hooks, LimiterWaitEvent, RequestEvent, RetryEvent
+from ._call._hooks import (
+    CallEndEvent,
+    CallStartEvent,
+    Hooks,
+    LimiterWaitEvent,
+    RequestEvent,
+    RetryEvent,
+)
 from ._call._retry import (
     OperationLimitRetry,
     QueryLimitRetry,
@@ -119,6 +126,8 @@ __all__ = [
     "BatchResult",
     "BatchResultMissingError",
     "BitrixError",
+    "CallEndEvent",
+    "CallStartEvent",
     "ChatType",
     "Client",
     "DeadlineExceededError",
