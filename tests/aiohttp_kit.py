@@ -9,8 +9,8 @@ from typing import TYPE_CHECKING
 from aiohttp import web
 from aiohttp.test_utils import TestClient, TestServer
 
-from bitrix_dialog import HttpRequest, HttpResponse, MemoryTransport
-from bitrix_dialog.testing import FakePortal
+from bitrix_dialog.abc import HttpRequest, HttpResponse
+from bitrix_dialog.testing import FakePortal, MemoryTransport
 
 if TYPE_CHECKING:
     WebClient = TestClient[web.Request, web.Application]

@@ -15,6 +15,10 @@ imports this module.
 
 from __future__ import annotations
 
+from .._public import publish
 from ._hooks import OpenTelemetryHooks
 
 __all__ = ["OpenTelemetryHooks"]
+
+publish(globals(), __all__, "bitrix_dialog.otel")
+del publish
