@@ -23,20 +23,17 @@ from bitrix_dialog import (
     AiohttpTransport,
     BitrixError,
     Client,
-    HttpRequest,
-    HttpResponse,
     InvalidClientError,
     InvalidCredentialsError,
     LeakyBucket,
-    MemoryTransport,
     RequestTimeoutError,
     ResponseDecodeError,
     ResponseTooLargeError,
     RetryPolicy,
-    RetryState,
     Timeout,
 )
-from bitrix_dialog.testing import FakePortal, Faults
+from bitrix_dialog.abc import HttpRequest, HttpResponse, RetryState
+from bitrix_dialog.testing import FakePortal, Faults, MemoryTransport
 
 from .conftest import QUICK_RETRY
 from .oauth_kit import ManualClock, make_auth

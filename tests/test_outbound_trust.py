@@ -19,17 +19,15 @@ from yarl import URL
 
 from bitrix_dialog import (
     Client,
-    HttpRequest,
-    HttpResponse,
     MemoryTokenStore,
-    MemoryTransport,
     OAuthAuth,
     PortalMove,
     ReauthorizationRequiredError,
     ResponseDecodeError,
     WebhookAuth,
 )
-from bitrix_dialog.testing import FakePortal
+from bitrix_dialog.abc import HttpRequest, HttpResponse
+from bitrix_dialog.testing import FakePortal, MemoryTransport
 
 from .oauth_kit import ManualClock, make_auth
 
@@ -136,7 +134,7 @@ async def test_a_move_to_an_address_that_is_not_a_public_https_host_is_refused(
 
 async def test_the_explicit_opt_in_lets_a_move_name_a_local_fake_portal() -> None:
     setup = _Setup(client_endpoint="http://127.0.0.1:8080/rest/")
-    auth = setup.auth(on_portal_moved=setup.accept, allow_local_endpoints=True)
+    auth = setup.auth(on_portal_moved=setup.accept, allow_loopback=True)
     async with Client(auth, transport=setup.transport()) as client:
         await setup.call(client)
     assert [move.new_endpoint for move in setup.moves] == ["http://127.0.0.1:8080/rest/"]

@@ -8,7 +8,7 @@ to the portal it was configured for, and asks ``on_portal_moved`` once per new
 pair when that differs. A declined move raises ``PortalMovedError`` on every call
 without asking again; the pair itself is kept (its refresh token is the live one).
 A new address is an address from outside: it must be https to a public host name
-(``allow_local`` relaxes that for a fake portal on 127.0.0.1), whatever the callback says.
+(``allow_loopback`` relaxes that for a fake portal on 127.0.0.1), whatever the callback says.
 """
 
 from __future__ import annotations
@@ -60,11 +60,11 @@ class PortalGuard:
     """The portal one ``OAuthAuth`` serves, and the one place that may change it."""
 
     def __init__(
-        self, client_endpoint: str, callback: PortalMoveCallback | None, *, allow_local: bool
+        self, client_endpoint: str, callback: PortalMoveCallback | None, *, allow_loopback: bool
     ) -> None:
         self.base = rest_base(client_endpoint, "token.client_endpoint")
         self.callback = callback
-        self.allow_local = allow_local
+        self.allow_loopback = allow_loopback
         self.redirect: str | None = None
         """The ``Location`` of the last redirect being verified, shown in the next move."""
         self._verified = client_endpoint  # the endpoint ``base`` was built from
@@ -99,7 +99,9 @@ class PortalGuard:
     async def _decide(self, token: OAuthToken) -> URL:
         try:
             require_public_url(
-                token.client_endpoint, parameter="client_endpoint", allow_local=self.allow_local
+                token.client_endpoint,
+                parameter="client_endpoint",
+                allow_loopback=self.allow_loopback,
             )
             new_base = rest_base(token.client_endpoint, "client_endpoint")
         except ValueError as exc:

@@ -119,7 +119,7 @@ class OAuthAuth:
     (never more than half the token's lifetime). ``oauth_server`` overrides the
     token endpoint (default: the token's ``server_endpoint`` host when it is one of
     ``oauth_servers``, else ``https://oauth.bitrix.info/oauth/token/``).
-    ``allow_local_endpoints=True`` lets a portal move name a loopback http address
+    ``allow_loopback=True`` lets a portal move name a loopback http address
     (tests and demos against a fake portal on 127.0.0.1; never in production).
     ``clock`` returns Unix seconds.
     """
@@ -135,7 +135,7 @@ class OAuthAuth:
         oauth_server: str | URL | None = None,
         oauth_servers: Collection[str] = DEFAULT_OAUTH_SERVERS,
         on_portal_moved: PortalMoveCallback | None = None,
-        allow_local_endpoints: bool = False,
+        allow_loopback: bool = False,
         clock: Callable[[], float] = time.time,
     ) -> None:
         if not isinstance(token, OAuthToken):
@@ -163,12 +163,12 @@ class OAuthAuth:
         if not callable(clock):
             msg = "clock must be a callable returning Unix seconds"
             raise TypeError(msg)
-        if not isinstance(allow_local_endpoints, bool):
-            msg = "allow_local_endpoints must be a bool"
+        if not isinstance(allow_loopback, bool):
+            msg = "allow_loopback must be a bool"
             raise TypeError(msg)
-        self._allow_local = allow_local_endpoints
+        self._allow_loopback = allow_loopback
         self._guard = PortalGuard(
-            token.client_endpoint, on_portal_moved, allow_local=allow_local_endpoints
+            token.client_endpoint, on_portal_moved, allow_loopback=allow_loopback
         )
         self._oauth_server = normalise_token_url(oauth_server) if oauth_server else None
         self._servers = check_oauth_servers(oauth_servers)
@@ -363,7 +363,9 @@ class OAuthAuth:
         if moved:  # an address from outside: https to a public host name only
             try:
                 require_public_url(
-                    new.client_endpoint, parameter="client_endpoint", allow_local=self._allow_local
+                    new.client_endpoint,
+                    parameter="client_endpoint",
+                    allow_loopback=self._allow_loopback,
                 )
             except ValueError as exc:
                 return str(exc)

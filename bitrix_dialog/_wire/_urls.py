@@ -1,28 +1,27 @@
-"""Validation of the URLs credentials are sent to, by where each URL came from.
+"""Validation of URLs by where they came from.
 
-Two policies:
-
-- :func:`require_secure_url` for URLs the *user* configures (a webhook URL,
-  ``oauth_server=``, the fake portal's helpers): https, or plain http to a loopback
-  host, so tests and embedded demos can run a portal on 127.0.0.1.
-- :func:`require_public_url` for URLs that *arrive from outside* (refresh answers,
-  portal moves, install and event posts): https to a public host name only. No IP
-  literal in a loopback, private, link-local, reserved or multicast range (so no
-  ``169.254.169.254`` cloud metadata, no ``10.0.0.1``), no ``localhost``, no numeric
-  host forms a resolver would read as an address (``127.1``, ``0x7f000001``), and no
-  userinfo. ``allow_local=True`` is the explicit, documented opt-in that relaxes this
-  to :func:`require_secure_url` for tests and demos against a fake portal on
-  127.0.0.1.
+- URLs the user configures (a webhook URL, ``oauth_server=``, a stored pair):
+  :func:`require_secure_url`, https, or plain http to a loopback host for tests.
+- URLs that arrive from outside (install and event posts): :func:`require_public_url`
+  and :func:`require_public_host`, https to a public host name only, unless the
+  caller opts in to loopback hosts for a fake portal on 127.0.0.1.
 """
 
 from __future__ import annotations
 
 import ipaddress
+import re
 from typing import Final
 
 from yarl import URL
 
-__all__ = ["is_loopback", "public_url_problem", "require_public_url", "require_secure_url"]
+__all__ = [
+    "is_loopback",
+    "public_host_problem",
+    "require_public_host",
+    "require_public_url",
+    "require_secure_url",
+]
 
 _LOOPBACK_NAMES: Final = frozenset({"localhost"})
 
@@ -39,24 +38,15 @@ def is_loopback(host: str | None) -> bool:
         return False
 
 
-def _parse(url: URL | str, parameter: str) -> URL:
+def require_secure_url(url: URL | str, *, parameter: str) -> URL:
+    """Parse ``url`` and insist on https (or http to a loopback host), naming ``parameter``."""
     if not isinstance(url, str | URL):
         msg = f"{parameter} must be a str or yarl.URL, not {type(url).__name__}"
         raise TypeError(msg)
-    try:
-        parsed = URL(url)
-    except ValueError:
-        msg = f"{parameter} is not a URL"
-        raise ValueError(msg) from None
+    parsed = URL(url)
     if not parsed.is_absolute() or not parsed.host:
         msg = f"{parameter} must be an absolute URL such as https://portal.bitrix24.com/rest/"
         raise ValueError(msg)
-    return parsed
-
-
-def require_secure_url(url: URL | str, *, parameter: str) -> URL:
-    """Parse ``url`` and insist on https (or http to a loopback host), naming ``parameter``."""
-    parsed = _parse(url, parameter)
     if parsed.scheme == "https":
         return parsed
     if parsed.scheme == "http" and is_loopback(parsed.host):
@@ -68,47 +58,92 @@ def require_secure_url(url: URL | str, *, parameter: str) -> URL:
     raise ValueError(msg)
 
 
-def public_url_problem(url: URL) -> str | None:
-    """Why ``url`` (from outside) may not receive credentials, or ``None`` when it may."""
-    if url.scheme != "https":
-        return f"it must use https, not {url.scheme!r}"
-    if url.raw_user or url.raw_password:
-        return "it must not carry a user name or password"
-    host = (url.host or "").rstrip(".").lower()
+# Special-use names that never name a portal on the internet (RFC 6761, 6762, 8375 ...).
+_PRIVATE_SUFFIXES: Final = ("localhost", "local", "internal", "home.arpa", "localdomain", "lan")
+_TLD: Final = re.compile(r"(?:[a-z][a-z0-9-]*|xn--[a-z0-9-]+)", re.ASCII)
+_HOST_PORT: Final = re.compile(
+    r"(?P<host>[A-Za-z0-9](?:[A-Za-z0-9.-]{0,251}[A-Za-z0-9])?|\[[0-9A-Fa-f:.]{2,45}\])"
+    r"(?::(?P<port>[0-9]{1,5}))?",
+    re.ASCII,
+)
+
+
+def public_host_problem(host: str | None, *, allow_loopback: bool = False) -> str | None:
+    """Why ``host`` is not a public host name a post may point the app at, or None.
+
+    Refused: IP literals outside the global unicast range (loopback, private,
+    link-local such as the cloud metadata ``169.254.169.254``, shared, reserved,
+    multicast, unspecified), names that only resolve inside a network
+    (``localhost``, ``*.local``, ``*.internal`` ...), single-label names, and names
+    whose last label is numeric, which resolvers read as an IPv4 address
+    (``127.1``, ``2130706433``, ``0x7f.1``). ``allow_loopback`` admits loopback hosts
+    (``127.0.0.0/8``, ``::1``, ``localhost``) and nothing else: the opt-in for a fake
+    portal on 127.0.0.1. Host names are checked as written; what they resolve to is
+    the network's business (an egress policy).
+    """
     if not host:
         return "it names no host"
+    name = host.lower().strip("[]").rstrip(".")
+    if allow_loopback and is_loopback(name):
+        return None
     try:
-        address = ipaddress.ip_address(host.strip("[]"))
+        address = ipaddress.ip_address(name)
     except ValueError:
         address = None
     if address is not None:
-        mapped = getattr(address, "ipv4_mapped", None)
-        address = mapped or address
-        if not address.is_global or address.is_multicast:
-            return "its host is an IP address in a loopback, private or link-local range"
-        return None
-    last = host.rsplit(".", 1)[-1]
-    if host in _LOOPBACK_NAMES or host.endswith(".localhost"):
-        return "its host is a loopback name"
-    if last.isdigit() or last.startswith("0x"):
-        return "its host is a numeric address form, not a host name"
+        if address.is_global and not address.is_multicast:
+            return None
+        return f"{host!r} is not a public address"
+    labels = name.split(".")
+    if len(labels) < 2 or any(name == s or name.endswith("." + s) for s in _PRIVATE_SUFFIXES):
+        return f"{host!r} is not a public host name"
+    if not _TLD.fullmatch(labels[-1]):
+        return f"{host!r} is not a public host name (its last label reads as a number)"
     return None
 
 
-def require_public_url(url: URL | str, *, parameter: str, allow_local: bool = False) -> URL:
-    """Parse a URL that arrived from outside: https to a public host name, or raise ``ValueError``.
+def require_public_url(url: URL | str, *, parameter: str, allow_loopback: bool = False) -> URL:
+    """A URL that arrived from outside (an install or event post): https to a public host.
 
-    ``allow_local=True`` accepts what :func:`require_secure_url` accepts (loopback http
-    for a fake portal on 127.0.0.1), and still refuses userinfo.
+    No userinfo, no plain http, no host :func:`public_host_problem` refuses. With
+    ``allow_loopback`` (tests and demos against a fake portal on 127.0.0.1) http and
+    https to a loopback host pass too. URLs the user configures are checked by
+    :func:`require_secure_url` instead. Raises ``ValueError`` naming ``parameter``.
     """
-    parsed = _parse(url, parameter)
-    if allow_local:
-        if parsed.raw_user or parsed.raw_password:
-            msg = f"{parameter} must not carry a user name or password"
-            raise ValueError(msg)
-        return require_secure_url(parsed, parameter=parameter)
-    problem = public_url_problem(parsed)
+    if not isinstance(url, str | URL):
+        msg = f"{parameter} must be a str or yarl.URL, not {type(url).__name__}"
+        raise TypeError(msg)
+    try:
+        parsed = URL(url)
+    except ValueError:
+        msg = f"{parameter} is not a URL"
+        raise ValueError(msg) from None
+    if not parsed.is_absolute() or not parsed.host:
+        msg = f"{parameter} is not an absolute URL"
+        raise ValueError(msg)
+    if parsed.user is not None or parsed.password is not None:
+        msg = f"{parameter} carries userinfo"
+        raise ValueError(msg)
+    loopback = allow_loopback and is_loopback(parsed.host)
+    if parsed.scheme != "https" and not (loopback and parsed.scheme == "http"):
+        msg = f"{parameter} must use https, got scheme {parsed.scheme[:16]!r}"
+        raise ValueError(msg)
+    problem = public_host_problem(parsed.host, allow_loopback=allow_loopback)
     if problem is not None:
-        msg = f"{parameter} must be https to a public host name: {problem}"
+        msg = f"{parameter}: {problem}"
         raise ValueError(msg)
     return parsed
+
+
+def require_public_host(value: str, *, parameter: str, allow_loopback: bool = False) -> str:
+    """A ``host[:port]`` that arrived from outside (an event's ``domain``); see
+    :func:`public_host_problem`. Returns it lower-cased; raises ``ValueError``."""
+    match = _HOST_PORT.fullmatch(value) if isinstance(value, str) else None
+    if match is None or (match["port"] is not None and not 0 < int(match["port"]) < 65536):
+        msg = f"{parameter} is not a host name with an optional port"
+        raise ValueError(msg)
+    problem = public_host_problem(match["host"], allow_loopback=allow_loopback)
+    if problem is not None:
+        msg = f"{parameter}: {problem}"
+        raise ValueError(msg)
+    return value.lower()

@@ -8,16 +8,28 @@
 
     events.add_route(app, "/bitrix/events")        # after setup(app, ...)
 
-For every post, in this order:
+For every post, in this order (answers before verification say only "bad request",
+"forbidden" ...; the reason goes to the log):
 
-1. parse the PHP form; no ``event`` or an unreadable ``auth`` block: **400**;
-2. no ``member_id`` or one outside ``allowed_member_ids``: **403**;
+1. read the body within the bounds: over ``max_body_size`` bytes **413**, not all
+   there within ``read_timeout`` **408**; parse the PHP form: more than ``max_vars``
+   variables or ``max_depth`` levels of nesting, no ``event``, an unreadable
+   ``auth`` block: **400**. Nothing has been looked up yet;
+2. no ``member_id``, a malformed one, or one outside ``allowed_member_ids``: **403**;
+   an install, update or uninstall whose ``ts`` is not within ``max_age`` of now
+   (a replayed or late post): **403**; any URL the post names (``client_endpoint``,
+   ``server_endpoint``, ``domain``) that is not https to a public host: **403**;
 3. check ``auth[application_token]`` in constant time against the pinned token for
    the portal (``application_tokens``), else against the one stored at install
    (``Portals.application_token``). Mismatch, or nothing to compare with: **403**.
    ``ONAPPINSTALL``/``ONAPPUPDATE`` bring the token to be stored; for them
-   :meth:`Portals.install` decides (see "Trust" below);
-4. build the typed event; a field that does not hold what the docs say: **400**;
+   :meth:`Portals.install` decides (see "Trust" below): refused **403**, no tokens
+   for a portal with nothing stored **400**, the authorization server or the portal
+   not answering within ``verify_timeout`` (or ``max_pending_installs`` already
+   being confirmed) **503**;
+4. build the typed event; a field that does not hold what the docs say: **400**
+   (the portal, verified by now, is told which field); a bot's tokens naming an
+   untrusted URL: **403**;
 5. call the handler with the event, the client for that portal (the shared
    client of ``setup(app, auth)``, or the portal's own OAuth client of
    ``setup(app, client_id=..., client_secret=...)``; no pair stored: **503**) and
@@ -25,26 +37,30 @@ For every post, in this order:
    The handler's ``web.StreamResponse``, if it returns one, is the answer; else 200.
    ``ONAPPUNINSTALL`` then drops the portal's client and deletes its pair.
 
-Refusals are logged (``bitrix_dialog`` logger, warning) with the reason; the
-answer itself says only "forbidden". Secrets are never logged.
+Refusals are logged (``bitrix_dialog`` logger, warning) with the reason, every
+value from the post cut to a few dozen characters. Secrets are never logged.
 
 Trust. An event can only be checked against an application token stored earlier,
 so the install post itself needs another proof. With ``verify_install=True`` (the
 default) a *new* application token is accepted only when the post's OAuth pair
 refreshes at the Bitrix24 authorization server for this app and this
-``member_id``: a stranger cannot register a portal, nor replace a known portal's
-token (reinstalls and updates work, since Bitrix24 sends them with fresh tokens).
-What it cannot prove is the application token itself (no API reveals it): a user
-of that portal who holds the app's tokens could install a token of their own for
-their own portal. Pin ``application_tokens`` (and ``allowed_member_ids``) where
-that matters. ``verify_install=False`` trusts the first install of an unknown
-portal as it comes, refuses a changed token for a known one, and costs no
-refresh.
+``member_id``, and, for a portal already installed, when ``user.admin`` on the
+refreshed pair says its user is an administrator: a stranger cannot register a
+portal, and a portal user who is no administrator cannot replace its token (a
+reinstall by an administrator works). An authentic post replaces the stored pair
+only with a newer one (later expiry) or one a refresh confirms, and (verifying)
+only with an administrator's. What no check proves is the application token of a
+first install (no API reveals it): pin ``application_tokens`` (and
+``allowed_member_ids``) where that matters. ``verify_install=False`` trusts the
+first install of an unknown portal as it comes, refuses a changed token for a
+known one, and costs no request.
 """
 
 from __future__ import annotations
 
+import asyncio
 import logging
+import time
 from collections.abc import Awaitable, Callable, Collection, Mapping
 from typing import Any, Final, TypeAlias, TypeVar, overload
 
@@ -53,13 +69,28 @@ from aiohttp import web
 from .._auth import EventAuth
 from .._client import Client
 from .._errors import TransportError
-from .._wire._formencode import parse_query
+from .._wire._formencode import DEFAULT_MAX_DEPTH, DEFAULT_MAX_VARS
 from ._events import (
     AppInstallEvent,
     AppUninstallEvent,
     AppUpdateEvent,
     BitrixEvent,
     RawEvent,
+)
+from ._guard import (
+    DEFAULT_MAX_AGE,
+    DEFAULT_MAX_BODY_SIZE,
+    DEFAULT_MAX_PENDING_INSTALLS,
+    DEFAULT_READ_TIMEOUT,
+    DEFAULT_VERIFY_TIMEOUT,
+    RefusedError,
+    check_fresh,
+    check_member_id,
+    check_urls,
+    cut,
+    positive,
+    read_form,
+    short,
 )
 from ._parse import event_class, parse_event
 from ._portals import InstallRefusedError, PortalNotInstalledError, Portals
@@ -75,13 +106,7 @@ EventHandler: TypeAlias = Callable[[_E, Client, web.Request], Awaitable[web.Stre
 _AnyHandler: TypeAlias = Callable[[Any, Client, web.Request], Awaitable[web.StreamResponse | None]]
 _H = TypeVar("_H", bound=_AnyHandler)
 _INSTALLS: Final = (AppInstallEvent, AppUpdateEvent)
-
-
-class _RefusedError(Exception):
-    def __init__(self, status: int, reason: str) -> None:
-        super().__init__(reason)
-        self.status = status
-        self.reason = reason
+_DATED: Final = (AppInstallEvent, AppUpdateEvent, AppUninstallEvent)
 
 
 class BitrixEvents:
@@ -92,6 +117,16 @@ class BitrixEvents:
     token). Pinned portals are checked against the pin only, install posts too.
     ``allowed_member_ids`` refuses every other portal. ``verify_install`` is the
     install policy described in the module docs.
+
+    Bounds on what an unauthenticated post may cost (see "Bounds" in the module
+    docs): ``max_body_size`` bytes, ``read_timeout`` seconds to arrive, ``max_vars``
+    form variables and ``max_depth`` levels of nesting (PHP's ``max_input_vars`` and
+    ``max_input_nesting_level``), ``verify_timeout`` seconds and at most
+    ``max_pending_installs`` at once for confirming new installs. ``max_age`` is the
+    freshness window of install, update and uninstall posts against ``clock`` (by
+    default the clock given to ``setup``, else ``time.time``). ``allow_loopback``
+    lets posts name loopback hosts over http (a fake portal on 127.0.0.1 in tests
+    and demos); never turn it on for an endpoint the internet can reach.
     """
 
     def __init__(
@@ -100,6 +135,15 @@ class BitrixEvents:
         application_tokens: Mapping[str, str] | str | None = None,
         allowed_member_ids: Collection[str] | None = None,
         verify_install: bool = True,
+        max_body_size: int = DEFAULT_MAX_BODY_SIZE,
+        max_vars: int = DEFAULT_MAX_VARS,
+        max_depth: int = DEFAULT_MAX_DEPTH,
+        read_timeout: float = DEFAULT_READ_TIMEOUT,
+        max_age: float = DEFAULT_MAX_AGE,
+        clock: Callable[[], float] | None = None,
+        verify_timeout: float = DEFAULT_VERIFY_TIMEOUT,
+        max_pending_installs: int = DEFAULT_MAX_PENDING_INSTALLS,
+        allow_loopback: bool = False,
     ) -> None:
         if isinstance(application_tokens, str):
             if not application_tokens:
@@ -119,12 +163,38 @@ class BitrixEvents:
         ):
             msg = "allowed_member_ids must be a collection of member_id strings"
             raise TypeError(msg)
-        if not isinstance(verify_install, bool):
-            msg = f"verify_install must be a bool, not {type(verify_install).__name__}"
+        for name, flag in (("verify_install", verify_install), ("allow_loopback", allow_loopback)):
+            if not isinstance(flag, bool):
+                msg = f"{name} must be a bool, not {type(flag).__name__}"
+                raise TypeError(msg)
+        for name, count in (
+            ("max_body_size", max_body_size),
+            ("max_vars", max_vars),
+            ("max_depth", max_depth),
+            ("max_pending_installs", max_pending_installs),
+        ):
+            positive(name, count, integer=True)
+        for name, seconds in (
+            ("read_timeout", read_timeout),
+            ("max_age", max_age),
+            ("verify_timeout", verify_timeout),
+        ):
+            positive(name, seconds, integer=False)
+        if clock is not None and not callable(clock):
+            msg = "clock must be a callable returning Unix time"
             raise TypeError(msg)
         self._pins = application_tokens
         self._allowed = None if allowed_member_ids is None else frozenset(allowed_member_ids)
         self._verify_install = verify_install
+        self._max_body_size = max_body_size
+        self._max_vars = max_vars
+        self._max_depth = max_depth
+        self._read_timeout = read_timeout
+        self._max_age = max_age
+        self._clock = clock
+        self._verify_timeout = verify_timeout
+        self._pending = asyncio.BoundedSemaphore(max_pending_installs)
+        self._allow_loopback = allow_loopback
         self._handlers: dict[str, _AnyHandler] = {}
         self._fallback: _AnyHandler | None = None
 
@@ -175,30 +245,42 @@ class BitrixEvents:
         if shared is None and portals is None:
             msg = "BitrixEvents needs setup(app, ...) on this application (or a parent)"
             raise RuntimeError(msg)
-        form = parse_query((await request.read()).decode("utf-8", "replace"))
-        name = str(form.get("event") or "").upper() or "?"
+        name = "?"
         member_id: str | None = None
         try:
+            form = await read_form(
+                request,
+                max_body_size=self._max_body_size,
+                read_timeout=self._read_timeout,
+                max_vars=self._max_vars,
+                max_depth=self._max_depth,
+            )
+            name = str(form.get("event") or "").upper() or "?"
             auth = _auth_of(form, portals)
             member_id = auth.member_id
-            await self._verify(name, auth, portals)
+            await self._verify(name, form, auth, portals)
             event = _typed(form, auth)
+            for bot in getattr(event, "bots", ()):
+                check_urls(bot.auth, allow_loopback=self._allow_loopback, where="a bot's auth")
             client = shared if shared is not None else await _client_of(portals, auth)
-        except _RefusedError as refused:
+        except RefusedError as refused:
             logger.warning(
-                "Bitrix24 event %r from member %r refused (%d): %s",
-                name,
-                member_id,
+                "Bitrix24 event %s from member %s refused (%d): %s",
+                short(name),
+                short(member_id),
                 refused.status,
-                refused.reason,
+                cut(refused.reason),
             )
-            text = "forbidden" if refused.status == 403 else refused.reason
-            return web.Response(status=refused.status, text=text)
+            return web.Response(status=refused.status, text=refused.public)
         key = event.event if isinstance(event, RawEvent) else type(event).NAME
         handler = self._handlers.get(key, self._fallback)
         try:
             if handler is None:
-                logger.info("Bitrix24 event %r from member %r has no handler", name, member_id)
+                logger.info(
+                    "Bitrix24 event %s from member %s has no handler",
+                    short(name),
+                    short(member_id),
+                )
                 return web.Response()
             answer = await handler(event, client, request)
         finally:
@@ -206,31 +288,51 @@ class BitrixEvents:
                 await portals.forget(event.member_id)
         return answer if isinstance(answer, web.StreamResponse) else web.Response()
 
-    async def _verify(self, name: str, auth: EventAuth, portals: Portals | None) -> None:
-        member_id = auth.member_id
-        if not member_id:
-            raise _RefusedError(403, "the post names no member_id")
+    async def _verify(
+        self, name: str, form: Mapping[str, Any], auth: EventAuth, portals: Portals | None
+    ) -> None:
+        member_id = check_member_id(auth.member_id)
         if self._allowed is not None and member_id not in self._allowed:
-            raise _RefusedError(403, "member_id is not in allowed_member_ids")
+            raise RefusedError(403, "member_id is not in allowed_member_ids")
+        kind = event_class(name)
+        if kind in _DATED:
+            clock = self._clock or (portals.clock if portals is not None else time.time)
+            check_fresh(form, max_age=self._max_age, clock=clock)
+        check_urls(auth, allow_loopback=self._allow_loopback)
         pinned = self._pinned(member_id)
         if pinned is not None and not auth.verify(pinned):
-            raise _RefusedError(403, "application_token does not match the pinned one")
-        if event_class(name) in _INSTALLS and portals is not None:
-            try:
-                await portals.install(auth, verify=self._verify_install, trusted=pinned is not None)
-            except InstallRefusedError as exc:
-                raise _RefusedError(403, exc.reason) from None
-            except TransportError as exc:
-                reason = f"the authorization server did not answer: {exc}"
-                raise _RefusedError(503, reason) from None
+            raise RefusedError(403, "application_token does not match the pinned one")
+        if kind in _INSTALLS and portals is not None:
+            await self._install(auth, portals, trusted=pinned is not None)
             return
         if pinned is not None:
             return
         expected = None if portals is None else await portals.application_token(member_id)
         if expected is None:
-            raise _RefusedError(403, "no application_token is stored or pinned for this portal")
+            raise RefusedError(403, "no application_token is stored or pinned for this portal")
         if not auth.verify(expected):
-            raise _RefusedError(403, "application_token does not match the stored one")
+            raise RefusedError(403, "application_token does not match the stored one")
+
+    async def _install(self, auth: EventAuth, portals: Portals, *, trusted: bool) -> None:
+        if self._pending.locked():
+            raise RefusedError(503, "too many installs are being confirmed at once")
+        try:
+            async with self._pending, asyncio.timeout(self._verify_timeout):
+                await portals.install(
+                    auth,
+                    verify=self._verify_install,
+                    trusted=trusted,
+                    allow_loopback=self._allow_loopback,
+                )
+        except InstallRefusedError as exc:
+            public = f"bad request: {exc.reason}" if exc.status == 400 else None
+            raise RefusedError(exc.status, exc.reason, public) from None
+        except TransportError as exc:
+            reason = f"the authorization server did not answer: {exc}"
+            raise RefusedError(503, reason) from None
+        except TimeoutError:
+            reason = f"confirming the install took over {self._verify_timeout} s"
+            raise RefusedError(503, reason) from None
 
     def _pinned(self, member_id: str) -> str | None:
         if isinstance(self._pins, str):
@@ -257,23 +359,25 @@ def _event_name(event: type[BitrixEvent] | str) -> str:
 
 def _auth_of(form: Mapping[str, Any], portals: Portals | None) -> EventAuth:
     if "event" not in form:
-        raise _RefusedError(400, "not a Bitrix24 event: the post has no 'event' field")
+        raise RefusedError(400, "not a Bitrix24 event: the post has no 'event' field")
     block = form.get("auth")
     if not isinstance(block, Mapping):
-        raise _RefusedError(403, "the post has no auth block")
+        raise RefusedError(403, "the post has no auth block")
     try:
         if portals is None:
             return EventAuth.from_auth_block(block)
         return EventAuth.from_auth_block(block, clock=portals.clock)
     except ValueError as exc:
-        raise _RefusedError(400, str(exc)) from None
+        raise RefusedError(400, str(exc)) from None
 
 
 def _typed(form: Mapping[str, Any], auth: EventAuth) -> BitrixEvent:
     try:
         return parse_event(form, auth)
     except ValueError as exc:
-        raise _RefusedError(400, f"malformed event: {exc}") from None
+        # Verified by now: the sender is the portal, so it hears what was wrong.
+        reason = f"malformed event: {cut(str(exc))}"
+        raise RefusedError(400, reason, reason) from None
 
 
 async def _client_of(portals: Portals | None, auth: EventAuth) -> Client:
@@ -281,4 +385,6 @@ async def _client_of(portals: Portals | None, auth: EventAuth) -> Client:
     try:
         return await portals.client(auth.member_id or "")
     except PortalNotInstalledError as exc:
-        raise _RefusedError(503, str(exc)) from None
+        raise RefusedError(503, str(exc)) from None
+    except ValueError as exc:  # a stored pair naming a server outside oauth_servers
+        raise RefusedError(503, str(exc)) from None

@@ -13,9 +13,9 @@ import asyncio
 from collections.abc import Awaitable, Callable
 
 from .._errors import RequestTimeoutError, TransportError
+from .._transports._aiohttp import DEFAULT_MAX_BODY, check_max_body, too_large
 from .._wire._http import HttpRequest, HttpResponse, Timeout
 from .._wire._redact import redact_text, redact_url, safe_cause
-from ._aiohttp import DEFAULT_MAX_BODY, check_max_body, too_large
 
 __all__ = ["Handler", "MemoryTransport"]
 
@@ -51,6 +51,8 @@ class MemoryTransport:
             if len(response.body) > self.max_body:
                 raise too_large(self.max_body, response.status, redact_url(request.url))
             return response
+        except TransportError:
+            raise  # the handler's own (a RequestTimeoutError is a TimeoutError too)
         except TimeoutError as exc:
             msg = f"no answer within {timeout} s from {redact_url(request.url)}"
             failure, cause = RequestTimeoutError(msg), safe_cause(exc)
