@@ -33,8 +33,8 @@ import re
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any, Final
 
-from ._php import parse_str
 from ._errors import PortalError
+from ._php import parse_str
 
 if TYPE_CHECKING:
     from ._portal import CallContext

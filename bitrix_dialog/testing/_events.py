@@ -23,9 +23,9 @@ from typing import TYPE_CHECKING, Any, Final
 
 from yarl import URL
 
-from ._php import http_build_query
 from ._bots import FakeBot
 from ._chats import FakeChat
+from ._php import http_build_query
 
 if TYPE_CHECKING:
     from ._oauth import FakeApp

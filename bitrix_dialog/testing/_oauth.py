@@ -36,9 +36,9 @@ import attrs
 from yarl import URL
 
 from .._auth import OAuthToken
-from ._php import parse_str
 from .._wire._http import HttpRequest, HttpResponse
 from .._wire._redact import MASK
+from ._php import parse_str
 
 if TYPE_CHECKING:
     from ._portal import FakePortal

@@ -27,7 +27,6 @@ from aiohttp import web
 from yarl import URL
 
 from .._auth import OAuthToken
-from ._php import parse_str
 from .._wire._http import HttpRequest, HttpResponse
 from .._wire._urls import is_loopback
 from ._bots import FakeBot
@@ -42,6 +41,7 @@ from ._memory import MemoryTransport
 from ._oauth import TOKEN_PATH, FakeApp, FakeOAuthServer
 from ._openlines import add_openline_chat
 from ._operating import OperatingModel
+from ._php import parse_str
 
 __all__ = ["CallContext", "FakePortal", "MethodHandler", "RecordedCall"]
 
