@@ -53,8 +53,9 @@ class Client:
       credentials: ``Plan.STANDARD`` (50 requests draining at 2/s),
       ``Plan.ENTERPRISE`` (250 at 5/s), or ``Plan.AUTO`` (the default): paced as
       Standard until 49 requests are in the bucket, where an app reads its
-      portal's plan with one ``app.info`` call; a webhook stays Standard. Whatever the plan, ``QUERY_LIMIT_EXCEEDED`` answers
-      lower the bucket's estimates when they were too high. A :class:`Limiter`
+      portal's plan with one ``app.info`` call; a webhook stays Standard. Whatever
+      the plan, ``QUERY_LIMIT_EXCEEDED`` answers lower the bucket's estimates when
+      they were too high. A :class:`Limiter`
       instance (such as a :class:`LeakyBucket`) is used as given and may be shared
       between clients.
     - ``retry``: the :class:`RetryPolicy` deciding which failures are repeated.

@@ -35,9 +35,7 @@ def _app_info_calls(portal: FakePortal) -> int:
 def test_auto_is_the_default_and_reads_an_enterprise_plan_once() -> None:
     async def scenario() -> None:
         loop = VirtualTimeLoop.running()
-        portal = FakePortal(
-            clock=loop.wall, bucket=Plan.ENTERPRISE, faults=Faults(latency=LATENCY)
-        )
+        portal = FakePortal(clock=loop.wall, bucket=Plan.ENTERPRISE, faults=Faults(latency=LATENCY))
         chat = portal.add_chat()
         async with _app_client(portal) as client:
             assert client.plan is Plan.AUTO
@@ -47,7 +45,8 @@ def test_auto_is_the_default_and_reads_an_enterprise_plan_once() -> None:
             await _burst(client, chat.dialog_id, 200)
             elapsed = loop.time() - started
             await _burst(client, chat.dialog_id, 5)
-            assert client.plan is Plan.ENTERPRISE
+            found: Plan = client.plan
+            assert found is Plan.ENTERPRISE
             assert isinstance(client.limiter, LeakyBucket)
             assert (client.limiter.capacity, client.limiter.drain_rate) == (250, 5.0)
         assert _app_info_calls(portal) == 1  # once per portal, cached
@@ -124,7 +123,7 @@ def test_a_failed_app_info_means_standard_and_says_why(
             async def bare_app_info(_: object) -> object:
                 return {"ID": 1, "CODE": "local.app"}
 
-            portal.register_method("app.info", bare_app_info)  # type: ignore[arg-type]
+            portal.register_method("app.info", bare_app_info)
         async with _app_client(portal) as client:
             await _burst(client, chat.dialog_id, 60)
             assert client.plan is Plan.STANDARD
