@@ -187,3 +187,11 @@ def test_a_burst_over_the_real_capacity_teaches_the_capacity() -> None:
             assert portal.counters.rejected_query_limit == refused
 
     run_in_virtual_time(scenario())
+
+
+def test_auto_cannot_size_a_bucket_by_itself() -> None:
+    with pytest.raises(ValueError, match="AUTO"):
+        LeakyBucket.for_plan(Plan.AUTO)
+    with pytest.raises(ValueError, match="AUTO"):
+        FakePortal(bucket=Plan.AUTO)
+    assert (Plan.AUTO.capacity, Plan.AUTO.drain_rate) == (50, 2.0)  # paced as Standard first
