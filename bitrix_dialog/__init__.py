@@ -42,7 +42,7 @@ from ._call._retry import (
     TransientErrorRetry,
 )
 from ._client import Client
-from ._decode._converter import decode_dialog, dialog_to_json
+from ._decode._converter import dialog_to_json
 from ._errors import (
     AccessDeniedError,
     AccessError,
@@ -81,6 +81,7 @@ from ._errors import (
     TransportError,
 )
 from ._methods._dialog_id import DialogId, DialogIdError
+from ._methods._dialogs import decode_dialog
 from ._models import (
     ChatType,
     Dialog,
