@@ -12,7 +12,7 @@ from bitrix_dialog import (
     BadRequestError,
     Client,
     DialogId,
-    DialogIdError,
+    InvalidDialogIdError,
     MethodNotFoundError,
     ModelDecodeError,
 )
@@ -72,9 +72,9 @@ async def test_openlines_parameters(
     [
         ({}, ValueError, "exactly one of"),
         ({"chat_id": 1, "session_id": 2}, ValueError, "got chat_id, session_id"),
-        ({"dialog_id": "256"}, DialogIdError, "only the chat form"),
-        ({"dialog_id": "sg12"}, DialogIdError, "only the chat form"),
-        ({"dialog_id": "chatx"}, DialogIdError, "not a dialog id"),
+        ({"dialog_id": "256"}, InvalidDialogIdError, "only the chat form"),
+        ({"dialog_id": "sg12"}, InvalidDialogIdError, "only the chat form"),
+        ({"dialog_id": "chatx"}, InvalidDialogIdError, "not a dialog id"),
         ({"chat_id": 0}, ValueError, "chat_id must be a positive int"),
         ({"chat_id": "13"}, TypeError, "chat_id must be a positive int"),
         ({"session_id": True}, TypeError, "session_id"),

@@ -113,7 +113,7 @@ class DialogsApi:
           :class:`DialogId`. An input that is not a dialog id (or, for
           ``imopenlines.dialog.get``, not a ``chatNNN`` id) is not sent: it comes
           back as its own :class:`InvalidDialogIdError` (keyed by an
-          :class:`InvalidDialogId` when it is not an id at all).
+          :class:`RejectedInput` when it is not an id at all).
         - ``method``: the typed method each id is looked up with:
           ``client.im.dialog.get`` (the default), ``client.imbot.dialog.get``,
           ``client.imopenlines.dialog.get`` or ``client.imbot.v2.chat.get`` (acting as

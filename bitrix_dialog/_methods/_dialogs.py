@@ -20,9 +20,10 @@ from __future__ import annotations
 
 from typing import Any, Final
 
+from .._errors import InvalidDialogIdError
 from .._models import Dialog
 from . import _checks as check
-from ._dialog_id import DialogId, DialogIdError, DialogIdLike
+from ._dialog_id import DialogId, DialogIdLike
 from ._spec import MethodSpec, MethodTable, Params, method_spec
 
 __all__ = [
@@ -48,7 +49,7 @@ def _openlines_dialog_id(value: DialogIdLike) -> str:
             f"dialog_id {str(dialog_id)!r}: imopenlines.dialog.get takes only the chat form "
             f"'chatNNN' (an open line's chat); use im.dialog.get for other dialogs"
         )
-        raise DialogIdError(msg)
+        raise InvalidDialogIdError(msg, value=value)
     return str(dialog_id)
 
 
