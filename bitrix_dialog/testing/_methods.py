@@ -21,6 +21,7 @@ import re
 from typing import TYPE_CHECKING, Any, Final
 
 from .._methods import _chats, _dialogs
+from ._app import app_info
 from ._batch import batch
 from ._bots import v2_chat_get
 from ._chats import FakeChat
@@ -116,6 +117,7 @@ def register_builtin_methods(portal: FakePortal) -> None:
     ):
         portal.register_method(spec.name, handler)
     portal.register_method("batch", batch)
+    portal.register_method("app.info", app_info)
     portal.register_method("imbot.register", imbot_register)
     portal.register_method("imbot.message.add", imbot_message_add)
     portal.register_method("user.admin", user_admin)
