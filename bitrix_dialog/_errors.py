@@ -85,6 +85,7 @@ __all__ = [
     "TokenExpiredError",
     "TokenStoreError",
     "TransportError",
+    "error_class",
     "error_for",
 ]
 
@@ -140,12 +141,6 @@ class BitrixError(Exception):
     def __reduce__(self) -> tuple[object, ...]:
         # Keyword-only constructor: teach pickle (multiprocessing workers) to rebuild it.
         return (_rebuild, (type(self), self.description, dict(self.__dict__)))
-
-    def _bind_method(self, method: str) -> None:
-        """Name the REST method on an error raised below the layer that knew it."""
-        if not self.method:
-            self.method = method
-            self.args = (self._message(),)
 
     @property
     def body_preview(self) -> str:
@@ -238,9 +233,11 @@ class OperationTimeLimitError(RateLimitError):
 
     default_code = "OPERATION_TIME_LIMIT"
 
-    resume_in: float | None = None
-    """Seconds until the client expects the method to be served again, from the
-    ``operating_reset_at`` of an earlier answer; ``None`` when no answer told it."""
+    def __init__(self, description: str = "", *, resume_in: float | None = None, **kwargs: object):
+        self.resume_in = resume_in
+        """Seconds until the client expects the method to be served again, from the
+        ``operating_reset_at`` of an earlier answer; ``None`` when no answer told it."""
+        super().__init__(description, **kwargs)  # type: ignore[arg-type]
 
 
 class BadRequestError(BitrixError):
@@ -503,6 +500,11 @@ _CLASS_BY_CODE: Final[Mapping[str, type[BitrixError]]] = {
 }
 
 
+def error_class(code: str) -> type[BitrixError]:
+    """The exception class an ``error`` code maps to (:class:`BitrixError` if unknown)."""
+    return _CLASS_BY_CODE.get(code.upper(), BitrixError)
+
+
 def error_for(
     code: str,
     description: str = "",
@@ -510,11 +512,19 @@ def error_for(
     status: int | None = None,
     method: str | None = None,
     body: bytes | None = None,
+    resume_in: float | None = None,
 ) -> BitrixError:
-    """Build the exception for an ``error`` code, keeping every piece of context.
+    """Build the exception for an ``error`` code, complete with every piece of context.
+
+    Errors are never amended once built, so whatever a caller will read goes in here:
+    ``resume_in`` is kept by an :class:`OperationTimeLimitError` (and ignored by others).
 
     >>> error_for("query_limit_exceeded", status=503)
     QueryLimitExceededError(code='query_limit_exceeded', description='', status=503, method=None)
     """
-    cls = _CLASS_BY_CODE.get(code.upper(), BitrixError)
+    cls = error_class(code)
+    if issubclass(cls, OperationTimeLimitError):
+        return cls(
+            description, code=code, status=status, method=method, body=body, resume_in=resume_in
+        )
     return cls(description, code=code, status=status, method=method, body=body)

@@ -1,69 +1,93 @@
-"""One REST call, start to finish.
+"""One REST call, start to finish, and the one attempt loop every request runs through.
 
-The :class:`Executor` is the spine every call (single, typed or batch) runs
-through. Each step is one call into one module; nothing here knows about dialogs::
+The :class:`Executor` is the spine of the SDK: single calls, ``batch`` chunks and the
+bulk lookups' requests all go through :meth:`Executor._attempt`, under one
+:class:`Deadline` per call or chunk, made once by whoever starts it. Each step is one
+call into one module; nothing here knows about dialogs::
 
-    retry_loop (_retry)                 repeat the attempt while the policy says so
-      operating.wait_turn (_operating)  hold a method near or past its time budget
-      limiter.acquire (_limiter)        one slot of the leaky bucket per HTTP request
-      auth.authorize (_auth)            URL and credentials, fresh at sending time
-      transport.send (_transports)      one HTTP request, timeouts cut to the deadline
-      limiter.release                   the answer is back: the slot starts draining
-      decode_response (_envelope)       the one place error codes become exceptions
-      learn                             QUERY_LIMIT_EXCEEDED fills the bucket,
-                                        OPERATION_TIME_LIMIT blocks the method
+    retry_loop (_retry)                  repeat the attempt while the policy says so
+      operating.wait_turns (_operating)  hold every method the request bills
+                                         (a batch: each command's) near its budget
+      limiter.acquire (_limiter)         one slot of the leaky bucket per HTTP request
+      source()  (only for send_from)     the request's contents, decided now
+      auth.authorize (_auth)             URL and credentials, fresh at sending time
+      transport.send (_transports)       one HTTP request, timeouts cut to the deadline
+      limiter.release                    the answer is back: the slot starts draining
+      decode_response (_envelope)        the one place error codes become exceptions,
+                                         built complete (an OPERATION_TIME_LIMIT holds
+                                         its method as it is made: ``resume_in``)
+      learn                              the answer's time feeds the method's budget;
+                                         QUERY_LIMIT_EXCEEDED fills the bucket
+      request.decode                     a batch reads each command's outcome and
+                                         feeds each nested method's budget
+
+The narrow interface the layers above use (batch, bulk, the coalescer of #13):
+
+- ``execute(method, params, *, idempotent=None, deadline=None) -> RestResponse``: a
+  single call. Its fast path allocates nothing beyond what one attempt needs.
+- ``start_deadline(seconds=None) -> Deadline``: the one deadline of a call or chunk,
+  on the executor's clock (``None``: the client's default); pass it to every ``send``
+  that call makes, so waits and requests spend it once.
+- ``send(request, *, deadline, billed=None, idempotent=None) -> T``: a
+  :class:`Request` of fixed contents (a batch or bulk chunk); ``billed`` names the
+  methods whose operating turns it takes (default: ``request.method``; a batch passes
+  each command's method, as the portal bills them).
+- ``send_from(source, *, method, deadline, billed=(), idempotent) -> T | None``: the
+  **seam for coalescing**. ``source`` is a :data:`RequestSource`, a callable invoked in
+  each attempt *after* the operating turns of ``billed`` and the limiter slot are
+  granted (and before the auth is asked, since the URL depends on the method it
+  picks). It returns the :class:`Request` to send (one plain call, or a ``batch``
+  filled with every compatible call queued at that moment) with the ``decode`` that
+  hands each caller its outcome, or ``None`` when all its callers went away: nothing
+  is sent and ``send_from`` returns ``None`` (the slot is released as a sent request
+  would be: a rare, conservative waste; cancel a dispatch that waits for a slot with
+  no callers left instead). ``method`` names the request in errors raised before it
+  exists. A retried attempt calls the source again, so a retry carries whatever is
+  queued by then; per-caller operating turns can be taken first with
+  ``take_operating_turn``.
+- ``take_operating_turn(methods, deadline, cause=None)``: wait for those methods'
+  operating budgets (reported to the hooks), as an attempt does.
+- ``retry_command(state, error) -> RetryDecision | None``: the policy's decision for
+  one command of a batch that will be re-sent later, counted and reported by the
+  retry module exactly as a retried call is.
+- ``limiter`` (this credentials' :class:`Limiter`), ``operating_usage(method)``,
+  ``clock`` and ``sleep``.
 """
 
 from __future__ import annotations
 
 import asyncio
-import json
-import logging
-import time
-from collections.abc import Mapping
-from typing import Any, Final
+from collections.abc import Iterable, Mapping, Sequence
+from typing import Any, NoReturn, TypeVar
 
 from .._auth import Auth, Authorization
 from .._deadline import Deadline
-from .._errors import (
-    AuthError,
-    BitrixError,
-    OperationTimeLimitError,
-    PortalMovedError,
-    QueryLimitExceededError,
-)
+from .._errors import AuthError, BitrixError, PortalMovedError, QueryLimitExceededError
 from .._pacing._limiter import Limiter, LimiterPool, Plan, Slot, loop_clock
-from .._pacing._operating import OperatingBudget, OperatingTracker
+from .._pacing._operating import OperatingBudget, OperatingTracker, OperatingUsage
 from .._transports import Transport
 from .._types import Clock, Sleep
 from .._wire._envelope import RestResponse, decode_response
-from .._wire._http import HttpRequest, HttpResponse, Timeout
+from .._wire._http import Timeout
 from ._hooks import Hooks, LimiterWaitEvent, RequestEvent
 from ._idempotent import is_known_read
-from ._retry import RetryPolicy, RetryState, retry_loop
+from ._request import Decode, Learn, Request, RequestSource, as_is
+from ._retry import RetryDecision, RetryPolicy, RetryState, next_retry, retry_loop
+from ._send import json_request, request_timeout, send_logged
 
-__all__ = ["Executor", "encode_json_body"]
+__all__ = ["Executor"]
 
-logger: Final = logging.getLogger("bitrix_dialog")
-
-_HEADERS: Final[Mapping[str, str]] = {
-    # Exactly this type: the portal silently drops a body whose type it does not parse.
-    "Content-Type": "application/json",
-    "Accept": "application/json",
-}
+_T = TypeVar("_T")
 
 
-# Built once: ``json.dumps`` with options makes a new encoder on every call.
-_ENCODER: Final = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"))
+class _NothingToSend(Exception):  # noqa: N818 - a signal, not an error
+    """A request source had nothing left to send: ends ``send_from`` with ``None``."""
 
 
-def encode_json_body(method: str, params: Mapping[str, Any]) -> bytes:
-    """UTF-8 JSON for the body; a value JSON cannot carry fails here, before sending."""
-    try:
-        return _ENCODER.encode(params).encode()
-    except (TypeError, ValueError) as exc:
-        msg = f"params for {method} are not JSON-serialisable: {exc}"
-        raise TypeError(msg) from None
+def _from_source(response: RestResponse, learn: Learn) -> NoReturn:
+    """Stands for the decode a request source has not built yet; never called."""
+    msg = "a request source's attempt decodes with the request it built"
+    raise AssertionError(msg)
 
 
 class Executor:
@@ -73,7 +97,7 @@ class Executor:
     :data:`Plan.STANDARD` bucket per credential identity, the default
     :class:`RetryPolicy`, the documented operating budget, no hooks, the
     transport's own timeouts, no overall deadline, and the running loop's clock and
-    ``asyncio.sleep``.
+    ``asyncio.sleep``. See the module docs for the interface the layers above use.
     """
 
     def __init__(
@@ -94,14 +118,30 @@ class Executor:
         self.transport = transport
         self.clock: Clock = clock or loop_clock
         self.sleep: Sleep = sleep or asyncio.sleep
-        self.limiters = LimiterPool(limiter, clock=clock, sleep=sleep)
-        self.retry = retry or RetryPolicy()
-        self.operating = OperatingTracker(
+        self._limiters = LimiterPool(limiter, clock=clock, sleep=sleep)
+        self._retry = retry or RetryPolicy()
+        self._operating = OperatingTracker(
             operating or OperatingBudget(), clock=self.clock, sleep=self.sleep
         )
-        self.hooks = hooks or Hooks()
-        self.timeout = timeout
-        self.deadline = deadline
+        self._hold = self._operating.block  # bound once: asked on every OPERATION_TIME_LIMIT
+        self._learn = self._operating.learn
+        self._hooks = hooks or Hooks()
+        self._timeout = timeout
+        self._deadline = deadline
+
+    # ------------------------------------------------------------ interface
+    @property
+    def limiter(self) -> Limiter:
+        """The limiter the calls made with the auth's current credentials take slots from."""
+        return self._limiters.for_identity(self.auth.identity)
+
+    def operating_usage(self, method: str) -> OperatingUsage:
+        """What is known of ``method``'s operating budget right now."""
+        return self._operating.usage(method)
+
+    def start_deadline(self, seconds: float | None = None) -> Deadline:
+        """The one deadline of a call or chunk: ``seconds`` from now, or the client's default."""
+        return Deadline(self._deadline if seconds is None else seconds, self.clock)
 
     async def execute(
         self,
@@ -120,33 +160,128 @@ class Executor:
             method=method,
             idempotent=is_known_read(method, params) if idempotent is None else idempotent,
         )
-        budget = Deadline(self.deadline if deadline is None else deadline, self.clock)
+        budget = Deadline(self._deadline if deadline is None else deadline, self.clock)
+        billed = (method,)
         return await retry_loop(
-            lambda attempt: self._attempt(method, params, budget, attempt),
+            lambda state: self._attempt(
+                method, params, as_is, None, billed=billed, deadline=budget, state=state
+            ),
             state=state,
-            policy=self.retry,
+            policy=self._retry,
             deadline=budget,
             sleep=self.sleep,
-            hooks=self.hooks,
+            hooks=self._hooks,
         )
 
+    async def send(
+        self,
+        request: Request[_T],
+        *,
+        deadline: Deadline,
+        billed: Sequence[str] | None = None,
+        idempotent: bool | None = None,
+    ) -> _T:
+        """Send ``request`` (fixed contents) as :meth:`execute` would; its ``decode``'s result.
+
+        ``deadline`` comes from :meth:`start_deadline`, made once for the whole call or
+        chunk; ``billed`` are the methods whose operating turns each attempt takes.
+        """
+        method, params = request.method, request.params
+        state = RetryState(
+            method=method,
+            idempotent=is_known_read(method, params) if idempotent is None else idempotent,
+        )
+        charged = (method,) if billed is None else tuple(billed)
+        return await retry_loop(
+            lambda state: self._attempt(
+                method, params, request.decode, None, billed=charged, deadline=deadline, state=state
+            ),
+            state=state,
+            policy=self._retry,
+            deadline=deadline,
+            sleep=self.sleep,
+            hooks=self._hooks,
+        )
+
+    async def send_from(
+        self,
+        source: RequestSource[_T],
+        *,
+        method: str,
+        deadline: Deadline,
+        idempotent: bool,
+        billed: Sequence[str] = (),
+    ) -> _T | None:
+        """Send what ``source`` builds once each attempt's slot is granted (the coalescing seam).
+
+        ``None`` when the source had nothing to send. See the module docs.
+        """
+        state = RetryState(method=method, idempotent=idempotent)
+        charged = tuple(billed)
+        try:
+            return await retry_loop(
+                lambda state: self._attempt(
+                    method,
+                    {},
+                    _from_source,
+                    source,
+                    billed=charged,
+                    deadline=deadline,
+                    state=state,
+                ),
+                state=state,
+                policy=self._retry,
+                deadline=deadline,
+                sleep=self.sleep,
+                hooks=self._hooks,
+            )
+        except _NothingToSend:
+            return None
+
+    async def take_operating_turn(
+        self, methods: Iterable[str], deadline: Deadline, cause: BitrixError | None = None
+    ) -> None:
+        """Wait for the operating budget of each of ``methods``; report the waits to the hooks."""
+        waited = await self._operating.wait_turns(methods, deadline, cause=cause)
+        if waited:
+            await self._report_waits(waited)
+
+    async def retry_command(self, state: RetryState, error: BitrixError) -> RetryDecision | None:
+        """Grant the retry of one command to be re-sent in a later request, or ``None``."""
+        return await next_retry(state, error, policy=self._retry, hooks=self._hooks)
+
+    # -------------------------------------------------------- the attempt
     async def _attempt(
-        self, method: str, params: Mapping[str, Any], deadline: Deadline, attempt: int
-    ) -> RestResponse:
+        self,
+        method: str,
+        params: Mapping[str, Any],
+        decode: Decode[_T],
+        source: RequestSource[_T] | None,
+        *,
+        billed: Sequence[str],
+        deadline: Deadline,
+        state: RetryState,
+    ) -> _T:
         """One attempt; on refused credentials or a redirect, let the auth recover once
         (refresh, or switch to the portal's verified new address).
 
         The auth is asked for credentials only once the request has its turn, right
         before sending: a token fetched before a long wait in the queue could expire
-        in it.
+        in it. A ``source`` builds the request at that moment too.
         """
         authorization: Authorization | None = None
-        limiter, slot = await self._take_turn(method, deadline)
+        limiter, slot = await self._take_turn(method, billed, deadline, state.last)
         try:
+            if source is not None:
+                request = source()
+                if request is None:
+                    raise _NothingToSend
+                method, params, decode = request.method, request.params, request.decode
             authorization = await self.auth.authorize(method, self.transport)
-            return await self._send(
-                method, authorization, params, deadline=deadline, attempt=attempt, limiter=limiter
+            result = await self._send(
+                method, authorization, params, deadline=deadline, state=state, limiter=limiter
             )
+            return decode(result, self._learn)
         except (AuthError, PortalMovedError) as error:
             if authorization is None or not await self.auth.recover(
                 authorization, error, self.transport
@@ -154,32 +289,36 @@ class Executor:
                 raise
         finally:
             await limiter.release(slot)
-        limiter, slot = await self._take_turn(method, deadline)
+        limiter, slot = await self._take_turn(method, billed, deadline, state.last)
         try:
             authorization = await self.auth.authorize(method, self.transport)
-            return await self._send(
-                method, authorization, params, deadline=deadline, attempt=attempt, limiter=limiter
+            result = await self._send(
+                method, authorization, params, deadline=deadline, state=state, limiter=limiter
             )
+            return decode(result, self._learn)
         finally:
             await limiter.release(slot)
 
-    async def _take_turn(self, method: str, deadline: Deadline) -> tuple[Limiter, Slot]:
-        """Wait for the method's operating budget, then for a bucket slot (release it after)."""
+    async def _take_turn(
+        self, method: str, billed: Sequence[str], deadline: Deadline, cause: BitrixError | None
+    ) -> tuple[Limiter, Slot]:
+        """Wait for the billed methods' operating budgets, then for a bucket slot (release it).
+
+        A wait that cannot end in time raises at once, caused by the call's last failure.
+        """
         if deadline.expired():
-            raise deadline.exceeded(method, "another attempt")
-        waited = await self.operating.wait_turn(method, deadline)
-        if waited > 0:
-            await self.hooks.limiter_wait(
-                LimiterWaitEvent(method=method, kind="operating", waited=waited)
-            )
-        limiter = self.limiters.for_identity(self.auth.identity)
+            raise deadline.exceeded(method, "another attempt", cause)
+        waited = await self._operating.wait_turns(billed, deadline, cause=cause)
+        if waited:  # (take_operating_turn, inlined: one coroutine less per call)
+            await self._report_waits(waited)
+        limiter = self._limiters.for_identity(self.auth.identity)
         try:
             slot = await limiter.acquire(max_wait=deadline.remaining())
         except TimeoutError:
-            raise deadline.exceeded(method, "a slot in the rate limiter") from None
+            raise deadline.exceeded(method, "a slot in the rate limiter", cause) from cause
         if slot.waited > 0:
             try:
-                await self.hooks.limiter_wait(
+                await self._hooks.limiter_wait(
                     LimiterWaitEvent(method=method, kind="bucket", waited=slot.waited)
                 )
             except BaseException:
@@ -194,102 +333,53 @@ class Executor:
         params: Mapping[str, Any],
         *,
         deadline: Deadline,
-        attempt: int,
+        state: RetryState,
         limiter: Limiter,
     ) -> RestResponse:
-        body = encode_json_body(method, {**params, **authorization.params})
-        request = HttpRequest(
-            method="POST",
-            url=authorization.url,
-            headers=_HEADERS,
-            body=body,
-            timeout=self._timeout(deadline),
+        request = json_request(
+            method,
+            authorization,
+            params,
+            timeout=request_timeout(deadline, self._timeout, self.transport),
         )
-        reporting = self.hooks.on_request is not None
+        reporting = self._hooks.on_request is not None
         started = self.clock() if reporting else 0.0
         try:
-            response = await self.send_http(method, request)
+            response = await send_logged(self.transport, method, request)
         except BitrixError as error:
             if reporting:
-                await self.hooks.request(
-                    RequestEvent(
-                        method=method,
-                        attempt=attempt,
-                        status=None,
-                        error=error,
-                        elapsed=self.clock() - started,
-                    )
-                )
+                await self._report(method, state, None, error, self.clock() - started)
             raise
         elapsed = self.clock() - started if reporting else 0.0
         try:
-            result = decode_response(response, method)
+            result = decode_response(response, method, hold=self._hold)
         except BitrixError as error:
             if isinstance(error, QueryLimitExceededError):
                 await limiter.saturate()
-            elif isinstance(error, OperationTimeLimitError):
-                error.resume_in = self.operating.block(method)
-                logger.debug("%s hit OPERATION_TIME_LIMIT: held for %s s", method, error.resume_in)
             if reporting:
-                await self.hooks.request(
-                    RequestEvent(
-                        method=method,
-                        attempt=attempt,
-                        status=response.status,
-                        error=error,
-                        elapsed=elapsed,
-                    )
-                )
+                await self._report(method, state, response.status, error, elapsed)
             raise
-        self.operating.observe(method, result.time)
+        self._operating.observe(method, result.time)
         if reporting:
-            await self.hooks.request(
-                RequestEvent(
-                    method=method,
-                    attempt=attempt,
-                    status=response.status,
-                    error=None,
-                    elapsed=elapsed,
-                )
-            )
+            await self._report(method, state, response.status, None, elapsed)
         return result
 
-    def _timeout(self, deadline: Deadline) -> Timeout | None:
-        """The request's timeouts: the client's (or transport's) cut to the deadline's rest."""
-        remaining = deadline.remaining()
-        if remaining is None:
-            return self.timeout
-        base = self.timeout or getattr(self.transport, "timeout", None)
-        if not isinstance(base, Timeout):
-            base = Timeout()
-        return base.capped(remaining)
-
-    async def send_http(self, method: str, request: HttpRequest) -> HttpResponse:
-        """Send one HTTP request, logging it (redacted) and naming ``method`` in errors."""
-        if not logger.isEnabledFor(logging.DEBUG):  # the common case: nothing to time or log
-            try:
-                return await self.transport.send(request)
-            except BitrixError as error:
-                error._bind_method(method)
-                raise
-        started = time.perf_counter()
-        logger.debug("-> %s %s (%d bytes)", request.method, method, len(request.body))
-        try:
-            response = await self.transport.send(request)
-        except BitrixError as error:
-            error._bind_method(method)
-            logger.debug(
-                "<- %s failed after %.1f ms: %s",
-                method,
-                (time.perf_counter() - started) * 1000,
-                type(error).__name__,
+    async def _report_waits(self, waited: Mapping[str, float]) -> None:
+        for method, seconds in waited.items():
+            await self._hooks.limiter_wait(
+                LimiterWaitEvent(method=method, kind="operating", waited=seconds)
             )
-            raise
-        logger.debug(
-            "<- %s HTTP %d in %.1f ms (%d bytes)",
-            method,
-            response.status,
-            (time.perf_counter() - started) * 1000,
-            len(response.body),
+
+    async def _report(
+        self,
+        method: str,
+        state: RetryState,
+        status: int | None,
+        error: BitrixError | None,
+        elapsed: float,
+    ) -> None:
+        await self._hooks.request(
+            RequestEvent(
+                method=method, attempt=state.attempt, status=status, error=error, elapsed=elapsed
+            )
         )
-        return response
