@@ -25,9 +25,9 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any, Final
 
-from bitrix_dialog import HttpResponse
 from bitrix_dialog._methods._dialogs import DIALOG_METHODS
 from bitrix_dialog._wire._envelope import decode_response
+from bitrix_dialog.abc import HttpResponse
 
 from ._table import Row
 
