@@ -1,57 +1,45 @@
 """One REST call, start to finish, and the one attempt loop every request runs through.
 
-The :class:`Executor` is the spine of the SDK: single calls, ``batch`` chunks and the
-bulk lookups' requests all go through :meth:`Executor._attempt`, under one
-:class:`Deadline` per call or chunk, made once by whoever starts it. Each step is one
-call into one module; nothing here knows about dialogs::
+Single calls, ``batch`` chunks and the bulk lookups' requests all go through
+:meth:`Executor._attempt`, under one :class:`Deadline` per call or chunk, made once by
+whoever starts it. Each step is one call into one module; nothing here knows dialogs::
 
     retry_loop (_retry)                  repeat the attempt while the policy says so
-      operating.wait_turns (_operating)  hold every method the request bills
-                                         (a batch: each command's) near its budget
+      operating.wait_turns (_operating)  hold each method the request bills near its
+                                         budget (a batch: each command's method)
       limiter.acquire (_limiter)         one slot of the leaky bucket per HTTP request
-      source()  (only for send_from)     the request's contents, decided now
+      source()                           (send_from only) the contents, decided now
       auth.authorize (_auth)             URL and credentials, fresh at sending time
       transport.send (_transports)       one HTTP request, timeouts cut to the deadline
       limiter.release                    the answer is back: the slot starts draining
-      decode_response (_envelope)        the one place error codes become exceptions,
-                                         built complete (an OPERATION_TIME_LIMIT holds
-                                         its method as it is made: ``resume_in``)
-      learn                              the answer's time feeds the method's budget;
-                                         QUERY_LIMIT_EXCEEDED fills the bucket
-      request.decode                     a batch reads each command's outcome and
-                                         feeds each nested method's budget
+      decode_response (_envelope)        error codes become exceptions, built complete
+      learn                              time feeds the method's budget (a batch's
+                                         decode: each command's); 503 fills the bucket
 
-The narrow interface the layers above use (batch, bulk, the coalescer of #13):
+The narrow interface for the layers above (batch, bulk, the coalescer of #13):
 
 - ``execute(method, params, *, idempotent=None, deadline=None) -> RestResponse``: a
-  single call. Its fast path allocates nothing beyond what one attempt needs.
-- ``start_deadline(seconds=None) -> Deadline``: the one deadline of a call or chunk,
-  on the executor's clock (``None``: the client's default); pass it to every ``send``
-  that call makes, so waits and requests spend it once.
-- ``send(request, *, deadline, billed=None, idempotent=None) -> T``: a
-  :class:`Request` of fixed contents (a batch or bulk chunk); ``billed`` names the
-  methods whose operating turns it takes (default: ``request.method``; a batch passes
-  each command's method, as the portal bills them).
-- ``send_from(source, *, method, deadline, billed=(), idempotent) -> T | None``: the
-  **seam for coalescing**. ``source`` is a :data:`RequestSource`, a callable invoked in
-  each attempt *after* the operating turns of ``billed`` and the limiter slot are
-  granted (and before the auth is asked, since the URL depends on the method it
-  picks). It returns the :class:`Request` to send (one plain call, or a ``batch``
-  filled with every compatible call queued at that moment) with the ``decode`` that
-  hands each caller its outcome, or ``None`` when all its callers went away: nothing
-  is sent and ``send_from`` returns ``None`` (the slot is released as a sent request
-  would be: a rare, conservative waste; cancel a dispatch that waits for a slot with
-  no callers left instead). ``method`` names the request in errors raised before it
-  exists. A retried attempt calls the source again, so a retry carries whatever is
-  queued by then; per-caller operating turns can be taken first with
-  ``take_operating_turn``.
+  single call, on a fast path that allocates only what one attempt needs.
+- ``start_deadline(seconds=None) -> Deadline``: the one deadline of a call or chunk
+  (``None``: the client's default); every ``send`` of that call spends it.
+- ``send(request, *, deadline, billed=None, idempotent=None) -> T``: a :class:`Request`
+  of fixed contents; ``billed`` are the methods whose operating turns each attempt
+  takes (default ``request.method``; a batch passes each command's, as the portal bills).
+- ``send_from(source, *, method, deadline, idempotent, billed=()) -> T | None``: the
+  **seam for coalescing**. ``source`` (a :data:`RequestSource`) is called in each
+  attempt *after* the operating turns of ``billed`` and the limiter slot are granted
+  (before the auth, whose URL depends on the method it picks). It returns the
+  :class:`Request` to send (a plain call, or a ``batch`` of every compatible call
+  queued at that moment) with the ``decode`` that hands each caller its outcome, or
+  ``None`` when all its callers went away: nothing is sent, ``send_from`` returns
+  ``None`` and the slot is released as if used (a rare, conservative waste). ``method``
+  names the request in errors raised before it exists. A retry calls the source
+  again, so it carries whatever is queued by then.
 - ``take_operating_turn(methods, deadline, cause=None)``: wait for those methods'
-  operating budgets (reported to the hooks), as an attempt does.
-- ``retry_command(state, error) -> RetryDecision | None``: the policy's decision for
-  one command of a batch that will be re-sent later, counted and reported by the
-  retry module exactly as a retried call is.
-- ``limiter`` (this credentials' :class:`Limiter`), ``operating_usage(method)``,
-  ``clock`` and ``sleep``.
+  budgets as an attempt does (for a caller's own turn before it is queued).
+- ``retry_command(state, error) -> RetryDecision | None``: the retry of one command to
+  be re-sent in a later request, counted and reported as a retried call is.
+- ``limiter``, ``operating_usage(method)``, ``clock`` and ``sleep``.
 """
 
 from __future__ import annotations
@@ -71,6 +59,7 @@ from .._wire._envelope import RestResponse, decode_response
 from .._wire._http import Timeout
 from ._hooks import Hooks, LimiterWaitEvent, RequestEvent
 from ._idempotent import is_known_read
+from ._observe import observed, start_event
 from ._request import Decode, Learn, Request, RequestSource, as_is
 from ._retry import RetryDecision, RetryPolicy, RetryState, next_retry, retry_loop
 from ._send import json_request, request_timeout, send_logged
@@ -162,7 +151,7 @@ class Executor:
         )
         budget = Deadline(self._deadline if deadline is None else deadline, self.clock)
         billed = (method,)
-        return await retry_loop(
+        run = retry_loop(
             lambda state: self._attempt(
                 method, params, as_is, None, billed=billed, deadline=budget, state=state
             ),
@@ -172,6 +161,10 @@ class Executor:
             sleep=self.sleep,
             hooks=self._hooks,
         )
+        if not self._hooks.observes_calls:
+            return await run
+        start = start_event(method, params, self.auth.portal.host or "")
+        return await observed(run, hooks=self._hooks, start=start, state=state, clock=self.clock)
 
     async def send(
         self,
@@ -192,15 +185,8 @@ class Executor:
             idempotent=is_known_read(method, params) if idempotent is None else idempotent,
         )
         charged = (method,) if billed is None else tuple(billed)
-        return await retry_loop(
-            lambda state: self._attempt(
-                method, params, request.decode, None, billed=charged, deadline=deadline, state=state
-            ),
-            state=state,
-            policy=self._retry,
-            deadline=deadline,
-            sleep=self.sleep,
-            hooks=self._hooks,
+        return await self._run(
+            method, params, request.decode, None, billed=charged, deadline=deadline, state=state
         )
 
     async def send_from(
@@ -217,26 +203,55 @@ class Executor:
         ``None`` when the source had nothing to send. See the module docs.
         """
         state = RetryState(method=method, idempotent=idempotent)
-        charged = tuple(billed)
         try:
-            return await retry_loop(
-                lambda state: self._attempt(
-                    method,
-                    {},
-                    _from_source,
-                    source,
-                    billed=charged,
-                    deadline=deadline,
-                    state=state,
-                ),
-                state=state,
-                policy=self._retry,
+            return await self._run(
+                method,
+                {},
+                _from_source,
+                source,
+                billed=tuple(billed),
                 deadline=deadline,
-                sleep=self.sleep,
-                hooks=self._hooks,
+                state=state,
             )
         except _NothingToSend:
             return None
+
+    async def _run(
+        self,
+        method: str,
+        params: Mapping[str, Any],
+        decode: Decode[_T],
+        source: RequestSource[_T] | None,
+        *,
+        billed: Sequence[str],
+        deadline: Deadline,
+        state: RetryState,
+    ) -> _T:
+        """The retry loop over :meth:`_attempt`, between call events when they are observed."""
+        seen: list[RestResponse] | None = [] if self._hooks.observes_calls else None
+        run = retry_loop(
+            lambda state: self._attempt(
+                method,
+                params,
+                decode,
+                source,
+                billed=billed,
+                deadline=deadline,
+                state=state,
+                seen=seen,
+            ),
+            state=state,
+            policy=self._retry,
+            deadline=deadline,
+            sleep=self.sleep,
+            hooks=self._hooks,
+        )
+        if seen is None:
+            return await run
+        start = start_event(method, params, self.auth.portal.host or "")
+        return await observed(
+            run, hooks=self._hooks, start=start, state=state, clock=self.clock, seen=seen
+        )
 
     async def take_operating_turn(
         self, methods: Iterable[str], deadline: Deadline, cause: BitrixError | None = None
@@ -261,6 +276,7 @@ class Executor:
         billed: Sequence[str],
         deadline: Deadline,
         state: RetryState,
+        seen: list[RestResponse] | None = None,
     ) -> _T:
         """One attempt; on refused credentials or a redirect, let the auth recover once
         (refresh, or switch to the portal's verified new address).
@@ -281,6 +297,8 @@ class Executor:
             result = await self._send(
                 method, authorization, params, deadline=deadline, state=state, limiter=limiter
             )
+            if seen is not None:
+                seen.append(result)
             return decode(result, self._learn)
         except (AuthError, PortalMovedError) as error:
             if authorization is None or not await self.auth.recover(
@@ -295,6 +313,8 @@ class Executor:
             result = await self._send(
                 method, authorization, params, deadline=deadline, state=state, limiter=limiter
             )
+            if seen is not None:
+                seen.append(result)
             return decode(result, self._learn)
         finally:
             await limiter.release(slot)
