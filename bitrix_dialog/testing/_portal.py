@@ -27,7 +27,6 @@ from aiohttp import web
 from yarl import URL
 
 from .._auth import OAuthToken
-from .._wire._formencode import parse_query
 from .._wire._http import HttpRequest, HttpResponse
 from .._wire._urls import is_loopback
 from ._bots import FakeBot
@@ -42,6 +41,7 @@ from ._memory import MemoryTransport
 from ._oauth import TOKEN_PATH, FakeApp, FakeOAuthServer
 from ._openlines import add_openline_chat
 from ._operating import OperatingModel
+from ._php import parse_str
 
 __all__ = ["CallContext", "FakePortal", "MethodHandler", "RecordedCall"]
 
@@ -507,7 +507,7 @@ def _parse_params(request: HttpRequest) -> dict[str, Any]:
     ``application/json`` (a body that does not parse yields *no* parameters, silently,
     as on the real server); any other body goes through ``parse_str``.
     """
-    params: dict[str, Any] = parse_query(request.url.raw_query_string)
+    params: dict[str, Any] = parse_str(request.url.raw_query_string)
     if not request.body:
         return params
     content_type = ""
@@ -522,7 +522,7 @@ def _parse_params(request: HttpRequest) -> dict[str, Any]:
         if isinstance(body, dict):
             params.update(body)
         return params
-    params.update(parse_query(request.body.decode("utf-8", "replace")))
+    params.update(parse_str(request.body))
     return params
 
 
