@@ -16,30 +16,25 @@ whoever starts it. Each step is one call into one module; nothing here knows dia
       learn                              time feeds the method's budget (a batch's
                                          decode: each command's); 503 fills the bucket
 
-The narrow interface for the layers above (batch, bulk, the coalescer of #13):
+The narrow interface for the layers above (batch, bulk, the coalescer of #13) is
+:meth:`~Executor.execute` (a single call, on a fast path), :meth:`~Executor.start_deadline`
+(the one deadline of a call or chunk, spent by each of its sends),
+:meth:`~Executor.send` (a :class:`Request` of fixed contents; ``billed`` names the
+methods whose operating turns each attempt takes: a batch passes each command's),
+:meth:`~Executor.take_operating_turn`, :meth:`~Executor.retry_command` (re-sending one
+command later, counted by the retry module), ``limiter``, ``plan``, ``operating_usage``,
+``clock``, ``sleep`` and ``aclose``; and the **seam for coalescing**:
 
-- ``execute(method, params, *, idempotent=None, deadline=None) -> RestResponse``: a
-  single call, on a fast path that allocates only what one attempt needs.
-- ``start_deadline(seconds=None) -> Deadline``: the one deadline of a call or chunk
-  (``None``: the client's default); every ``send`` of that call spends it.
-- ``send(request, *, deadline, billed=None, idempotent=None) -> T``: a :class:`Request`
-  of fixed contents; ``billed`` are the methods whose operating turns each attempt
-  takes (default ``request.method``; a batch passes each command's, as the portal bills).
-- ``send_from(source, *, method, deadline, idempotent, billed=()) -> T | None``: the
-  **seam for coalescing**. ``source`` (a :data:`RequestSource`) is called in each
-  attempt *after* the operating turns of ``billed`` and the limiter slot are granted
-  (before the auth, whose URL depends on the method it picks). It returns the
-  :class:`Request` to send (a plain call, or a ``batch`` of every compatible call
-  queued at that moment) with the ``decode`` that hands each caller its outcome, or
-  ``None`` when all its callers went away: nothing is sent, ``send_from`` returns
-  ``None`` and the slot is released as if used (a rare, conservative waste). ``method``
-  names the request in errors raised before it exists. A retry calls the source
-  again, so it carries whatever is queued by then.
-- ``take_operating_turn(methods, deadline, cause=None)``: wait for those methods'
-  budgets as an attempt does (for a caller's own turn before it is queued).
-- ``retry_command(state, error) -> RetryDecision | None``: the retry of one command to
-  be re-sent in a later request, counted and reported as a retried call is.
-- ``limiter``, ``operating_usage(method)``, ``clock`` and ``sleep``.
+``send_from(source, *, method, deadline, idempotent, billed=()) -> T | None``.
+``source`` (a :data:`RequestSource`) is called in each attempt *after* the operating
+turns of ``billed`` and the limiter slot are granted (before the auth, whose URL
+depends on the method it picks). It returns the :class:`Request` to send (a plain
+call, or a ``batch`` of every compatible call queued at that moment) with the
+``decode`` that hands each caller its outcome, or ``None`` when all its callers went
+away: nothing is sent, ``send_from`` returns ``None``, and the slot is released as if
+used (a rare, conservative waste). ``method`` names the request in errors raised
+before it exists. A retry calls the source again, so it carries whatever is queued
+by then. Single calls never pay for any of this: ``execute`` builds no request object.
 """
 
 from __future__ import annotations
@@ -48,11 +43,12 @@ import asyncio
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any, NoReturn, TypeVar
 
-from .._auth import Auth, Authorization
+from .._auth import Auth, Authorization, WebhookAuth
 from .._deadline import Deadline
 from .._errors import AuthError, BitrixError, PortalMovedError, QueryLimitExceededError
-from .._pacing._limiter import Limiter, LimiterPool, Plan, Slot, loop_clock
+from .._pacing._limiter import Limiter, Plan, Slot, loop_clock, report_refusal
 from .._pacing._operating import OperatingBudget, OperatingTracker, OperatingUsage
+from .._pacing._pool import LimiterPool
 from .._transports import Transport
 from .._types import Clock, Sleep
 from .._wire._envelope import RestResponse, decode_response
@@ -60,6 +56,7 @@ from .._wire._http import Timeout
 from ._hooks import Hooks, LimiterWaitEvent, RequestEvent
 from ._idempotent import is_known_read
 from ._observe import observed, start_event
+from ._plan_probe import read_plan
 from ._request import Decode, Learn, Request, RequestSource, as_is
 from ._retry import RetryDecision, RetryPolicy, RetryState, next_retry, retry_loop
 from ._send import json_request, request_timeout, send_logged
@@ -83,10 +80,10 @@ class Executor:
     """Runs calls for one client: paces, authorises and sends each attempt, decodes, retries.
 
     Only ``auth`` and ``transport`` are required; the rest default to a
-    :data:`Plan.STANDARD` bucket per credential identity, the default
-    :class:`RetryPolicy`, the documented operating budget, no hooks, the
-    transport's own timeouts, no overall deadline, and the running loop's clock and
-    ``asyncio.sleep``. See the module docs for the interface the layers above use.
+    :data:`Plan.AUTO` bucket per credential identity (``app.info`` tells an app its
+    portal's plan; webhooks pace as Standard), the default :class:`RetryPolicy`, the
+    documented operating budget, no hooks, the transport's own timeouts, no overall
+    deadline, and the running loop's clock and ``asyncio.sleep``.
     """
 
     def __init__(
@@ -107,7 +104,8 @@ class Executor:
         self.transport = transport
         self.clock: Clock = clock or loop_clock
         self.sleep: Sleep = sleep or asyncio.sleep
-        self._limiters = LimiterPool(limiter, clock=clock, sleep=sleep)
+        probe = None if isinstance(auth, WebhookAuth) else (lambda: read_plan(self))
+        self._limiters = LimiterPool(limiter, probe=probe, clock=clock, sleep=sleep)
         self._retry = retry or RetryPolicy()
         self._operating = OperatingTracker(
             operating or OperatingBudget(), clock=self.clock, sleep=self.sleep
@@ -123,6 +121,15 @@ class Executor:
     def limiter(self) -> Limiter:
         """The limiter the calls made with the auth's current credentials take slots from."""
         return self._limiters.for_identity(self.auth.identity)
+
+    @property
+    def plan(self) -> Plan:
+        """The plan the current credentials' bucket is sized by (see ``LimiterPool.plan_for``)."""
+        return self._limiters.plan_for(self.auth.identity)
+
+    async def aclose(self) -> None:
+        """Stop work of the executor's own still running (the plan probes)."""
+        await self._limiters.aclose()
 
     def operating_usage(self, method: str) -> OperatingUsage:
         """What is known of ``method``'s operating budget right now."""
@@ -285,39 +292,33 @@ class Executor:
         before sending: a token fetched before a long wait in the queue could expire
         in it. A ``source`` builds the request at that moment too.
         """
-        authorization: Authorization | None = None
-        limiter, slot = await self._take_turn(method, billed, deadline, state.last)
-        try:
-            if source is not None:
-                request = source()
-                if request is None:
-                    raise _NothingToSend
-                method, params, decode = request.method, request.params, request.decode
-            authorization = await self.auth.authorize(method, self.transport)
-            result = await self._send(
-                method, authorization, params, deadline=deadline, state=state, limiter=limiter
-            )
-            if seen is not None:
-                seen.append(result)
-            return decode(result, self._learn)
-        except (AuthError, PortalMovedError) as error:
-            if authorization is None or not await self.auth.recover(
-                authorization, error, self.transport
-            ):
-                raise
-        finally:
-            await limiter.release(slot)
-        limiter, slot = await self._take_turn(method, billed, deadline, state.last)
-        try:
-            authorization = await self.auth.authorize(method, self.transport)
-            result = await self._send(
-                method, authorization, params, deadline=deadline, state=state, limiter=limiter
-            )
-            if seen is not None:
-                seen.append(result)
-            return decode(result, self._learn)
-        finally:
-            await limiter.release(slot)
+        recovered = False
+        while True:
+            authorization: Authorization | None = None
+            limiter, slot = await self._take_turn(method, billed, deadline, state.last)
+            try:
+                if source is not None and not recovered:
+                    request = source()
+                    if request is None:
+                        raise _NothingToSend
+                    method, params, decode = request.method, request.params, request.decode
+                authorization = await self.auth.authorize(method, self.transport)
+                result = await self._send(
+                    method, authorization, params, deadline, state, (limiter, slot)
+                )
+                if seen is not None:
+                    seen.append(result)
+                return decode(result, self._learn)
+            except (AuthError, PortalMovedError) as error:
+                if (
+                    recovered
+                    or authorization is None
+                    or not await self.auth.recover(authorization, error, self.transport)
+                ):
+                    raise
+                recovered = True  # once more, with what the auth recovered, as it was built
+            finally:
+                await limiter.release(slot)
 
     async def _take_turn(
         self, method: str, billed: Sequence[str], deadline: Deadline, cause: BitrixError | None
@@ -331,7 +332,10 @@ class Executor:
         waited = await self._operating.wait_turns(billed, deadline, cause=cause)
         if waited:  # (take_operating_turn, inlined: one coroutine less per call)
             await self._report_waits(waited)
-        limiter = self._limiters.for_identity(self.auth.identity)
+        try:
+            limiter = await self._limiters.ready(self.auth.identity, max_wait=deadline.remaining())
+        except TimeoutError:
+            raise deadline.exceeded(method, "the portal's plan (app.info)", cause) from cause
         try:
             slot = await limiter.acquire(max_wait=deadline.remaining())
         except TimeoutError:
@@ -346,15 +350,14 @@ class Executor:
                 raise
         return limiter, slot
 
-    async def _send(
+    async def _send(  # noqa: PLR0917 - the attempt's own state, passed on as it is
         self,
         method: str,
         authorization: Authorization,
         params: Mapping[str, Any],
-        *,
         deadline: Deadline,
         state: RetryState,
-        limiter: Limiter,
+        turn: tuple[Limiter, Slot],
     ) -> RestResponse:
         request = json_request(
             method,
@@ -375,7 +378,7 @@ class Executor:
             result = decode_response(response, method, hold=self._hold)
         except BitrixError as error:
             if isinstance(error, QueryLimitExceededError):
-                await limiter.saturate()
+                await report_refusal(*turn)
             if reporting:
                 await self._report(method, state, response.status, error, elapsed)
             raise
