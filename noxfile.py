@@ -16,7 +16,10 @@ def tests(session: nox.Session) -> None:
     """Run the whole test suite against the fake portal (no network)."""
     # The multi-worker tests start a real redis-server on 127.0.0.1.
     session.run("bash", ".ci/ensure-redis", external=True)
-    session.install("-e", ".[test,redis,cli]")
+    # With the ``speedups`` extra: answers parse with orjson here, and
+    # tests/test_answer_parsing.py runs itself again with orjson made unimportable,
+    # so both parsers are tested in one session.
+    session.install("-e", ".[test,redis,cli,speedups]")
     session.run("pytest", *session.posargs)
 
 
@@ -40,7 +43,7 @@ def lint(session: nox.Session) -> None:
 @nox.session(python=PYTHON)
 def typecheck(session: nox.Session) -> None:
     """mypy --strict over the package, tests, examples and benchmarks."""
-    session.install("-e", ".[test,redis,cli]", "mypy>=1.11", "nox>=2024.4", "types-tqdm")
+    session.install("-e", ".[test,redis,cli,speedups]", "mypy>=1.11", "nox>=2024.4", "types-tqdm")
     session.run("mypy", "--strict")
 
 
@@ -49,5 +52,6 @@ def bench(session: nox.Session) -> None:
     """Run the benchmarks and print ratios against same-run baselines."""
     # The workers benchmark shares a bucket through a local redis-server.
     session.run("bash", ".ci/ensure-redis", external=True)
-    session.install("-e", ".[redis,cli]")
+    # The decode benchmark measures with orjson here and without it in a subprocess.
+    session.install("-e", ".[redis,cli,speedups]")
     session.run("python", "-m", "benchmarks", *session.posargs)
