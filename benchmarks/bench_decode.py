@@ -33,10 +33,10 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any, Final
 
-from bitrix_dialog import HttpResponse
 from bitrix_dialog._decode._json import PARSER
 from bitrix_dialog._methods._dialogs import DIALOG_METHODS
 from bitrix_dialog._wire._envelope import decode_response
+from bitrix_dialog.abc import HttpResponse
 
 from ._table import Row
 
@@ -48,9 +48,12 @@ FIXTURES: Final = ROOT / "tests" / "fixtures" / "payloads"
 PAYLOADS: Final[dict[str, tuple[str, str]]] = {
     "legacy": ("im.dialog.get", "im.dialog.get__b24restdocs-en__legacy-2017.json"),
     "rich": ("im.dialog.get", "im.dialog.get__b24restdocs-en__rich-2026.json"),
-    "open-lines": ("imopenlines.dialog.get", "imopenlines.dialog.get__b24restdocs-en__rich-2026.json"),
+    "open-lines": (
+        "imopenlines.dialog.get",
+        "imopenlines.dialog.get__b24restdocs-en__rich-2026.json",
+    ),
     "v2": ("imbot.v2.Chat.get", "imbot.v2.Chat.get__b24restdocs-en__2026-current.json"),
-}  # fmt: skip
+}
 
 
 def _cases(method: str, body: bytes) -> dict[str, Callable[[], object]]:

@@ -33,8 +33,9 @@ from collections.abc import Awaitable, Callable
 import aiohttp
 from yarl import URL
 
-from bitrix_dialog import Client, HttpRequest, HttpResponse, LeakyBucket, Timeout
+from bitrix_dialog import Client, LeakyBucket, Timeout
 from bitrix_dialog._transports._aiohttp import _client_timeout
+from bitrix_dialog.abc import HttpRequest, HttpResponse
 from bitrix_dialog.testing import FakePortal
 
 from ._server import served_portal

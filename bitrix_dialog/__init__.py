@@ -6,41 +6,51 @@
         dialog = await client.im.dialog.get("chat29")      # a typed Dialog
         response = await client.call("im.dialog.get", {"DIALOG_ID": "chat29"})
 
-The fake portal for tests lives in :mod:`bitrix_dialog.testing`.
+The fake portal for tests lives in :mod:`bitrix_dialog.testing`; the interfaces for
+writing your own auth, token store, limiter, transport or retry handler in
+:mod:`bitrix_dialog.abc`.
+
+Module map: one call, top to bottom (each arrow one call into a lower layer)::
+
+    Client (_client)  .call / .batch / typed methods (_methods: specs, dialog ids)
+      │   _bulk: get_many streams ids as _batch chunks  ─┐  _coalesce: single lookups
+      ▼                                                  ▼  joined into one batch
+    _call  Executor: input checks, one Deadline, the attempt loop, hooks
+      ├─► _auth        shape the request (webhook URL, OAuth token; refresh on 401)
+      ├─► _pacing      wait for the operating budget and a leaky-bucket Slot
+      ├─► _transports  send the HttpRequest (_wire: form encoding, URLs, redaction)
+      ├─► _call        retry policy: repeat after backoff, or give up
+      ├─► _wire        envelope -> RestResponse, or _errors.error_for -> typed error
+      └─► _decode      one cattrs converter: result -> frozen _models (Dialog)
 """
 
 from __future__ import annotations
 
+from . import abc as abc  # the interfaces, importable as bitrix_dialog.abc
 from ._auth import (
     AccessTokenAuth,
-    Auth,
-    Authorization,
     EventAuth,
     MemoryTokenStore,
     OAuthAuth,
     OAuthToken,
     PortalMove,
-    TokenStore,
     WebhookAuth,
     parse_event_auth,
     verify_application_token,
 )
 from ._batch._plan import BatchCall
 from ._batch._run import BatchResult
-from ._bulk._api import DialogsApi
 from ._bulk._stream import DialogStream
-from ._bulk._types import DialogKey, DialogOutcome, DialogResults, InvalidDialogId, ProgressCallback
+from ._bulk._types import (
+    DialogKey,
+    DialogOutcome,
+    DialogResults,
+    ProgressCallback,
+    RejectedInput,
+)
 from ._call._backoff import Backoff
 from ._call._hooks import Hooks, LimiterWaitEvent, RequestEvent, RetryEvent
-from ._call._retry import (
-    OperationLimitRetry,
-    QueryLimitRetry,
-    RetryDecision,
-    RetryHandler,
-    RetryPolicy,
-    RetryState,
-    TransientErrorRetry,
-)
+from ._call._retry import OperationLimitRetry, QueryLimitRetry, RetryPolicy, TransientErrorRetry
 from ._client import Client
 from ._decode._converter import decode_dialog, dialog_to_json
 from ._errors import (
@@ -53,7 +63,6 @@ from ._errors import (
     BatchResultMissingError,
     BitrixError,
     DeadlineExceededError,
-    DialogIdEmptyError,
     InsufficientScopeError,
     InvalidClientError,
     InvalidCredentialsError,
@@ -80,7 +89,7 @@ from ._errors import (
     TokenStoreError,
     TransportError,
 )
-from ._methods._dialog_id import DialogId, DialogIdError
+from ._methods._dialog_id import DialogId
 from ._models import (
     ChatType,
     Dialog,
@@ -94,12 +103,12 @@ from ._models import (
     Role,
     Viewer,
 )
-from ._pacing._limiter import LeakyBucket, Limiter, Plan, Slot
+from ._pacing._limiter import LeakyBucket, Plan
 from ._pacing._operating import OperatingBudget, OperatingUsage
-from ._transports import AiohttpTransport, MemoryTransport, Transport
+from ._public import publish
+from ._transports import AiohttpTransport
 from ._wire._envelope import RestResponse, Time
-from ._wire._formencode import build_query, parse_query
-from ._wire._http import HttpRequest, HttpResponse, Timeout
+from ._wire._http import Timeout
 
 __version__ = "0.1.0.dev0"
 
@@ -108,9 +117,7 @@ __all__ = [
     "AccessError",
     "AccessTokenAuth",
     "AiohttpTransport",
-    "Auth",
     "AuthError",
-    "Authorization",
     "Backoff",
     "BadRequestError",
     "BatchCall",
@@ -124,31 +131,23 @@ __all__ = [
     "DeadlineExceededError",
     "Dialog",
     "DialogId",
-    "DialogIdEmptyError",
-    "DialogIdError",
     "DialogKey",
     "DialogOutcome",
     "DialogResults",
     "DialogStream",
-    "DialogsApi",
     "EntityLink",
     "EventAuth",
     "Hooks",
-    "HttpRequest",
-    "HttpResponse",
     "InsufficientScopeError",
     "InvalidClientError",
     "InvalidCredentialsError",
-    "InvalidDialogId",
     "InvalidDialogIdError",
     "InvalidTokenError",
     "LastMessageViews",
     "LeakyBucket",
-    "Limiter",
     "LimiterUnavailableError",
     "LimiterWaitEvent",
     "MemoryTokenStore",
-    "MemoryTransport",
     "MessageType",
     "MethodNotFoundError",
     "ModelDecodeError",
@@ -174,34 +173,30 @@ __all__ = [
     "RateLimitError",
     "Reader",
     "ReauthorizationRequiredError",
+    "RejectedInput",
     "RequestEvent",
     "RequestTimeoutError",
     "ResponseDecodeError",
     "RestResponse",
     "Restrictions",
-    "RetryDecision",
     "RetryEvent",
-    "RetryHandler",
     "RetryPolicy",
-    "RetryState",
     "Role",
     "ServerError",
-    "Slot",
     "Time",
     "Timeout",
     "TokenConflictError",
     "TokenExpiredError",
-    "TokenStore",
     "TokenStoreError",
     "TransientErrorRetry",
-    "Transport",
     "TransportError",
     "Viewer",
     "WebhookAuth",
-    "build_query",
     "decode_dialog",
     "dialog_to_json",
     "parse_event_auth",
-    "parse_query",
     "verify_application_token",
 ]
+
+publish(globals(), __all__, "bitrix_dialog")
+del publish

@@ -33,7 +33,8 @@ from collections.abc import Sequence
 import aiohttp
 from aiohttp import web
 
-from bitrix_dialog import Client, TokenStore, Transport
+from bitrix_dialog import Client
+from bitrix_dialog.abc import TokenStore, Transport
 from bitrix_dialog.aiohttp import AppInstallEvent, BitrixEvents, BotMessageEvent, setup
 from bitrix_dialog.testing import FakePortal
 

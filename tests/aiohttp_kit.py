@@ -8,8 +8,8 @@ from contextlib import asynccontextmanager
 from aiohttp import web
 from aiohttp.test_utils import TestClient, TestServer
 
-from bitrix_dialog import HttpRequest, HttpResponse, MemoryTransport
-from bitrix_dialog.testing import FakePortal
+from bitrix_dialog.abc import HttpRequest, HttpResponse
+from bitrix_dialog.testing import FakePortal, MemoryTransport
 
 WebClient = TestClient[web.Request, web.Application]
 EVENTS = "/bitrix/events"

@@ -8,15 +8,8 @@ from contextlib import asynccontextmanager
 
 from yarl import URL
 
-from bitrix_dialog import (
-    AiohttpTransport,
-    HttpRequest,
-    HttpResponse,
-    MemoryTokenStore,
-    OAuthAuth,
-    OAuthToken,
-    Transport,
-)
+from bitrix_dialog import AiohttpTransport, MemoryTokenStore, OAuthAuth, OAuthToken
+from bitrix_dialog.abc import HttpRequest, HttpResponse, Transport
 from bitrix_dialog.testing import FakeApp, FakePortal
 
 START = 1_700_000_000.0

@@ -25,7 +25,8 @@ from typing import Any
 
 import redis.asyncio
 
-from bitrix_dialog import Auth, BitrixError, Client, OAuthAuth, WebhookAuth
+from bitrix_dialog import BitrixError, Client, OAuthAuth, WebhookAuth
+from bitrix_dialog.abc import Auth
 from bitrix_dialog.redis import RedisLeakyBucket, RedisTokenStore
 
 

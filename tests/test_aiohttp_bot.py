@@ -15,7 +15,9 @@ import pytest
 from aiohttp import web
 from aiohttp.test_utils import TestClient, TestServer
 
-from bitrix_dialog import Client, HttpRequest, HttpResponse, MemoryTokenStore, build_query
+from bitrix_dialog import Client, MemoryTokenStore
+from bitrix_dialog._wire._formencode import build_query
+from bitrix_dialog.abc import HttpRequest, HttpResponse
 from bitrix_dialog.aiohttp import (
     PORTALS_KEY,
     AppUninstallEvent,

@@ -14,7 +14,8 @@ from typing import Any
 
 import pytest
 
-from bitrix_dialog import ChatType, EventAuth, MessageType, build_query, parse_query
+from bitrix_dialog import ChatType, EventAuth, MessageType
+from bitrix_dialog._wire._formencode import build_query, parse_query
 from bitrix_dialog.aiohttp import (
     AppInstallEvent,
     AppUninstallEvent,

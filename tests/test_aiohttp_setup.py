@@ -11,7 +11,8 @@ import aiohttp
 import pytest
 from aiohttp import web
 
-from bitrix_dialog import Auth, Client, LeakyBucket, MemoryTokenStore, Transport, WebhookAuth
+from bitrix_dialog import Client, LeakyBucket, MemoryTokenStore, WebhookAuth
+from bitrix_dialog.abc import Auth, Transport
 from bitrix_dialog.aiohttp import (
     CLIENT_KEY,
     PORTALS_KEY,

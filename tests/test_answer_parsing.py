@@ -23,14 +23,9 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from bitrix_dialog import (
-    Client,
-    HttpRequest,
-    HttpResponse,
-    MemoryTransport,
-    ResponseDecodeError,
-    RetryPolicy,
-)
+from bitrix_dialog import Client, ResponseDecodeError, RetryPolicy
+from bitrix_dialog.abc import HttpRequest, HttpResponse
+from bitrix_dialog.testing import MemoryTransport
 
 ROOT = Path(__file__).resolve().parent.parent
 WEBHOOK = "https://example.bitrix24.com/rest/1/parsecode/"

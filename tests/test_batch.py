@@ -19,15 +19,13 @@ from bitrix_dialog import (
     BatchResult,
     BitrixError,
     Client,
-    DialogIdEmptyError,
-    HttpRequest,
-    HttpResponse,
     InvalidCredentialsError,
-    MemoryTransport,
+    InvalidDialogIdError,
     OverloadLimitError,
     RestResponse,
 )
-from bitrix_dialog.testing import CallContext, FakePortal
+from bitrix_dialog.abc import HttpRequest, HttpResponse
+from bitrix_dialog.testing import CallContext, FakePortal, MemoryTransport
 
 
 @pytest.fixture
@@ -83,7 +81,7 @@ async def test_120_commands_become_3_requests_and_each_gets_its_own_outcome(
             expected[name] = AccessDeniedError
         elif n % 29 == 7:
             calls[name] = ("im.dialog.get", {"DIALOG_ID": "not a dialog"})
-            expected[name] = DialogIdEmptyError
+            expected[name] = InvalidDialogIdError
         else:
             chat = chats[(n * 7) % 100]
             calls[name] = ("im.dialog.get", {"DIALOG_ID": chat.dialog_id})
@@ -148,7 +146,7 @@ async def test_halt_stops_where_the_portal_stops(portal: FakePortal, client: Cli
     assert executed(portal) == [{"N": "1"}]
     assert isinstance(result["one"], RestResponse)
     bad = result["bad"]
-    assert isinstance(bad, DialogIdEmptyError)
+    assert isinstance(bad, InvalidDialogIdError)
     for name in ("two", "three"):
         outcome = result[name]
         assert isinstance(outcome, BatchNotExecutedError)
@@ -156,7 +154,7 @@ async def test_halt_stops_where_the_portal_stops(portal: FakePortal, client: Cli
         assert outcome.cause is bad
         assert outcome.method == "test.echo"
     assert list(result.errors) == ["bad", "two", "three"]
-    with pytest.raises(DialogIdEmptyError):
+    with pytest.raises(InvalidDialogIdError):
         result.raise_first()
 
 
@@ -165,7 +163,7 @@ async def test_without_halt_every_command_runs(portal: FakePortal, client: Clien
         {"one": echo(N="1"), "bad": ("im.dialog.get", {}), "two": echo(N="2")}
     )
     assert executed(portal) == [{"N": "1"}, {"N": "2"}]
-    assert isinstance(result["bad"], DialogIdEmptyError)
+    assert isinstance(result["bad"], InvalidDialogIdError)
     assert [r.result for r in result.successes.values()] == [{"N": "1"}, {"N": "2"}]
 
 

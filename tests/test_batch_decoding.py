@@ -20,13 +20,12 @@ from bitrix_dialog import (
     BatchResultMissingError,
     BitrixError,
     Client,
-    HttpRequest,
-    HttpResponse,
     InsufficientScopeError,
-    MemoryTransport,
     ResponseDecodeError,
     RestResponse,
 )
+from bitrix_dialog.abc import HttpRequest, HttpResponse
+from bitrix_dialog.testing import MemoryTransport
 
 WEBHOOK = "https://portal.example.com/rest/1/secretcode/"
 

@@ -15,10 +15,10 @@ from bitrix_dialog import (
     Dialog,
     DialogId,
     DialogResults,
-    InvalidDialogId,
     InvalidDialogIdError,
     LeakyBucket,
     NotFoundError,
+    RejectedInput,
 )
 from bitrix_dialog.testing import FakePortal, Faults, VirtualTimeLoop, run_in_virtual_time
 
@@ -146,7 +146,7 @@ async def test_invalid_inputs_are_their_own_outcomes_and_cost_nothing_else() -> 
     assert len(pairs) == 60 + len(bad)  # invalid inputs are not deduplicated: each is reported
     assert len(errors) == len(bad)
     for key, error in errors.items():
-        assert isinstance(key, InvalidDialogId)
+        assert isinstance(key, RejectedInput)
         assert isinstance(error, InvalidDialogIdError)
         assert error.code == "INVALID_DIALOG_ID"
         assert error.value is key.value

@@ -12,13 +12,11 @@ from bitrix_dialog import (
     AccessTokenAuth,
     AiohttpTransport,
     Client,
-    HttpRequest,
-    HttpResponse,
-    MemoryTransport,
     MethodNotFoundError,
     RestResponse,
 )
-from bitrix_dialog.testing import FakePortal
+from bitrix_dialog.abc import HttpRequest, HttpResponse
+from bitrix_dialog.testing import FakePortal, MemoryTransport
 
 
 async def test_call_returns_result_and_time(client: Client, portal: FakePortal) -> None:

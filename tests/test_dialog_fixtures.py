@@ -20,7 +20,7 @@ from bitrix_dialog import (
     BitrixError,
     Client,
     Dialog,
-    DialogIdEmptyError,
+    InvalidDialogIdError,
     ModelDecodeError,
 )
 from bitrix_dialog.testing import CallContext, FakePortal, PortalError
@@ -123,7 +123,7 @@ async def test_fixture_decodes_the_same_over_a_real_socket(path: Path) -> None:
 
 
 ERROR_CLASSES: dict[str, type[BitrixError]] = {
-    "DIALOG_ID_EMPTY": DialogIdEmptyError,
+    "DIALOG_ID_EMPTY": InvalidDialogIdError,
     "ACCESS_ERROR": AccessDeniedError,
     "ACCESS_DENIED": AccessDeniedError,
 }

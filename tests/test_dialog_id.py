@@ -6,7 +6,7 @@ import pickle
 
 import pytest
 
-from bitrix_dialog import Client, DialogId, DialogIdError
+from bitrix_dialog import Client, DialogId, InvalidDialogIdError
 from bitrix_dialog.testing import FakePortal
 
 
@@ -66,7 +66,7 @@ def test_accepts_every_form_the_portal_accepts(
     ],
 )
 def test_refuses_what_the_portal_would_refuse(value: object) -> None:
-    with pytest.raises(DialogIdError, match="dialog_id"):
+    with pytest.raises(InvalidDialogIdError, match="dialog_id"):
         DialogId.parse(value)  # type: ignore[arg-type]
 
 
@@ -85,9 +85,9 @@ def test_constructors_for_chats_and_users() -> None:
     assert DialogId.user(256).user_id == 256
     assert DialogId.user(256).chat_id is None
     for bad in (0, -3, True, "29"):
-        with pytest.raises(DialogIdError):
+        with pytest.raises(InvalidDialogIdError):
             DialogId.chat(bad)  # type: ignore[arg-type]
-        with pytest.raises(DialogIdError):
+        with pytest.raises(InvalidDialogIdError):
             DialogId.user(bad)  # type: ignore[arg-type]
 
 
@@ -107,19 +107,19 @@ def test_is_a_hashable_immutable_value() -> None:
 
 
 def test_the_error_names_the_parameter_it_was_given_as() -> None:
-    with pytest.raises(DialogIdError, match="dialogId"):
+    with pytest.raises(InvalidDialogIdError, match="dialogId"):
         DialogId.parse("nope", parameter="dialogId")
 
 
 async def test_a_bad_id_never_reaches_the_portal() -> None:
     portal = FakePortal()
     async with Client(portal.webhook_url(), transport=portal.transport(), bot_id=5) as client:
-        with pytest.raises(DialogIdError):
+        with pytest.raises(InvalidDialogIdError):
             await client.im.dialog.get("chat")
-        with pytest.raises(DialogIdError):
+        with pytest.raises(InvalidDialogIdError):
             await client.imbot.dialog.get(0)
-        with pytest.raises(DialogIdError):
+        with pytest.raises(InvalidDialogIdError):
             await client.imbot.v2.chat.get(" chat5")
-        with pytest.raises(DialogIdError):
+        with pytest.raises(InvalidDialogIdError):
             await client.imopenlines.dialog.get(dialog_id="chatx")
     assert portal.calls == []

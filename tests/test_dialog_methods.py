@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 
-from bitrix_dialog import BadRequestError, Client, DialogId, DialogIdError
+from bitrix_dialog import BadRequestError, Client, DialogId, InvalidDialogIdError
 from bitrix_dialog._methods._dialogs import DIALOG_METHODS, openlines_params
 from bitrix_dialog._wire._redact import redact_params
 from bitrix_dialog.testing import FakePortal
@@ -59,9 +59,9 @@ def test_openlines_parameters(kwargs: dict[str, Any], params: dict[str, Any]) ->
     [
         ({}, ValueError, "exactly one of"),
         ({"chat_id": 1, "session_id": 2}, ValueError, "got chat_id, session_id"),
-        ({"dialog_id": "256"}, DialogIdError, "only the chat form"),
-        ({"dialog_id": "sg12"}, DialogIdError, "only the chat form"),
-        ({"dialog_id": "chatx"}, DialogIdError, "not a dialog id"),
+        ({"dialog_id": "256"}, InvalidDialogIdError, "only the chat form"),
+        ({"dialog_id": "sg12"}, InvalidDialogIdError, "only the chat form"),
+        ({"dialog_id": "chatx"}, InvalidDialogIdError, "not a dialog id"),
         ({"chat_id": 0}, ValueError, "chat_id must be a positive int"),
         ({"chat_id": "13"}, TypeError, "chat_id must be a positive int"),
         ({"session_id": True}, TypeError, "session_id"),

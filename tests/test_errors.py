@@ -16,14 +16,11 @@ from bitrix_dialog import (
     BatchError,
     BitrixError,
     Client,
-    DialogIdEmptyError,
-    HttpRequest,
-    HttpResponse,
     InsufficientScopeError,
     InvalidClientError,
     InvalidCredentialsError,
+    InvalidDialogIdError,
     InvalidTokenError,
-    MemoryTransport,
     MethodNotFoundError,
     NotFoundError,
     OperationTimeLimitError,
@@ -41,7 +38,8 @@ from bitrix_dialog import (
     TokenExpiredError,
     TransportError,
 )
-from bitrix_dialog.testing import FakePortal
+from bitrix_dialog.abc import HttpRequest, HttpResponse
+from bitrix_dialog.testing import FakePortal, MemoryTransport
 
 # These tests are about mapping answers to classes: no retries, so each answer is final.
 # Retrying those same errors is tested with the rate-limit and fault tests.
@@ -129,7 +127,7 @@ async def test_unknown_and_empty_codes_keep_what_the_portal_said(portal: FakePor
 
 async def test_real_portal_errors(client: Client, portal: FakePortal) -> None:
     private = portal.add_chat(members=frozenset({99}))
-    with pytest.raises(DialogIdEmptyError) as empty:
+    with pytest.raises(InvalidDialogIdError) as empty:
         await client.call("im.dialog.get", {"DIALOG_ID": "chatx"})
     assert empty.value.status == 400
     with pytest.raises(AccessDeniedError) as denied:

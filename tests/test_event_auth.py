@@ -9,11 +9,10 @@ from bitrix_dialog import (
     EventAuth,
     MemoryTokenStore,
     OAuthAuth,
-    build_query,
     parse_event_auth,
-    parse_query,
     verify_application_token,
 )
+from bitrix_dialog._wire._formencode import build_query, parse_query
 from bitrix_dialog.testing import FakePortal
 
 from .oauth_kit import START, ManualClock

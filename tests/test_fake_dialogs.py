@@ -16,7 +16,7 @@ from bitrix_dialog import (
     BadRequestError,
     ChatType,
     Client,
-    DialogIdEmptyError,
+    InvalidDialogIdError,
     MethodNotFoundError,
     NotFoundError,
     Role,
@@ -265,7 +265,7 @@ async def test_dialog_errors_reach_the_typed_client() -> None:
             await client.im.dialog.get(secret.dialog_id)
         with pytest.raises(AccessDeniedError) as missing:
             await client.imbot.dialog.get("chat999")
-        with pytest.raises(DialogIdEmptyError) as empty:
+        with pytest.raises(InvalidDialogIdError) as empty:
             await client.call("imbot.dialog.get", {"DIALOG_ID": "chat"})
     assert (denied.value.code, denied.value.status) == ("ACCESS_ERROR", 403)
     assert (missing.value.code, missing.value.status) == ("ACCESS_ERROR", 400)

@@ -8,7 +8,8 @@ from typing import Any
 import pytest
 from yarl import URL
 
-from bitrix_dialog import AccessTokenAuth, Client, HttpRequest, TokenExpiredError
+from bitrix_dialog import AccessTokenAuth, Client, TokenExpiredError
+from bitrix_dialog.abc import HttpRequest
 from bitrix_dialog.testing import FakePortal
 
 from .oauth_kit import START, ManualClock

@@ -12,7 +12,8 @@ from typing import Any
 
 from yarl import URL
 
-from bitrix_dialog import HttpRequest, build_query
+from bitrix_dialog._wire._formencode import build_query
+from bitrix_dialog.abc import HttpRequest
 from bitrix_dialog.testing import CallContext, FakePortal
 
 

@@ -10,19 +10,13 @@ import aiohttp
 import pytest
 from yarl import URL
 
-from bitrix_dialog import (
-    Client,
-    HttpRequest,
-    MemoryTransport,
-    OverloadLimitError,
-    Plan,
-    RetryPolicy,
-    TransportError,
-)
+from bitrix_dialog import Client, OverloadLimitError, Plan, RetryPolicy, TransportError
+from bitrix_dialog.abc import HttpRequest
 from bitrix_dialog.testing import (
     BucketBound,
     FakePortal,
     Faults,
+    MemoryTransport,
     OperatingModel,
     PortalBucket,
     VirtualTimeLoop,

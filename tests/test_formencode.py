@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from bitrix_dialog import build_query, parse_query
+from bitrix_dialog._wire._formencode import build_query, parse_query
 
 
 def test_nested_fields_as_in_the_docs() -> None:

@@ -26,9 +26,6 @@ from bitrix_dialog import (
     BitrixError,
     Client,
     Dialog,
-    HttpRequest,
-    HttpResponse,
-    MemoryTransport,
     ModelDecodeError,
     PortalMovedError,
     ResponseDecodeError,
@@ -37,6 +34,8 @@ from bitrix_dialog import (
     Time,
 )
 from bitrix_dialog._wire._envelope import decode_response
+from bitrix_dialog.abc import HttpRequest, HttpResponse
+from bitrix_dialog.testing import MemoryTransport
 
 from .test_dialog_decode import json_objects, json_values
 

@@ -2,7 +2,7 @@
 
 The oracle is the server's own check (``Bitrix\\Im\\Common::isDialogId``):
 ``^([0-9]+|(chat|sg|crm)[0-9]+)$``, case-insensitive, plus the SDK's rule that ids are
-positive. Everything else is refused with ``DialogIdError`` before any request.
+positive. Everything else is refused with ``InvalidDialogIdError`` before any request.
 """
 
 from __future__ import annotations
@@ -13,7 +13,7 @@ import re
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from bitrix_dialog import DialogId, DialogIdError
+from bitrix_dialog import DialogId, InvalidDialogIdError
 
 _SERVER = re.compile(r"([0-9]+|(chat|sg|crm)[0-9]+)", re.IGNORECASE | re.ASCII)
 _FUZZ = settings(max_examples=100, deadline=None)
@@ -43,10 +43,10 @@ def _accepted_by_the_portal(text: str) -> bool:
     return match is not None and int(re.sub(r"^[a-zA-Z]+", "", text)) > 0
 
 
-def _parsed(value: object) -> DialogId | DialogIdError:
+def _parsed(value: object) -> DialogId | InvalidDialogIdError:
     try:
         return DialogId.parse(value, parameter="dialog")  # type: ignore[arg-type]
-    except DialogIdError as error:
+    except InvalidDialogIdError as error:
         return error
 
 
@@ -55,8 +55,8 @@ def _parsed(value: object) -> DialogId | DialogIdError:
 def test_accepts_exactly_the_positive_ids_the_portal_accepts(text: str) -> None:
     dialog_id = _parsed(text)
     assert isinstance(dialog_id, DialogId) == _accepted_by_the_portal(text)
-    if isinstance(dialog_id, DialogIdError):
-        assert str(dialog_id).startswith("dialog ")  # names the parameter
+    if isinstance(dialog_id, InvalidDialogIdError):
+        assert dialog_id.description.startswith("dialog ")  # names the parameter
         assert isinstance(dialog_id, ValueError)
         assert isinstance(dialog_id, TypeError)
         return
@@ -73,7 +73,7 @@ def test_accepts_exactly_the_positive_ids_the_portal_accepts(text: str) -> None:
 @given(text=_FORMS)
 def test_a_parsed_id_round_trips_through_its_wire_form(text: str) -> None:
     dialog_id = _parsed(text)
-    if isinstance(dialog_id, DialogIdError):
+    if isinstance(dialog_id, InvalidDialogIdError):
         assert int(text.lower().removeprefix("chat").removeprefix("sg").removeprefix("crm")) == 0
         return
     again = DialogId.parse(str(dialog_id))
@@ -90,7 +90,7 @@ def test_a_parsed_id_round_trips_through_its_wire_form(text: str) -> None:
 def test_an_int_is_a_user_id_when_positive(number: int) -> None:
     dialog_id = _parsed(number)
     if number <= 0:
-        assert isinstance(dialog_id, DialogIdError)
+        assert isinstance(dialog_id, InvalidDialogIdError)
         assert "dialog must be a positive int" in str(dialog_id)
         return
     assert isinstance(dialog_id, DialogId)
@@ -109,6 +109,6 @@ def test_an_int_is_a_user_id_when_positive(number: int) -> None:
 )
 def test_anything_but_a_str_or_int_is_refused_naming_its_type(value: object) -> None:
     error = _parsed(value)
-    assert isinstance(error, DialogIdError)
-    assert str(error).startswith("dialog must be a dialog id")
-    assert str(error).endswith(f"not {type(value).__name__}")
+    assert isinstance(error, InvalidDialogIdError)
+    assert error.description.startswith("dialog must be a dialog id")
+    assert error.description.endswith(f"not {type(value).__name__}")

@@ -18,7 +18,8 @@ from aiohttp import web
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from bitrix_dialog import EventAuth, build_query, parse_event_auth, parse_query
+from bitrix_dialog import EventAuth, parse_event_auth
+from bitrix_dialog._wire._formencode import build_query, parse_query
 from bitrix_dialog.aiohttp import (
     AppInstallEvent,
     BitrixEvent,

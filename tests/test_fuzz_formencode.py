@@ -18,8 +18,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from bitrix_dialog import build_query, parse_query
-from bitrix_dialog._wire._formencode import flatten
+from bitrix_dialog._wire._formencode import build_query, flatten, parse_query
 
 _FUZZ = settings(max_examples=100, deadline=None)
 

@@ -15,7 +15,7 @@ PACKAGE = pathlib.Path(__file__).resolve().parent.parent / "bitrix_dialog"
 
 # Lowest first. Each entry is a top-level name inside the package.
 LAYERS: list[set[str]] = [
-    {"_types", "_errors", "_deadline"},
+    {"_types", "_errors", "_deadline", "_public"},
     {"_models"},
     {"_decode"},
     {"_wire"},
@@ -29,7 +29,7 @@ LAYERS: list[set[str]] = [
     {"_cache"},
     {"_bulk"},
     {"_client"},
-    {"__init__", "__main__", "_cli", "aiohttp", "redis", "testing", "otel", "_events"},
+    {"__init__", "__main__", "_cli", "abc", "aiohttp", "redis", "testing", "otel", "_events"},
 ]
 
 

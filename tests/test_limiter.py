@@ -6,7 +6,8 @@ import asyncio
 
 import pytest
 
-from bitrix_dialog import LeakyBucket, Limiter, Plan, Slot
+from bitrix_dialog import LeakyBucket, Plan
+from bitrix_dialog.abc import Limiter, Slot
 from bitrix_dialog.testing import VirtualTimeLoop, run_in_virtual_time
 
 

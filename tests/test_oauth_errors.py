@@ -9,11 +9,8 @@ import pytest
 from bitrix_dialog import (
     BitrixError,
     Client,
-    HttpRequest,
-    HttpResponse,
     InvalidClientError,
     MemoryTokenStore,
-    MemoryTransport,
     OAuthAuth,
     OAuthError,
     OAuthToken,
@@ -22,7 +19,8 @@ from bitrix_dialog import (
     ResponseDecodeError,
     TransportError,
 )
-from bitrix_dialog.testing import FakeApp, FakePortal
+from bitrix_dialog.abc import HttpRequest, HttpResponse
+from bitrix_dialog.testing import FakeApp, FakePortal, MemoryTransport
 
 from .oauth_kit import ManualClock, make_auth
 

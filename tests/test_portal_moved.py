@@ -5,17 +5,9 @@ from __future__ import annotations
 import pytest
 from yarl import URL
 
-from bitrix_dialog import (
-    Client,
-    HttpRequest,
-    HttpResponse,
-    MemoryTokenStore,
-    MemoryTransport,
-    PortalMove,
-    PortalMovedError,
-    WebhookAuth,
-)
-from bitrix_dialog.testing import FakePortal
+from bitrix_dialog import Client, MemoryTokenStore, PortalMove, PortalMovedError, WebhookAuth
+from bitrix_dialog.abc import HttpRequest, HttpResponse
+from bitrix_dialog.testing import FakePortal, MemoryTransport
 
 from .oauth_kit import Event, ManualClock, RecordingTransport, make_auth
 

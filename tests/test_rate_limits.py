@@ -20,8 +20,8 @@ from bitrix_dialog import (
     QueryLimitExceededError,
     RetryEvent,
     RetryPolicy,
-    Slot,
 )
+from bitrix_dialog.abc import Slot
 from bitrix_dialog.testing import (
     BucketBound,
     FakePortal,

@@ -6,7 +6,8 @@ import logging
 
 import pytest
 
-from bitrix_dialog import AccessTokenAuth, BitrixError, Client, HttpRequest
+from bitrix_dialog import AccessTokenAuth, BitrixError, Client
+from bitrix_dialog.abc import HttpRequest
 from bitrix_dialog.testing import FakePortal
 
 

@@ -29,23 +29,20 @@ from bitrix_dialog import (
     BitrixError,
     Client,
     Hooks,
-    HttpRequest,
-    HttpResponse,
     MemoryTokenStore,
-    MemoryTransport,
     OAuthAuth,
     OAuthError,
     OAuthToken,
     PortalMove,
     RetryPolicy,
     Timeout,
-    Transport,
     TransportError,
     WebhookAuth,
     parse_event_auth,
 )
+from bitrix_dialog.abc import HttpRequest, HttpResponse, Transport
 from bitrix_dialog.aiohttp import BitrixEvent, BitrixEvents, setup
-from bitrix_dialog.testing import FakePortal, Faults
+from bitrix_dialog.testing import FakePortal, Faults, MemoryTransport
 
 from .aiohttp_kit import EVENTS, post, served
 from .conftest import QUICK_RETRY

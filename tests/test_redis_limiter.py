@@ -18,15 +18,8 @@ import redis.asyncio
 from redis.asyncio.retry import Retry
 from redis.backoff import NoBackoff
 
-from bitrix_dialog import (
-    Client,
-    LeakyBucket,
-    Limiter,
-    LimiterUnavailableError,
-    Plan,
-    RetryPolicy,
-    Slot,
-)
+from bitrix_dialog import Client, LeakyBucket, LimiterUnavailableError, Plan, RetryPolicy
+from bitrix_dialog.abc import Limiter, Slot
 from bitrix_dialog.redis import RedisBucketState, RedisLeakyBucket
 from bitrix_dialog.testing import FakePortal
 

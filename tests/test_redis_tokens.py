@@ -17,14 +17,8 @@ import redis.asyncio
 from redis.asyncio.retry import Retry
 from redis.backoff import NoBackoff
 
-from bitrix_dialog import (
-    Client,
-    OAuthAuth,
-    OAuthToken,
-    TokenConflictError,
-    TokenStore,
-    TokenStoreError,
-)
+from bitrix_dialog import Client, OAuthAuth, OAuthToken, TokenConflictError, TokenStoreError
+from bitrix_dialog.abc import TokenStore
 from bitrix_dialog.redis import RedisTokenStore
 from bitrix_dialog.testing import FakePortal
 

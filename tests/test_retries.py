@@ -20,12 +20,11 @@ from bitrix_dialog import (
     OverloadLimitError,
     ResponseDecodeError,
     RetryEvent,
-    RetryHandler,
     RetryPolicy,
-    RetryState,
     ServerError,
     TransportError,
 )
+from bitrix_dialog.abc import RetryHandler, RetryState
 from bitrix_dialog.testing import (
     CallContext,
     FakePortal,

@@ -25,17 +25,17 @@ from bitrix_dialog import (
     Client,
     Dialog,
     DialogId,
-    InvalidDialogId,
     InvalidDialogIdError,
     LeakyBucket,
     OAuthAuth,
     RateLimitError,
+    RejectedInput,
     ResponseDecodeError,
     RetryPolicy,
     ServerError,
-    Transport,
     TransportError,
 )
+from bitrix_dialog.abc import Transport
 from bitrix_dialog.testing import FakePortal, Faults, VirtualTimeLoop, run_in_virtual_time
 
 from .bulk_kit import CALLER, drain, open_fds, other_tasks, seed
@@ -110,7 +110,7 @@ async def run_soak(soak: Soak, portal: FakePortal, transport: Transport, base: o
     # Each outcome is typed and right: the dialog, the portal's own error, or a fault.
     readable_ok = 0
     for key, outcome in pairs:
-        if isinstance(key, InvalidDialogId):
+        if isinstance(key, RejectedInput):
             assert isinstance(outcome, InvalidDialogIdError)
             continue
         assert key.chat_id is not None

@@ -98,7 +98,7 @@ class DialogsApi:
           :class:`DialogId`. An input that is not a dialog id (or, for
           ``imopenlines.dialog.get``, not a ``chatNNN`` id) is not sent: it comes
           back as its own :class:`InvalidDialogIdError` (keyed by an
-          :class:`InvalidDialogId` when it is not an id at all).
+          :class:`RejectedInput` when it is not an id at all).
         - ``method``: ``im.dialog.get`` (default), ``imbot.dialog.get``,
           ``imopenlines.dialog.get`` or ``imbot.v2.Chat.get`` (acting as ``bot_id``,
           with ``bot_token`` for webhooks; both default to the client's).

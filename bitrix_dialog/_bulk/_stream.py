@@ -62,7 +62,7 @@ from .._methods._dialog_id import DialogId
 from .._methods._dialogs import DialogMethod
 from .._wire._envelope import RestResponse
 from ._input import CommandMaker, IdReader, Rejected
-from ._types import DialogKey, DialogOutcome, InvalidDialogId, ProgressCallback
+from ._types import DialogKey, DialogOutcome, ProgressCallback, RejectedInput
 
 __all__ = ["DialogStream"]
 
@@ -242,7 +242,7 @@ class DialogStream(AsyncIterator[tuple[DialogKey, DialogOutcome]]):
 
     def _accept(self, item: DialogId | Rejected) -> None:
         if isinstance(item, Rejected):
-            key: DialogKey = InvalidDialogId(value=item.value, position=item.position)
+            key: DialogKey = RejectedInput(value=item.value, position=item.position)
             self._remember(key)
             self._settle(key, self._invalid(item.value, item.error, f"ids[{item.position}]"))
             return

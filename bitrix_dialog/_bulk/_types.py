@@ -3,7 +3,7 @@
 ``client.dialogs.get_many(ids)`` yields ``(key, outcome)`` pairs. The key is the
 canonical :class:`DialogId` of an input (so ``"chat5"``, ``"CHAT5"`` and
 ``DialogId.chat(5)`` are one key, and ``5`` and ``"5"`` another), or, for an input
-that is not a dialog id at all, an :class:`InvalidDialogId` naming that input and its
+that is not a dialog id at all, a :class:`RejectedInput` naming that input and its
 position. The outcome is the typed :class:`Dialog` or that key's own
 :class:`BitrixError`; nothing is raised for one id's failure.
 """
@@ -16,15 +16,15 @@ from typing import TypeAlias
 import attrs
 
 from .._batch._outcomes import Outcomes
-from .._errors import BitrixError
-from .._methods._dialog_id import DialogId, DialogIdError
+from .._errors import BitrixError, InvalidDialogIdError
+from .._methods._dialog_id import DialogId
 from .._models import Dialog
 
-__all__ = ["DialogKey", "DialogOutcome", "DialogResults", "InvalidDialogId", "ProgressCallback"]
+__all__ = ["DialogKey", "DialogOutcome", "DialogResults", "ProgressCallback", "RejectedInput"]
 
 
 @attrs.frozen(kw_only=True, eq=False)
-class InvalidDialogId:
+class RejectedInput:
     """An input of a bulk lookup that is not a dialog id (``None``, ``"chatx"``, ``0``).
 
     It is the key its :class:`InvalidDialogIdError` outcome is reported under: such an
@@ -41,7 +41,7 @@ class InvalidDialogId:
         return repr(self.value)
 
 
-DialogKey: TypeAlias = DialogId | InvalidDialogId
+DialogKey: TypeAlias = DialogId | RejectedInput
 """What a bulk outcome is filed under: the canonical id, or the invalid input."""
 
 DialogOutcome: TypeAlias = Dialog | BitrixError
@@ -65,11 +65,11 @@ class DialogResults(Outcomes[DialogKey, DialogOutcome]):
         self._outcomes = dict(outcomes)
 
     def __getitem__(self, key: object) -> DialogOutcome:
-        if isinstance(key, DialogId | InvalidDialogId):
+        if isinstance(key, DialogId | RejectedInput):
             return self._outcomes[key]
         try:
             parsed = DialogId.parse(key)  # type: ignore[arg-type]
-        except DialogIdError:
+        except InvalidDialogIdError:
             raise KeyError(key) from None
         return self._outcomes[parsed]
 

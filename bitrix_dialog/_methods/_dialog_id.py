@@ -20,21 +20,15 @@ from __future__ import annotations
 import re
 from typing import Final, Literal, TypeAlias, final
 
-__all__ = ["DialogId", "DialogIdError", "DialogIdLike", "DialogKind"]
+from .._errors import InvalidDialogIdError
+
+__all__ = ["DialogId", "DialogIdLike", "DialogKind"]
 
 DialogKind: TypeAlias = Literal["user", "chat", "sg", "crm"]
 """What a dialog id names: a private chat with a user, a chat, a workgroup's chat, a CRM chat."""
 
 _FORM: Final = re.compile(r"(chat|sg|crm)?([0-9]+)", re.IGNORECASE | re.ASCII)
 _PREFIX: Final[dict[str, DialogKind]] = {"chat": "chat", "sg": "sg", "crm": "crm"}
-
-
-class DialogIdError(ValueError, TypeError):
-    """A dialog id the portal would refuse, or a value that is not a dialog id at all.
-
-    It is both a ``ValueError`` and a ``TypeError``: ``"chatx"`` and ``None`` are the same
-    mistake to the caller, and either ``except`` catches it.
-    """
 
 
 @final
@@ -59,7 +53,7 @@ class DialogId:
     @classmethod
     def parse(cls, value: DialogIdLike, *, parameter: str = "dialog_id") -> DialogId:
         """Check ``value`` (``"chat29"``, ``"sg12"``, ``"crm7"``, ``"256"``, ``256`` or a
-        ``DialogId``) and return it as a ``DialogId``; raise :class:`DialogIdError` naming
+        ``DialogId``) and return it as a ``DialogId``; raise :class:`InvalidDialogIdError` naming
         ``parameter`` otherwise."""
         if isinstance(value, DialogId):
             return value
@@ -124,10 +118,10 @@ DialogIdLike: TypeAlias = "DialogId | str | int"
 def _positive(value: object, parameter: str) -> int:
     if isinstance(value, bool) or not isinstance(value, int):
         msg = f"{parameter} must be a positive int, not {type(value).__name__}"
-        raise DialogIdError(msg)
+        raise InvalidDialogIdError(msg, value=value)
     if value <= 0:
         msg = f"{parameter} must be a positive int, got {value}"
-        raise DialogIdError(msg)
+        raise InvalidDialogIdError(msg, value=value)
     return value
 
 
@@ -139,7 +133,7 @@ def _split(value: object, parameter: str) -> tuple[DialogKind, int]:
             f"{parameter} must be a dialog id such as 'chat29', 'sg12', 'crm7' or a user id "
             f"256, not {type(value).__name__}"
         )
-        raise DialogIdError(msg)
+        raise InvalidDialogIdError(msg, value=value)
     if isinstance(value, int):
         return "user", _positive(value, parameter)
     match = _FORM.fullmatch(value)
@@ -148,11 +142,11 @@ def _split(value: object, parameter: str) -> tuple[DialogKind, int]:
             f"{parameter} {value!r} is not a dialog id: expected 'chatNNN', 'sgNNN', "
             f"'crmNNN' or a user id 'NNN'"
         )
-        raise DialogIdError(msg)
+        raise InvalidDialogIdError(msg, value=value)
     prefix, digits = match.groups()
     number = int(digits)
     if number <= 0:
         msg = f"{parameter} {value!r} names id 0; ids are positive"
-        raise DialogIdError(msg)
+        raise InvalidDialogIdError(msg, value=value)
     kind: DialogKind = _PREFIX[prefix.lower()] if prefix else "user"
     return kind, number

@@ -31,8 +31,9 @@ from typing import Any, Final
 import attrs
 
 from .._decode._converter import V2_METHOD, decode_dialog
+from .._errors import InvalidDialogIdError
 from .._models import Dialog
-from ._dialog_id import DialogId, DialogIdError, DialogIdLike
+from ._dialog_id import DialogId, DialogIdLike
 
 __all__ = [
     "DIALOG_METHODS",
@@ -79,7 +80,7 @@ def _openlines_dialog_id(value: DialogIdLike) -> str:
             f"dialog_id {str(dialog_id)!r}: imopenlines.dialog.get takes only the chat form "
             f"'chatNNN' (an open line's chat); use im.dialog.get for other dialogs"
         )
-        raise DialogIdError(msg)
+        raise InvalidDialogIdError(msg, value=value)
     return str(dialog_id)
 
 
@@ -190,7 +191,7 @@ class DialogMethod:
     ) -> dict[str, Any]:
         """The request parameters for ``dialog_id``, checked before anything is sent.
 
-        Raises ``ValueError``/``TypeError`` (``DialogIdError`` for the id) naming the bad
+        Raises ``ValueError``/``TypeError`` (``InvalidDialogIdError`` for the id) naming the bad
         parameter. ``bot_id``/``bot_token`` are for ``imbot.v2.Chat.get`` only.
         """
         return self._build(self.name, dialog_id, bot_id, bot_token)

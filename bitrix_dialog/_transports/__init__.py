@@ -1,9 +1,11 @@
-"""Pluggable transports: the only code that talks to the network (or pretends to)."""
+"""Pluggable transports: the only code that talks to the network.
+
+The in-memory one, for tests, is ``bitrix_dialog.testing.MemoryTransport``.
+"""
 
 from __future__ import annotations
 
 from ._aiohttp import AiohttpTransport
 from ._base import Transport
-from ._memory import Handler, MemoryTransport
 
-__all__ = ["AiohttpTransport", "Handler", "MemoryTransport", "Transport"]
+__all__ = ["AiohttpTransport", "Transport"]

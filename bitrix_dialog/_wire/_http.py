@@ -1,8 +1,8 @@
 """The two values that cross the transport boundary: an HTTP request and its answer.
 
 Transports see only these (method, URL, headers, body bytes in; status, headers,
-body bytes out), so any HTTP stack, or none at all (see ``MemoryTransport``), can
-carry the SDK's calls.
+body bytes out), so any HTTP stack, or none at all (see
+``bitrix_dialog.testing.MemoryTransport``), can carry the SDK's calls.
 """
 
 from __future__ import annotations

@@ -21,6 +21,7 @@ Import it as ``bitrix_dialog.aiohttp``; the core package does not import it.
 
 from __future__ import annotations
 
+from .._public import publish
 from ._events import (
     AppInstallEvent,
     AppUninstallEvent,
@@ -67,3 +68,6 @@ __all__ = [
     "parse_event",
     "setup",
 ]
+
+publish(globals(), __all__, "bitrix_dialog.aiohttp")
+del publish

@@ -26,16 +26,18 @@ except ImportError as exc:  # pragma: no cover - exercised only without the extr
     msg = "bitrix_dialog.redis needs the redis package: pip install 'bitrix-dialog[redis]'"
     raise ImportError(msg) from exc
 
-from .._errors import LimiterUnavailableError
+from .._public import publish
 from ._bucket import BucketOptions, RedisBucketState, RedisLeakyBucket
 from ._lock import RedisLeaseLock
 from ._store import RedisTokenStore
 
 __all__ = [
     "BucketOptions",
-    "LimiterUnavailableError",
     "RedisBucketState",
     "RedisLeakyBucket",
     "RedisLeaseLock",
     "RedisTokenStore",
 ]
+
+publish(globals(), __all__, "bitrix_dialog.redis")
+del publish

@@ -28,6 +28,7 @@ rate-limited scenarios in virtual time. :func:`run_redis_server` starts a throwa
 
 from __future__ import annotations
 
+from .._public import publish
 from ._bots import FakeBot
 from ._bound import BucketBound
 from ._bucket import BucketSpec, PortalBucket
@@ -37,6 +38,7 @@ from ._events import FORM_CONTENT_TYPE, FakeEvents
 from ._faults import Faults
 from ._imbot import FakeMessage
 from ._limits import PortalCounters, PortalLimits
+from ._memory import MemoryTransport
 from ._oauth import FakeApp, FakeOAuthServer, RecordedRefresh
 from ._operating import OperatingModel
 from ._portal import CallContext, Caller, FakePortal, MethodHandler, RecordedCall
@@ -59,6 +61,7 @@ __all__ = [
     "FakeOAuthServer",
     "FakePortal",
     "Faults",
+    "MemoryTransport",
     "MethodHandler",
     "OperatingModel",
     "PayloadStyle",
@@ -74,3 +77,6 @@ __all__ = [
     "run_in_virtual_time",
     "run_redis_server",
 ]
+
+publish(globals(), __all__, "bitrix_dialog.testing")
+del publish

@@ -27,7 +27,6 @@ from aiohttp import web
 from yarl import URL
 
 from .._auth import OAuthToken
-from .._transports import MemoryTransport
 from .._wire._formencode import parse_query
 from .._wire._http import HttpRequest, HttpResponse
 from .._wire._urls import is_loopback
@@ -39,6 +38,7 @@ from ._events import FakeEvents
 from ._faults import Faults
 from ._imbot import FakeMessage
 from ._limits import PortalCounters, PortalLimits
+from ._memory import MemoryTransport
 from ._oauth import TOKEN_PATH, FakeApp, FakeOAuthServer
 from ._openlines import add_openline_chat
 from ._operating import OperatingModel

@@ -43,6 +43,8 @@ class MemoryTransport:
         try:
             async with asyncio.timeout(timeout):
                 return await self._handler(request)
+        except TransportError:
+            raise  # the handler's own (a RequestTimeoutError is a TimeoutError too)
         except TimeoutError as exc:
             msg = f"no answer within {timeout} s from {redact_url(request.url)}"
             failure, cause = RequestTimeoutError(msg), safe_cause(exc)

@@ -20,8 +20,7 @@ The tree groups errors by what a caller does about them, not by HTTP status
     │   ├── QueryLimitExceededError      QUERY_LIMIT_EXCEEDED (the leaky bucket is full)
     │   └── OperationTimeLimitError      OPERATION_TIME_LIMIT (one method's time budget)
     ├── BadRequestError              the request itself is wrong; fix the code
-    │   ├── DialogIdEmptyError           DIALOG_ID_EMPTY
-    │   ├── InvalidDialogIdError         a bulk lookup's input is not an id the method takes
+    │   ├── InvalidDialogIdError         not a dialog id (checked before sending), DIALOG_ID_EMPTY
     │   ├── MethodNotFoundError          ERROR_METHOD_NOT_FOUND
     │   └── BatchError                   ERROR_BATCH_LENGTH_EXCEEDED, ERROR_BATCH_METHOD_NOT_ALLOWED
     ├── NotFoundError                a named object does not exist (BOT_NOT_FOUND, CHAT_NOT_FOUND)
@@ -33,7 +32,7 @@ The tree groups errors by what a caller does about them, not by HTTP status
     │   └── TokenConflictError           save(replaces=old) found another pair stored
     ├── LimiterUnavailableError      a shared rate limiter's backend failed; nothing was sent
     ├── TransportError               no HTTP answer at all (network, TLS, dropped connection)
-    │   └── RequestTimeoutError          the answer did not come in time, or the deadline passed
+    │   └── RequestTimeoutError          no answer in time (also a builtin TimeoutError)
     │       └── DeadlineExceededError        the call's own deadline left no time (never retried)
     ├── ResponseDecodeError          an answer that is not a Bitrix24 envelope
     │   └── BatchResultMissingError      a batch answer says nothing about one command
@@ -46,8 +45,7 @@ ever lost; :func:`error_for` is the one place codes become classes.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from typing import ClassVar, Final
+from ._base import BitrixError
 
 __all__ = [
     "AccessDeniedError",
@@ -57,9 +55,7 @@ __all__ = [
     "BatchError",
     "BatchNotExecutedError",
     "BatchResultMissingError",
-    "BitrixError",
     "DeadlineExceededError",
-    "DialogIdEmptyError",
     "InsufficientScopeError",
     "InvalidClientError",
     "InvalidCredentialsError",
@@ -85,82 +81,7 @@ __all__ = [
     "TokenExpiredError",
     "TokenStoreError",
     "TransportError",
-    "error_for",
 ]
-
-_BODY_PREVIEW: Final = 512
-
-
-class BitrixError(Exception):
-    """Base of every error the SDK raises for a failed REST call.
-
-    ``code`` is the portal's ``error`` string exactly as sent (it may be ``""``),
-    ``description`` its ``error_description``, ``status`` the HTTP status (``None``
-    when no HTTP answer came), ``method`` the REST method, and ``body`` the raw
-    answer bytes, kept so nothing the portal said is lost.
-    """
-
-    default_code: ClassVar[str] = ""
-
-    def __init__(
-        self,
-        description: str = "",
-        *,
-        code: str | None = None,
-        status: int | None = None,
-        method: str | None = None,
-        body: bytes | None = None,
-    ) -> None:
-        self.code: str = self.default_code if code is None else code
-        self.description = description
-        self.status = status
-        self.method = method
-        self.body = body
-        super().__init__(self._message())
-
-    def _message(self) -> str:
-        parts = []
-        if self.method:
-            parts.append(self.method)
-        if self.code:
-            parts.append(self.code)
-        text = ": ".join(parts)
-        if self.description:
-            text = f"{text}: {self.description}" if text else self.description
-        if self.status is not None:
-            text = f"{text} (HTTP {self.status})"
-        return text or type(self).__name__
-
-    def __repr__(self) -> str:
-        return (
-            f"{type(self).__name__}(code={self.code!r}, description={self.description!r}, "
-            f"status={self.status!r}, method={self.method!r})"
-        )
-
-    def __reduce__(self) -> tuple[object, ...]:
-        # Keyword-only constructor: teach pickle (multiprocessing workers) to rebuild it.
-        return (_rebuild, (type(self), self.description, dict(self.__dict__)))
-
-    def _bind_method(self, method: str) -> None:
-        """Name the REST method on an error raised below the layer that knew it."""
-        if not self.method:
-            self.method = method
-            self.args = (self._message(),)
-
-    @property
-    def body_preview(self) -> str:
-        """The first bytes of the raw answer, decoded leniently, for logs and messages."""
-        if not self.body:
-            return ""
-        return self.body[:_BODY_PREVIEW].decode("utf-8", "replace")
-
-
-def _rebuild(cls: type[BitrixError], description: str, state: dict[str, object]) -> BitrixError:
-    error = cls.__new__(cls)
-    Exception.__init__(error, description)
-    error.__dict__.update(state)
-    error.args = (error._message(),)
-    return error
 
 
 class AuthError(BitrixError):
@@ -247,18 +168,15 @@ class BadRequestError(BitrixError):
     """The request is malformed or names something the portal does not accept."""
 
 
-class DialogIdEmptyError(BadRequestError):
-    """``DIALOG_ID_EMPTY``: the dialog id was missing or malformed."""
+class InvalidDialogIdError(BadRequestError, ValueError, TypeError):
+    """A dialog id that is not one: refused before sending, or by the portal.
 
-    default_code = "DIALOG_ID_EMPTY"
-
-
-class InvalidDialogIdError(BadRequestError):
-    """A bulk lookup's input that is not a dialog id the method takes; never sent.
-
-    In ``client.dialogs.get_many(...)`` one bad id among thousands is that id's own
-    outcome, so it costs the others nothing. ``value`` is the input as given; the
-    ``DialogIdError`` (or ``TypeError``/``ValueError``) that refused it is ``__cause__``.
+    Raised before any request by ``DialogId.parse`` and the typed methods for an input
+    that is not a dialog id the method takes (code ``INVALID_DIALOG_ID``; ``value`` is
+    the input as given), and for the portal's ``DIALOG_ID_EMPTY``. It is also a
+    ``ValueError`` and a ``TypeError``, as input checks are. In
+    ``client.dialogs.get_many(...)`` one bad id among thousands is that id's own outcome
+    (``__cause__`` is what refused it), so it costs the others nothing.
     """
 
     default_code = "INVALID_DIALOG_ID"
@@ -359,8 +277,11 @@ class TransportError(BitrixError):
     default_code = "TRANSPORT_ERROR"
 
 
-class RequestTimeoutError(TransportError):
-    """The answer did not arrive within the request timeout or the call's deadline."""
+class RequestTimeoutError(TransportError, TimeoutError):
+    """The answer did not arrive within the request timeout or the call's deadline.
+
+    Also the builtin ``TimeoutError``, so ``except TimeoutError`` catches it too.
+    """
 
     default_code = "TIMEOUT"
 
@@ -443,78 +364,3 @@ class ModelDecodeError(BitrixError):
         self.path = path
         self.payload = payload
         super().__init__(description, **kwargs)  # type: ignore[arg-type]
-
-
-# Codes are compared upper-cased: the portal emits OAuth codes in lower case and the
-# rest in upper case, and peers (PYSDK, PHPSDK) compare case-insensitively.
-_CLASS_BY_CODE: Final[Mapping[str, type[BitrixError]]] = {
-    # auth
-    "INVALID_CREDENTIALS": InvalidCredentialsError,
-    "NO_AUTH_FOUND": InvalidCredentialsError,
-    "AUTHORIZATION_ERROR": InvalidCredentialsError,
-    "APPLICATION_NOT_FOUND": InvalidCredentialsError,
-    "METHOD_CONFIRM_WAITING": InvalidCredentialsError,
-    "EXPIRED_TOKEN": TokenExpiredError,
-    "INVALID_TOKEN": InvalidTokenError,
-    "INVALID_GRANT": ReauthorizationRequiredError,
-    "INVALID_CLIENT": InvalidClientError,
-    "WRONG_CLIENT": InvalidClientError,
-    "PAYMENT_REQUIRED": PaymentRequiredError,
-    # access
-    "ACCESS_DENIED": AccessDeniedError,
-    "ACCESS_ERROR": AccessDeniedError,
-    "USER_ACCESS_ERROR": AccessDeniedError,
-    "AUTHORIZE_ERROR": AccessDeniedError,
-    "WRONG_AUTH_TYPE": AccessDeniedError,
-    "METHOD_CONFIRM_DENIED": AccessDeniedError,
-    "WRONG_LICENSE": AccessDeniedError,
-    "BOT_OWNERSHIP_ERROR": AccessDeniedError,
-    "INSUFFICIENT_SCOPE": InsufficientScopeError,
-    "INVALID_SCOPE": InsufficientScopeError,
-    # rate limits
-    "QUERY_LIMIT_EXCEEDED": QueryLimitExceededError,
-    "OPERATION_TIME_LIMIT": OperationTimeLimitError,
-    # bad request
-    "DIALOG_ID_EMPTY": DialogIdEmptyError,
-    "INVALID_REQUEST": BadRequestError,
-    "ERROR_ARGUMENT": BadRequestError,
-    "WRONG_ENCODING": BadRequestError,
-    "ERROR_METHOD_NOT_FOUND": MethodNotFoundError,
-    "ERROR_BATCH_LENGTH_EXCEEDED": BatchError,
-    "ERROR_BATCH_METHOD_NOT_ALLOWED": BatchError,
-    "BOT_ID_REQUIRED": BadRequestError,
-    "BOT_TOKEN_NOT_SPECIFIED": BadRequestError,
-    "CLIENT_ID_NOT_SPECIFIED": BadRequestError,
-    # not found
-    "BOT_NOT_FOUND": NotFoundError,
-    "CHAT_NOT_FOUND": NotFoundError,
-    "ERROR_MANIFEST_IS_NOT_AVAILABLE": NotFoundError,
-    # server
-    "INTERNAL_SERVER_ERROR": ServerError,
-    "ERROR_UNEXPECTED_ANSWER": ServerError,
-    "ERROR_CORE": ServerError,
-    "INTERNAL_WRONG_TRANSPORT": ServerError,
-    "INTERNAL_WRONG_HANDLER_CLASS": ServerError,
-    "CONNECTION_ERROR": ServerError,
-    "IM_NOT_INSTALLED": ServerError,
-    # portal unavailable
-    "OVERLOAD_LIMIT": OverloadLimitError,
-    "PORTAL_DELETED": PortalUnavailableError,
-}
-
-
-def error_for(
-    code: str,
-    description: str = "",
-    *,
-    status: int | None = None,
-    method: str | None = None,
-    body: bytes | None = None,
-) -> BitrixError:
-    """Build the exception for an ``error`` code, keeping every piece of context.
-
-    >>> error_for("query_limit_exceeded", status=503)
-    QueryLimitExceededError(code='query_limit_exceeded', description='', status=503, method=None)
-    """
-    cls = _CLASS_BY_CODE.get(code.upper(), BitrixError)
-    return cls(description, code=code, status=status, method=method, body=body)

@@ -1,0 +1,105 @@
+"""The one place ``error`` codes become classes: the portal's codes mapped onto the tree."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Final
+
+from ._base import BitrixError
+from ._classes import (
+    AccessDeniedError,
+    BadRequestError,
+    BatchError,
+    InsufficientScopeError,
+    InvalidClientError,
+    InvalidCredentialsError,
+    InvalidDialogIdError,
+    InvalidTokenError,
+    MethodNotFoundError,
+    NotFoundError,
+    OperationTimeLimitError,
+    OverloadLimitError,
+    PaymentRequiredError,
+    PortalUnavailableError,
+    QueryLimitExceededError,
+    ReauthorizationRequiredError,
+    ServerError,
+    TokenExpiredError,
+)
+
+__all__ = ["error_for"]
+
+
+# Codes are compared upper-cased: the portal emits OAuth codes in lower case and the
+# rest in upper case, and peers (PYSDK, PHPSDK) compare case-insensitively.
+_CLASS_BY_CODE: Final[Mapping[str, type[BitrixError]]] = {
+    # auth
+    "INVALID_CREDENTIALS": InvalidCredentialsError,
+    "NO_AUTH_FOUND": InvalidCredentialsError,
+    "AUTHORIZATION_ERROR": InvalidCredentialsError,
+    "APPLICATION_NOT_FOUND": InvalidCredentialsError,
+    "METHOD_CONFIRM_WAITING": InvalidCredentialsError,
+    "EXPIRED_TOKEN": TokenExpiredError,
+    "INVALID_TOKEN": InvalidTokenError,
+    "INVALID_GRANT": ReauthorizationRequiredError,
+    "INVALID_CLIENT": InvalidClientError,
+    "WRONG_CLIENT": InvalidClientError,
+    "PAYMENT_REQUIRED": PaymentRequiredError,
+    # access
+    "ACCESS_DENIED": AccessDeniedError,
+    "ACCESS_ERROR": AccessDeniedError,
+    "USER_ACCESS_ERROR": AccessDeniedError,
+    "AUTHORIZE_ERROR": AccessDeniedError,
+    "WRONG_AUTH_TYPE": AccessDeniedError,
+    "METHOD_CONFIRM_DENIED": AccessDeniedError,
+    "WRONG_LICENSE": AccessDeniedError,
+    "BOT_OWNERSHIP_ERROR": AccessDeniedError,
+    "INSUFFICIENT_SCOPE": InsufficientScopeError,
+    "INVALID_SCOPE": InsufficientScopeError,
+    # rate limits
+    "QUERY_LIMIT_EXCEEDED": QueryLimitExceededError,
+    "OPERATION_TIME_LIMIT": OperationTimeLimitError,
+    # bad request
+    "DIALOG_ID_EMPTY": InvalidDialogIdError,
+    "INVALID_REQUEST": BadRequestError,
+    "ERROR_ARGUMENT": BadRequestError,
+    "WRONG_ENCODING": BadRequestError,
+    "ERROR_METHOD_NOT_FOUND": MethodNotFoundError,
+    "ERROR_BATCH_LENGTH_EXCEEDED": BatchError,
+    "ERROR_BATCH_METHOD_NOT_ALLOWED": BatchError,
+    "BOT_ID_REQUIRED": BadRequestError,
+    "BOT_TOKEN_NOT_SPECIFIED": BadRequestError,
+    "CLIENT_ID_NOT_SPECIFIED": BadRequestError,
+    # not found
+    "BOT_NOT_FOUND": NotFoundError,
+    "CHAT_NOT_FOUND": NotFoundError,
+    "ERROR_MANIFEST_IS_NOT_AVAILABLE": NotFoundError,
+    # server
+    "INTERNAL_SERVER_ERROR": ServerError,
+    "ERROR_UNEXPECTED_ANSWER": ServerError,
+    "ERROR_CORE": ServerError,
+    "INTERNAL_WRONG_TRANSPORT": ServerError,
+    "INTERNAL_WRONG_HANDLER_CLASS": ServerError,
+    "CONNECTION_ERROR": ServerError,
+    "IM_NOT_INSTALLED": ServerError,
+    # portal unavailable
+    "OVERLOAD_LIMIT": OverloadLimitError,
+    "PORTAL_DELETED": PortalUnavailableError,
+}
+
+
+def error_for(
+    code: str,
+    description: str = "",
+    *,
+    status: int | None = None,
+    method: str | None = None,
+    body: bytes | None = None,
+) -> BitrixError:
+    """Build the exception for an ``error`` code, keeping every piece of context.
+
+    >>> error_for("query_limit_exceeded", status=503)
+    QueryLimitExceededError(code='query_limit_exceeded', description='', status=503, method=None)
+    """
+    cls = _CLASS_BY_CODE.get(code.upper(), BitrixError)
+    return cls(description, code=code, status=status, method=method, body=body)
