@@ -2,6 +2,12 @@
 
 from __future__ import annotations
 
+import sys
+from types import FrameType
+from typing import Any
+
+import pytest
+
 from bitrix_dialog._wire._formencode import build_query, parse_query
 
 
@@ -52,3 +58,62 @@ def test_parse_follows_php_8_variable_names() -> None:
     assert parse_query("a[9223372036854775807]=x&a[9223372036854775808]=y&a[]=z") == {
         "a": {"9223372036854775807": "x", "9223372036854775808": "y"}
     }
+
+
+def _lines_run(query: str) -> int:
+    """How many lines of ``parse_query``'s module run for ``query``: a deterministic
+    measure of its work (no clock involved)."""
+    module = parse_query.__code__.co_filename
+    count = 0
+
+    def trace(frame: FrameType, event: str, arg: object) -> Any:
+        nonlocal count
+        if frame.f_code.co_filename != module:
+            return None
+        if event == "line":
+            count += 1
+        return trace
+
+    sys.settrace(trace)
+    try:
+        parse_query(query)
+    finally:
+        sys.settrace(None)
+    return count
+
+
+@pytest.mark.parametrize(
+    "pair",
+    ["a[]=x", "a[b][]=x", "a[]&a[9]=y"],  # appends, appends one level down, mixed with indexes
+)
+def test_parse_work_grows_linearly_with_the_number_of_keys(pair: str) -> None:
+    # Each a[] used to scan every key of its dict for the next index: 4x the keys, 16x the work.
+    small, large = (_lines_run("&".join([pair] * n)) for n in (125, 500))
+    assert large / small < 4.5
+
+
+def test_as_php_at_most_1000_variables_and_64_levels_by_default() -> None:
+    assert len(parse_query("&".join(f"k{i}=v" for i in range(1000)))) == 1000
+    with pytest.raises(ValueError, match="1001 variables, more than 1000"):
+        parse_query("&".join(f"k{i}=v" for i in range(1001)))
+    # Empty pairs are not variables (PHP skips them too).
+    assert parse_query("&" * 5000 + "a=1") == {"a": "1"}
+    assert len(parse_query("&".join(["a[]=x"] * 1001), max_vars=2000)["a"]) == 1001
+    assert len(parse_query("&".join(["a[]=x"] * 5000), max_vars=None)["a"]) == 5000
+
+    deep = "a" + "[x]" * 64 + "=1"
+    node: Any = parse_query(deep)
+    for _ in range(65):
+        node = node["a"] if "a" in node else node["x"]
+    assert node == "1"
+    with pytest.raises(ValueError, match="nested deeper than 64"):
+        parse_query("a" + "[x]" * 65 + "=1")
+    with pytest.raises(ValueError, match="nested deeper than 2"):
+        parse_query("a[x][y][z]=1", max_depth=2)
+    assert parse_query("a" + "[]" * 200 + "=1", max_depth=None)["a"]["0"]["0"]
+
+
+def test_an_index_of_any_length_is_a_key_not_a_crash() -> None:
+    # int() refuses strings of more than 4300 digits: such an index is a string key to PHP.
+    huge = "1" * 5000
+    assert parse_query(f"a[{huge}]=x&a[]=y") == {"a": {huge: "x", "0": "y"}}

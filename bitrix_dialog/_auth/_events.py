@@ -97,7 +97,7 @@ class EventAuth:
             raise TypeError(msg)
         try:
             token = (
-                OAuthToken.from_response(block, received_at=clock())
+                OAuthToken.from_response(_with_endpoint(block), received_at=clock())
                 if _text(block.get("access_token"))
                 else None
             )
@@ -191,6 +191,14 @@ def _placement(values: Mapping[str, Any], clock: Callable[[], float]) -> EventAu
         "client_endpoint": client_endpoint,
     }
     return EventAuth.from_auth_block(block, clock=clock)
+
+
+def _with_endpoint(block: Mapping[str, Any]) -> Mapping[str, Any]:
+    """The older documented form names only ``domain``: its REST base is https://DOMAIN/rest/."""
+    domain = _text(block.get("domain"))
+    if _text(block.get("client_endpoint")) is not None or domain is None:
+        return block
+    return {**block, "client_endpoint": _endpoint("https", domain)}
 
 
 def _endpoint(scheme: str, domain: str) -> str:

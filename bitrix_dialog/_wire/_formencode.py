@@ -22,7 +22,15 @@ from collections.abc import Iterator, Mapping, Sequence
 from typing import Any, Final
 from urllib.parse import quote, unquote_plus
 
-__all__ = ["FormValue", "build_query", "flatten", "parse_query"]
+__all__ = [
+    "DEFAULT_MAX_DEPTH",
+    "DEFAULT_MAX_VARS",
+    "FormLimitError",
+    "FormValue",
+    "build_query",
+    "flatten",
+    "parse_query",
+]
 
 FormValue = Any
 """A value the encoder accepts: str, int, float, bool, None, or mappings/sequences of them."""
@@ -80,7 +88,22 @@ def build_query(data: Mapping[str, FormValue]) -> str:
     )
 
 
-def parse_query(query: str) -> dict[str, Any]:
+class FormLimitError(ValueError):
+    """A form has more variables or deeper nesting than the parser was told to take."""
+
+
+DEFAULT_MAX_VARS: Final = 1000
+"""PHP's default ``max_input_vars``: at most this many variables in one form."""
+DEFAULT_MAX_DEPTH: Final = 64
+"""PHP's default ``max_input_nesting_level``: at most this many ``[...]`` levels in a name."""
+
+
+def parse_query(
+    query: str,
+    *,
+    max_vars: int | None = DEFAULT_MAX_VARS,
+    max_depth: int | None = DEFAULT_MAX_DEPTH,
+) -> dict[str, Any]:
     """Decode a PHP query string into nested dicts, as PHP's ``parse_str`` does.
 
     ``a[]=x&a[]=y`` appends with the next integer key; numeric keys stay strings in
@@ -90,17 +113,33 @@ def parse_query(query: str) -> dict[str, Any]:
     are dropped, ``.`` or a space in the top-level name becomes ``_``, an index that is
     one whitespace character (``a[ ]``) appends like ``a[]``, an unclosed ``[`` is not
     nesting (``a[b`` names ``a_b``), and text after the last ``]`` is ignored.
+
+    Bounded as PHP bounds its input: more than ``max_vars`` variables (non-empty
+    ``&``-separated pairs; PHP's ``max_input_vars``, default 1,000) or a name nested
+    more than ``max_depth`` brackets deep (``max_input_nesting_level``, default 64)
+    raises :class:`FormLimitError` (a ``ValueError``) where PHP would drop the excess
+    with a warning: a form cut short is not the form that was sent. ``None`` lifts a
+    bound. The work is linear in the length of ``query``.
     """
     result: dict[str, Any] = {}
     if not query:
         return result
-    for pair in query.split("&"):
-        if not pair:
-            continue
+    pairs = [pair for pair in query.split("&") if pair]
+    if max_vars is not None and len(pairs) > max_vars:
+        msg = f"the form has {len(pairs)} variables, more than {max_vars}"
+        raise FormLimitError(msg)
+    # id(dict) -> (the dict, its largest integer key): the next free index of a[] in O(1).
+    # Holding the dict keeps its id from being reused by another one during the parse.
+    largest: dict[int, tuple[dict[str, Any], int]] = {}
+    for pair in pairs:
         raw_key, _, raw_value = pair.partition("=")
         path = _php_path(unquote_plus(raw_key))
-        if path is not None:
-            _assign(result, path, unquote_plus(raw_value))
+        if path is None:
+            continue
+        if max_depth is not None and len(path) - 1 > max_depth:
+            msg = f"a variable is nested deeper than {max_depth} levels"
+            raise FormLimitError(msg)
+        _assign(result, path, unquote_plus(raw_value), largest)
     return result
 
 
@@ -130,17 +169,27 @@ def _php_path(name: str) -> list[str | None] | None:
     return path
 
 
-def _assign(target: dict[str, Any], path: list[str | None], value: str) -> None:
+def _assign(
+    target: dict[str, Any],
+    path: list[str | None],
+    value: str,
+    largest: dict[int, tuple[dict[str, Any], int]],
+) -> None:
     node = target
     last = len(path) - 1
     for index, part in enumerate(path):
+        known = largest.get(id(node))
+        number: int | None
         if part is None:
-            number = _next_index(node)
+            number = 0 if known is None else known[1] + 1
             if number > _INT64_MAX:  # PHP: "the next element is already occupied"; dropped
                 return
             key = str(number)
         else:
             key = part
+            number = _php_int(key)
+        if number is not None and (known is None or number > known[1]):
+            largest[id(node)] = (node, number)
         if index == last:
             node[key] = value
             return
@@ -151,12 +200,9 @@ def _assign(target: dict[str, Any], path: list[str | None], value: str) -> None:
         node = child
 
 
-def _next_index(node: Mapping[str, Any]) -> int:
-    """PHP's next free index: one past the largest integer key (``0`` when there is none)."""
-    numbers = [int(key) for key in node if _is_php_int(key)]
-    return max(numbers) + 1 if numbers else 0
-
-
-def _is_php_int(key: str) -> bool:
-    """True for keys PHP stores as integers: canonical decimals within a signed 64-bit int."""
-    return _PHP_INT.fullmatch(key) is not None and _INT64_MIN <= int(key) <= _INT64_MAX
+def _php_int(key: str) -> int | None:
+    """The integer PHP stores ``key`` as (a canonical decimal within a signed 64-bit int)."""
+    if len(key) > 20 or _PHP_INT.fullmatch(key) is None:  # 20: len(str(-(2**63)))
+        return None
+    number = int(key)
+    return number if _INT64_MIN <= number <= _INT64_MAX else None

@@ -27,34 +27,48 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
+from collections import OrderedDict
 from collections.abc import Callable, Collection, Mapping
 from types import MappingProxyType
 from typing import Final, Protocol, runtime_checkable
 
 import attrs
 
-from .._auth import Auth, EventAuth, MemoryTokenStore, OAuthAuth, OAuthToken, TokenStore
+from .._auth import (
+    AccessTokenAuth,
+    Auth,
+    EventAuth,
+    MemoryTokenStore,
+    OAuthAuth,
+    OAuthToken,
+    TokenStore,
+)
 from .._auth._moves import PortalMoveCallback
 from .._auth._oauth_server import request_refresh, token_url
 from .._auth._tokens import secrets_of
 from .._client import Client
-from .._errors import OAuthError, TokenStoreError
+from .._errors import BitrixError, TokenStoreError, TransportError
 from .._transports import Transport
 from .._wire._redact import safe_cause
-from .._wire._urls import require_secure_url
+from .._wire._urls import require_public_url, require_secure_url
 
 __all__ = [
+    "DEFAULT_MAX_CLIENTS",
     "DEFAULT_OAUTH_SERVERS",
     "InstallRefusedError",
     "PortalNotInstalledError",
     "Portals",
     "check_app_options",
+    "check_max_clients",
 ]
 
 logger: Final = logging.getLogger("bitrix_dialog")
 
 DEFAULT_OAUTH_SERVERS: Final = frozenset({"oauth.bitrix.info", "oauth.bitrix24.tech"})
 """The Bitrix24 authorization servers a stored pair may name as its ``server_endpoint``."""
+DEFAULT_MAX_CLIENTS: Final = 1024
+"""Portal clients kept at most; the least recently used one is dropped first."""
+_NO_TOKENS: Final = "the install carries no OAuth tokens"
 
 
 class PortalNotInstalledError(LookupError):
@@ -67,11 +81,16 @@ class PortalNotInstalledError(LookupError):
 
 
 class InstallRefusedError(Exception):
-    """An install (or update) post was not accepted; ``reason`` says why."""
+    """An install (or update) post was not accepted; ``reason`` says why.
 
-    def __init__(self, reason: str) -> None:
+    ``status`` is the HTTP status the event endpoint answers with: 403 for a post
+    that is not believed, 400 for one that cannot be an install at all (no tokens).
+    """
+
+    def __init__(self, reason: str, *, status: int = 403) -> None:
         super().__init__(reason)
         self.reason = reason
+        self.status = status
 
 
 ClientFactory = Callable[[Auth, Transport], Client]
@@ -81,6 +100,30 @@ ClientFactory = Callable[[Auth, Transport], Client]
 def default_client(auth: Auth, transport: Transport) -> Client:
     """``Client(auth, transport=transport)``: the SDK's defaults (a local leaky bucket)."""
     return Client(auth, transport=transport)
+
+
+def check_max_clients(max_clients: object) -> None:
+    """Refuse a ``max_clients`` that is not a positive int."""
+    if isinstance(max_clients, bool) or not isinstance(max_clients, int):
+        msg = f"max_clients must be an int, not {type(max_clients).__name__}"
+        raise TypeError(msg)
+    if max_clients < 1:
+        msg = f"max_clients must be at least 1, got {max_clients}"
+        raise ValueError(msg)
+
+
+def _check_outside_urls(token: OAuthToken, source: str, allow_loopback: bool) -> None:
+    """A pair's endpoints came from outside: https to public hosts only."""
+    try:
+        require_public_url(
+            token.client_endpoint, parameter="client_endpoint", allow_loopback=allow_loopback
+        )
+        if token.server_endpoint is not None:
+            require_public_url(
+                token.server_endpoint, parameter="server_endpoint", allow_loopback=allow_loopback
+            )
+    except ValueError as exc:
+        raise InstallRefusedError(f"{source} names an untrusted URL: {exc}") from None
 
 
 def check_app_options(
@@ -109,6 +152,14 @@ class _Deletes(Protocol):
     async def delete(self, member_id: str) -> None: ...
 
 
+@attrs.define
+class _PortalLock:
+    """One portal's build lock, kept only while someone holds or waits for it."""
+
+    lock: asyncio.Lock = attrs.Factory(asyncio.Lock)
+    users: int = 0
+
+
 class Portals:
     """One OAuth :class:`~bitrix_dialog.Client` per portal, built from the token store.
 
@@ -123,6 +174,11 @@ class Portals:
     portal's client (default: ``Client(auth, transport=transport)``); pass one to give
     the clients a limiter (e.g. a ``RedisLeakyBucket`` keyed by ``auth.identity``),
     retry policy, hooks or deadline.
+
+    At most ``max_clients`` clients are kept: past that the least recently used one
+    is dropped (not closed, since a handler may still be using it; it holds nothing
+    of its own, the transport being shared) and built again from the store when its
+    portal posts next. A portal's build lock lives only while a request waits for it.
     """
 
     def __init__(
@@ -136,8 +192,10 @@ class Portals:
         on_portal_moved: PortalMoveCallback | None = None,
         clock: Callable[[], float] = time.time,
         client_factory: ClientFactory | None = None,
+        max_clients: int = DEFAULT_MAX_CLIENTS,
     ) -> None:
         check_app_options(client_id, client_secret, store, oauth_servers)
+        check_max_clients(max_clients)
         self._make_client: ClientFactory = client_factory or default_client
         self._client_id = client_id
         self._client_secret = client_secret
@@ -146,8 +204,9 @@ class Portals:
         self._servers = frozenset(host.lower() for host in oauth_servers)
         self._on_portal_moved = on_portal_moved
         self.clock: Final = clock
-        self._clients: dict[str, Client] = {}
-        self._locks: dict[str, asyncio.Lock] = {}
+        self._max_clients = max_clients
+        self._clients: OrderedDict[str, Client] = OrderedDict()
+        self._locks: dict[str, _PortalLock] = {}
         self._closed = False
 
     @property
@@ -157,7 +216,7 @@ class Portals:
 
     @property
     def clients(self) -> Mapping[str, Client]:
-        """The clients built so far, by ``member_id`` (a read-only view)."""
+        """The clients kept now, by ``member_id`` (a read-only view)."""
         return MappingProxyType(self._clients)
 
     async def client(self, member_id: str) -> Client:
@@ -168,34 +227,18 @@ class Portals:
         if not isinstance(member_id, str) or not member_id:
             msg = "member_id must be a non-empty string"
             raise ValueError(msg)
-        client = self._clients.get(member_id)
+        client = self._cached(member_id)
         if client is not None:
             return client
-        async with self._locks.setdefault(member_id, asyncio.Lock()):
-            client = self._clients.get(member_id)
-            if client is not None:
-                return client
-            if self._closed:
-                msg = "the portals are closed (the app has stopped)"
-                raise RuntimeError(msg)
-            token = await self._load(member_id)
-            if token is None:
-                raise PortalNotInstalledError(member_id)
-            problem = self._server_problem(token)
-            if problem is not None:
-                msg = f"refusing the stored pair of member {member_id}: {problem}"
-                raise ValueError(msg)
-            auth = OAuthAuth(
-                token,
-                client_id=self._client_id,
-                client_secret=self._client_secret,
-                store=self._store,
-                on_portal_moved=self._on_portal_moved,
-                clock=self.clock,
-            )
-            client = self._make_client(auth, self._transport)
-            self._clients[member_id] = client
-            return client
+        entry = self._locks.setdefault(member_id, _PortalLock())
+        entry.users += 1
+        try:
+            async with entry.lock:
+                return await self._build(member_id)
+        finally:
+            entry.users -= 1
+            if not entry.users:
+                del self._locks[member_id]
 
     async def application_token(self, member_id: str) -> str | None:
         """The application token stored at install for ``member_id``, or None."""
@@ -203,19 +246,29 @@ class Portals:
         return None if token is None else token.application_token
 
     async def install(
-        self, auth: EventAuth, *, verify: bool = True, trusted: bool = False
+        self,
+        auth: EventAuth,
+        *,
+        verify: bool = True,
+        trusted: bool = False,
+        allow_loopback: bool = False,
     ) -> OAuthToken | None:
         """Store the pair and application token of an ``ONAPPINSTALL``/``ONAPPUPDATE`` post.
 
         A post whose application token is the stored one (or that the caller
-        already verified: ``trusted``) is authentic; its pair, if it brought one,
-        replaces the stored pair. A *new* application token (first install,
+        already verified: ``trusted``) is authentic. Its pair replaces the stored
+        pair only when it is newer (a later expiry) or a refresh confirms it, and,
+        with ``verify``, only when ``user.admin`` says its user is an administrator;
+        otherwise the stored pair stays. A *new* application token (first install,
         reinstall, an update that changes it) is accepted only when ``verify``
-        confirms the post's pair with the authorization server; with
+        confirms the post's pair with the authorization server, and, for a portal
+        already installed, ``user.admin`` on the confirmed pair answers true; with
         ``verify=False`` it is accepted on trust for a portal with nothing stored
-        (trust on first install) and refused for a known portal. Raises
-        :class:`InstallRefusedError`; returns the stored pair (None when an
-        authentic post brought no pair).
+        (trust on first install) and refused for a known portal. Every URL the post
+        and the authorization server name must be https to a public host
+        (``allow_loopback``: loopback hosts too, for a fake portal on 127.0.0.1).
+        Raises :class:`InstallRefusedError`; returns the pair stored now (None when
+        an authentic post brought no pair).
         """
         member_id = auth.member_id
         if not member_id:
@@ -226,17 +279,33 @@ class Portals:
         authentic = trusted or (stored is not None and auth.verify(stored.application_token))
         token = auth.token if auth.token is not None and auth.token.refresh_token else None
         if token is None:
+            if stored is None:
+                raise InstallRefusedError(_NO_TOKENS, status=400)
             if authentic:
                 return None
             raise InstallRefusedError("a new application_token came without a refresh token")
-        if not authentic:
-            if verify:
-                token = await self._confirm(token)
-            elif stored is not None:
-                raise InstallRefusedError(
-                    "the application_token differs from the stored one and verify_install is off"
-                )
+        _check_outside_urls(token, "the post", allow_loopback)
         self._check_install_server(token)
+        if authentic:
+            replacement = await self._authentic_pair(token, stored, verify, allow_loopback)
+            if replacement is None:
+                logger.info(
+                    "Bitrix24: install post of member %r kept the stored pair", member_id[:64]
+                )
+                return stored
+            token = replacement
+        elif verify:
+            token = await self._confirm(token, allow_loopback)
+            if stored is not None and not await self._is_admin(token):
+                msg = (
+                    "the install's user is no administrator of the portal (user.admin); "
+                    "the stored application token stays"
+                )
+                raise InstallRefusedError(msg)
+        elif stored is not None:
+            raise InstallRefusedError(
+                "the application_token differs from the stored one and verify_install is off"
+            )
         token = attrs.evolve(token, application_token=auth.application_token)
         failure: TokenStoreError | None = None
         try:
@@ -248,7 +317,7 @@ class Portals:
         if failure is not None:
             raise failure from cause  # outside the handler: a dropped cause is no __context__
         await self._drop(member_id)  # the next request builds a client on the new pair
-        logger.info("Bitrix24: app installed on member %r (pair saved)", member_id)
+        logger.info("Bitrix24: app installed on member %r (pair saved)", member_id[:64])
         return token
 
     async def forget(self, member_id: str) -> None:
@@ -267,14 +336,65 @@ class Portals:
             logger.info("Bitrix24: the store has no delete(); member %r's pair stays", member_id)
 
     async def aclose(self) -> None:
-        """Close every client (the shared transport belongs to whoever made it)."""
+        """Close every client kept (the shared transport belongs to whoever made it)."""
         self._closed = True
-        clients, self._clients = list(self._clients.values()), {}
+        clients, self._clients = list(self._clients.values()), OrderedDict()
         for client in clients:
             await client.aclose()
 
     # ---------------------------------------------------------------- private
-    async def _confirm(self, token: OAuthToken) -> OAuthToken:
+    def _cached(self, member_id: str) -> Client | None:
+        client = self._clients.get(member_id)
+        if client is not None:
+            self._clients.move_to_end(member_id)
+        return client
+
+    async def _build(self, member_id: str) -> Client:
+        client = self._cached(member_id)
+        if client is not None:
+            return client
+        if self._closed:
+            msg = "the portals are closed (the app has stopped)"
+            raise RuntimeError(msg)
+        token = await self._load(member_id)
+        if token is None:
+            raise PortalNotInstalledError(member_id)
+        problem = self._server_problem(token)
+        if problem is not None:
+            msg = f"refusing the stored pair of member {member_id}: {problem}"
+            raise ValueError(msg)
+        auth = OAuthAuth(
+            token,
+            client_id=self._client_id,
+            client_secret=self._client_secret,
+            store=self._store,
+            on_portal_moved=self._on_portal_moved,
+            clock=self.clock,
+        )
+        client = self._make_client(auth, self._transport)
+        self._clients[member_id] = client
+        while len(self._clients) > self._max_clients:
+            self._clients.popitem(last=False)
+        return client
+
+    async def _authentic_pair(
+        self, token: OAuthToken, stored: OAuthToken | None, verify: bool, allow_loopback: bool
+    ) -> OAuthToken | None:
+        """The pair an authentic post may store, or None to keep the stored one."""
+        if stored is None:
+            return token
+        if token.expires_at <= stored.expires_at:  # not newer: a late or replayed post
+            if not verify:
+                return None
+            try:
+                token = await self._confirm(token, allow_loopback)
+            except InstallRefusedError:
+                return None
+        if verify and not await self._is_admin(token):
+            return None
+        return token
+
+    async def _confirm(self, token: OAuthToken, allow_loopback: bool) -> OAuthToken:
         self._check_install_server(token)
         assert token.refresh_token is not None
         try:
@@ -286,13 +406,35 @@ class Portals:
                 refresh_token=token.refresh_token,
                 received_at=self.clock(),
             )
-        except OAuthError as exc:
+        except TransportError:
+            raise
+        except BitrixError as exc:
             msg = f"the authorization server refused the install's pair ({exc.code})"
             raise InstallRefusedError(msg) from exc
         if confirmed.member_id != token.member_id:
             msg = "the authorization server says the pair belongs to another portal"
             raise InstallRefusedError(msg)
+        _check_outside_urls(confirmed, "the authorization server", allow_loopback)
+        self._check_install_server(confirmed)
         return confirmed
+
+    async def _is_admin(self, token: OAuthToken) -> bool:
+        """``user.admin`` with ``token``: is its user an administrator of the portal?"""
+        client = Client(
+            AccessTokenAuth(token.client_endpoint, token.access_token), transport=self._transport
+        )
+        try:
+            answer = await client.call("user.admin")
+        except TransportError:
+            raise
+        except BitrixError as exc:
+            logger.info(
+                "Bitrix24: user.admin failed (%s): not taken for an administrator", exc.code
+            )
+            return False
+        finally:
+            await client.aclose()
+        return answer.result is True
 
     def _server_problem(self, token: OAuthToken) -> str | None:
         """Why ``token``'s ``server_endpoint`` may not receive the client secret, or None."""

@@ -32,10 +32,12 @@ from .._auth._moves import PortalMoveCallback
 from .._client import Client
 from .._transports import AiohttpTransport, Transport
 from ._portals import (
+    DEFAULT_MAX_CLIENTS,
     DEFAULT_OAUTH_SERVERS,
     ClientFactory,
     Portals,
     check_app_options,
+    check_max_clients,
     default_client,
 )
 
@@ -61,6 +63,7 @@ def setup(
     on_portal_moved: PortalMoveCallback | None = None,
     clock: Callable[[], float] = time.time,
     client_factory: ClientFactory | None = None,
+    max_clients: int = DEFAULT_MAX_CLIENTS,
 ) -> None:
     """Give ``app`` Bitrix24 clients, made at startup and closed at cleanup.
 
@@ -75,7 +78,8 @@ def setup(
     tests). ``oauth_servers``, ``on_portal_moved`` and ``clock`` apply to the OAuth
     clients (see :class:`Portals`). ``client_factory(auth, transport)`` builds every
     client, to set its limiter, retry policy, hooks or deadline (default:
-    ``Client(auth, transport=transport)``). Bad arguments raise here, before the app runs.
+    ``Client(auth, transport=transport)``). ``max_clients`` bounds the OAuth clients
+    kept (least recently used dropped first). Bad arguments raise here, before the app runs.
     """
     if not isinstance(app, web.Application):
         msg = f"app must be an aiohttp web.Application, not {type(app).__name__}"
@@ -97,6 +101,7 @@ def setup(
             msg = "an OAuth app needs both client_id and client_secret"
             raise ValueError(msg)
         check_app_options(client_id, client_secret, store, oauth_servers)
+        check_max_clients(max_clients)
     elif store is not None:
         msg = "store= is for OAuth apps (client_id/client_secret); pass the store to OAuthAuth"
         raise ValueError(msg)
@@ -112,6 +117,7 @@ def setup(
         on_portal_moved=on_portal_moved,
         clock=clock,
         client_factory=client_factory or default_client,
+        max_clients=max_clients,
     )
     app[_SET_UP] = True
     app.cleanup_ctx.append(lifetime)
@@ -143,6 +149,7 @@ class _Lifetime:
     on_portal_moved: PortalMoveCallback | None
     clock: Callable[[], float]
     client_factory: ClientFactory
+    max_clients: int
 
     async def __call__(self, app: web.Application) -> AsyncIterator[None]:
         shared = self.transport
@@ -166,6 +173,7 @@ class _Lifetime:
                     on_portal_moved=self.on_portal_moved,
                     clock=self.clock,
                     client_factory=self.client_factory,
+                    max_clients=self.max_clients,
                 )
                 app[PORTALS_KEY] = portals
             yield

@@ -19,6 +19,7 @@ from ._errors import PortalError
 from ._imbot import imbot_message_add, imbot_register
 from ._openlines import openlines_dialog_get
 from ._render import render_dialog
+from ._users import user_admin
 
 if TYPE_CHECKING:
     from ._portal import CallContext, FakePortal
@@ -84,3 +85,4 @@ def register_builtin_methods(portal: FakePortal) -> None:
     portal.register_method("imbot.v2.Chat.get", v2_chat_get, case_sensitive=True)
     portal.register_method("imbot.register", imbot_register)
     portal.register_method("imbot.message.add", imbot_message_add)
+    portal.register_method("user.admin", user_admin)

@@ -156,6 +156,8 @@ class FakePortal:
         self.webhook_user_id = webhook_user_id
         self.oauth = FakeOAuthServer(self)
         """The authorization server (``/oauth/token/``): apps, token pairs, refresh counters."""
+        self.admin_user_ids: set[int] = {1}
+        """Users ``user.admin`` answers ``true`` for (whoever calls: webhook or OAuth token)."""
         self.messages: list[FakeMessage] = []
         """Messages bots sent with ``imbot.message.add``, oldest first."""
         self.events = FakeEvents(self)
