@@ -49,7 +49,14 @@ from ._bulk._types import (
     RejectedInput,
 )
 from ._call._backoff import Backoff
-from ._call._hooks import Hooks, LimiterWaitEvent, RequestEvent, RetryEvent
+from ._call._hooks import (
+    CallEndEvent,
+    CallStartEvent,
+    Hooks,
+    LimiterWaitEvent,
+    RequestEvent,
+    RetryEvent,
+)
 from ._call._retry import OperationLimitRetry, QueryLimitRetry, RetryPolicy, TransientErrorRetry
 from ._client import Client
 from ._decode._converter import decode_dialog, dialog_to_json
@@ -126,6 +133,8 @@ __all__ = [
     "BatchResult",
     "BatchResultMissingError",
     "BitrixError",
+    "CallEndEvent",
+    "CallStartEvent",
     "ChatType",
     "Client",
     "DeadlineExceededError",

@@ -21,6 +21,7 @@ PACKAGES = [
     "bitrix_dialog",
     "bitrix_dialog.abc",
     "bitrix_dialog.aiohttp",
+    "bitrix_dialog.otel",
     "bitrix_dialog.redis",
     "bitrix_dialog.testing",
 ]

@@ -20,7 +20,7 @@ import asyncio
 import json
 import logging
 import time
-from collections.abc import Mapping
+from collections.abc import Coroutine, Mapping
 from typing import Any, Final
 
 from .._auth import Auth, Authorization
@@ -38,7 +38,7 @@ from .._transports import Transport
 from .._types import Clock, Sleep
 from .._wire._envelope import RestResponse, decode_response
 from .._wire._http import HttpRequest, HttpResponse, Timeout
-from ._hooks import Hooks, LimiterWaitEvent, RequestEvent
+from ._hooks import CallEndEvent, CallStartEvent, Hooks, LimiterWaitEvent, RequestEvent
 from ._idempotent import is_known_read
 from ._retry import RetryPolicy, RetryState, retry_loop
 
@@ -121,7 +121,7 @@ class Executor:
             idempotent=is_known_read(method, params) if idempotent is None else idempotent,
         )
         budget = Deadline(self.deadline if deadline is None else deadline, self.clock)
-        return await retry_loop(
+        run = retry_loop(
             lambda attempt: self._attempt(method, params, budget, attempt),
             state=state,
             policy=self.retry,
@@ -129,6 +129,50 @@ class Executor:
             sleep=self.sleep,
             hooks=self.hooks,
         )
+        if not self.hooks.observes_calls:
+            return await run
+        return await self._observed(run, method, params, state)
+
+    async def _observed(
+        self,
+        run: Coroutine[Any, Any, RestResponse],
+        method: str,
+        params: Mapping[str, Any],
+        state: RetryState,
+    ) -> RestResponse:
+        """``run`` between a call start and a call end event (for tracing)."""
+        commands = params.get("cmd") if method == "batch" else None
+        start = CallStartEvent(
+            method=method,
+            host=self.auth.portal.host or "",
+            commands=len(commands) if isinstance(commands, Mapping | list) else None,
+        )
+        started = self.clock()
+        try:
+            await self.hooks.call_start(start)
+        except BaseException:
+            run.close()
+            raise
+        response: RestResponse | None = None
+        failure: BaseException | None = None
+        try:
+            response = await run
+        except BaseException as error:
+            failure = error
+            raise
+        finally:
+            await self.hooks.call_end(
+                CallEndEvent(
+                    method=method,
+                    host=start.host,
+                    commands=start.commands,
+                    attempts=state.attempt,
+                    elapsed=self.clock() - started,
+                    response=response,
+                    error=failure,
+                )
+            )
+        return response
 
     async def _attempt(
         self, method: str, params: Mapping[str, Any], deadline: Deadline, attempt: int

@@ -1,4 +1,5 @@
-"""Observability hooks: one event per request, per retry and per limiter wait.
+"""Observability hooks: one event per call (start and end), per request, per retry and
+per limiter wait.
 
     hooks = Hooks(
         on_request=lambda e: metrics.observe("bitrix.request", e.elapsed, status=e.status),
@@ -23,10 +24,55 @@ from typing import Final, Literal
 import attrs
 
 from .._errors import BitrixError
+from .._wire._envelope import RestResponse
 
-__all__ = ["Hooks", "LimiterWaitEvent", "RequestEvent", "RetryEvent"]
+__all__ = [
+    "CallEndEvent",
+    "CallStartEvent",
+    "Hooks",
+    "LimiterWaitEvent",
+    "RequestEvent",
+    "RetryEvent",
+]
 
 logger: Final = logging.getLogger("bitrix_dialog")
+
+
+@attrs.frozen(kw_only=True)
+class CallStartEvent:
+    """A REST call (``client.call``, a typed method, one ``batch`` request) begins.
+
+    Reported in the caller's task before the call waits for anything, so a tracer can
+    start its span under the caller's current one; the matching :class:`CallEndEvent`
+    follows in the same task, whatever the outcome.
+    """
+
+    method: str
+    """The REST method (``batch`` for a batch)."""
+    host: str
+    """The portal's host name (never a path, query or credential)."""
+    commands: int | None = None
+    """For ``batch``: how many commands the request carries."""
+    coalesced_callers: int = 1
+    """How many callers share this one call's answer (1: nobody else waits on it)."""
+
+
+@attrs.frozen(kw_only=True)
+class CallEndEvent:
+    """A REST call has ended: with a ``response``, an ``error``, or cancelled (neither)."""
+
+    method: str
+    host: str
+    commands: int | None = None
+    coalesced_callers: int = 1
+    attempts: int
+    """HTTP attempts made (``attempts - 1`` of them were retries)."""
+    elapsed: float
+    """Seconds from the start event, waits and backoff included."""
+    response: RestResponse | None = None
+    """The answer, on success (its ``time`` tells the portal's processing and budget)."""
+    error: BaseException | None = None
+    """The exception the call raised (a :class:`BitrixError` or one from your code)."""
 
 
 @attrs.frozen(kw_only=True)
@@ -84,6 +130,23 @@ class Hooks:
     """Called before every backoff sleep, with its reason and delay."""
     on_limiter_wait: Callable[[LimiterWaitEvent], object] | None = None
     """Called after a request waited for the bucket or for its method's budget."""
+    on_call_start: Callable[[CallStartEvent], object] | None = None
+    """Called as a REST call begins, in the caller's task (see :class:`CallStartEvent`)."""
+    on_call_end: Callable[[CallEndEvent], object] | None = None
+    """Called as a REST call ends, successful, failed or cancelled."""
+
+    @property
+    def observes_calls(self) -> bool:
+        """Whether any call start or end hook is set (else the executor skips the events)."""
+        return self.on_call_start is not None or self.on_call_end is not None
+
+    async def call_start(self, event: CallStartEvent) -> None:
+        """Report a call that begins."""
+        await _call(self.on_call_start, event)
+
+    async def call_end(self, event: CallEndEvent) -> None:
+        """Report a call that has ended."""
+        await _call(self.on_call_end, event)
 
     async def request(self, event: RequestEvent) -> None:
         """Report a finished request (the executor's send log already records it)."""
