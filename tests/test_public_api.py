@@ -22,6 +22,7 @@ PACKAGES = [
     "bitrix_dialog.abc",
     "bitrix_dialog.aiohttp",
     "bitrix_dialog.otel",
+    "bitrix_dialog.otel",
     "bitrix_dialog.redis",
     "bitrix_dialog.testing",
 ]
