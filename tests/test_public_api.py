@@ -22,7 +22,6 @@ PACKAGES = [
     "bitrix_dialog.abc",
     "bitrix_dialog.aiohttp",
     "bitrix_dialog.otel",
-    "bitrix_dialog.otel",
     "bitrix_dialog.redis",
     "bitrix_dialog.testing",
 ]
