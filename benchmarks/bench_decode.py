@@ -34,7 +34,7 @@ from pathlib import Path
 from typing import Any, Final
 
 from bitrix_dialog._decode._json import PARSER
-from bitrix_dialog._methods._dialogs import DIALOG_METHODS
+from bitrix_dialog._methods._namespaces import METHODS
 from bitrix_dialog._wire._envelope import decode_response
 from bitrix_dialog.abc import HttpResponse
 
@@ -57,7 +57,7 @@ PAYLOADS: Final[dict[str, tuple[str, str]]] = {
 
 
 def _cases(method: str, body: bytes) -> dict[str, Callable[[], object]]:
-    spec = DIALOG_METHODS[method]
+    spec = METHODS[method]
     response = HttpResponse(status=200, headers={"Content-Type": "application/json"}, body=body)
     parsed: Any = json.loads(body)["result"]
 

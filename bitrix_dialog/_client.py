@@ -22,7 +22,8 @@ from ._call._hooks import Hooks
 from ._call._retry import RetryPolicy
 from ._call._validate import check_method, check_params
 from ._deadline import check_deadline_seconds
-from ._methods._namespaces import BotCredentials, ImApi, ImbotApi, ImopenlinesApi
+from ._methods._endpoint import BotCredentials
+from ._methods._namespaces import METHODS, ImApi, ImbotApi, ImopenlinesApi
 from ._pacing._limiter import Limiter, Plan
 from ._pacing._operating import OperatingBudget, OperatingUsage
 from ._transports import AiohttpTransport, Transport
@@ -69,10 +70,11 @@ class Client:
 
     Use it as ``async with Client(...) as client:``, or call :meth:`aclose` yourself.
 
-    Typed dialog methods mirror the REST names: ``client.im.dialog.get(...)``,
-    ``client.imbot.dialog.get(...)``, ``client.imopenlines.dialog.get(...)`` and
-    ``client.imbot.v2.chat.get(...)``; ``bot_id``/``bot_token`` set the bot those
-    ``imbot.v2`` calls act as (the token is never shown in reprs or logs).
+    Typed methods mirror the REST names: ``client.im.dialog.get(...)``,
+    ``client.imbot.dialog.get(...)``, ``client.imopenlines.dialog.get(...)``,
+    ``client.imbot.v2.chat.get(...)``, and the chat-id-by-entity lookups
+    ``client.im.chat.get(...)``/``client.imbot.chat.get(...)``; ``bot_id``/``bot_token``
+    set the bot the ``imbot.v2`` calls act as (the token is never shown in reprs or logs).
     ``client.dialogs.get_many(ids)`` looks up thousands of dialogs, 50 per batch,
     streaming each id's outcome as it arrives (``get_all`` gathers them).
     """
@@ -172,14 +174,16 @@ class Client:
     ) -> RestResponse:
         """Send one REST call and return its decoded answer, or raise a ``BitrixError``.
 
-        ``method`` is sent exactly as given (``imbot.v2.Chat.get`` is case-sensitive);
-        ``params`` go as a JSON body. ``idempotent`` says whether the call may be
-        repeated after a failure whose outcome is unknown (default: ``True`` for
-        reads such as ``*.get``, ``*.list`` and batches of them, ``False`` otherwise).
+        ``method`` is matched case-insensitively, as the portal does: one of the typed
+        methods' is sent under its documented spelling (``imbot.v2.chat.get`` goes as
+        ``imbot.v2.Chat.get``), any other exactly as given; ``params`` go as a JSON body.
+        ``idempotent`` says whether the call may be repeated after a failure whose
+        outcome is unknown (default: ``True`` for reads such as ``*.get``, ``*.list``
+        and batches of them, ``False`` otherwise).
         ``deadline`` overrides the client's overall time limit for this call
         (``math.inf`` lifts it); past it :class:`DeadlineExceededError` is raised.
         """
-        method = check_method(method)
+        method = METHODS.canonical(check_method(method))
         checked = check_params(method, params)
         if idempotent is not None and not isinstance(idempotent, bool):
             msg = f"idempotent must be a bool or None, not {type(idempotent).__name__}"

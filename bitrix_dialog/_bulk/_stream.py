@@ -36,7 +36,7 @@ import heapq
 import itertools
 import logging
 from collections import deque
-from collections.abc import AsyncGenerator, AsyncIterable, AsyncIterator, Iterable, Mapping
+from collections.abc import AsyncGenerator, AsyncIterable, AsyncIterator, Iterable
 from types import TracebackType
 from typing import Any, Final, Self
 
@@ -59,9 +59,8 @@ from .._errors import (
     PortalUnavailableError,
 )
 from .._methods._dialog_id import DialogId
-from .._methods._dialogs import DialogMethod
 from .._wire._envelope import RestResponse
-from ._input import CommandMaker, IdReader, Rejected
+from ._input import CommandMaker, DialogLookup, IdReader, Rejected
 from ._types import DialogKey, DialogOutcome, ProgressCallback, RejectedInput
 
 __all__ = ["DialogStream"]
@@ -106,8 +105,7 @@ class DialogStream(AsyncIterator[tuple[DialogKey, DialogOutcome]]):
         self,
         *,
         executor: Executor,
-        method: DialogMethod,
-        params: Mapping[str, Any],
+        method: DialogLookup,
         ids: Iterable[object] | AsyncIterable[object],
         progress: ProgressCallback | None,
         max_in_flight: int,
@@ -115,7 +113,7 @@ class DialogStream(AsyncIterator[tuple[DialogKey, DialogOutcome]]):
         self._executor = executor
         self._method = method
         self._reader = IdReader(ids)
-        self._commands = CommandMaker(method, params)
+        self._commands = CommandMaker(method)
         self._progress = progress
         self._width = max_in_flight
         # Settled outcomes wait here for the consumer: one answered chunk's, plus a

@@ -1,9 +1,10 @@
 """The one cattrs converter that turns dialog payloads into :class:`Dialog` and back to JSON.
 
-    dialog = decode_dialog(response.result, method="im.dialog.get")
-    chat = structure_dialog(result, style="camel", wrapper="chat", method="imbot.v2.Chat.get")
+    dialog = structure(Dialog, response.result, style="snake")
     print(json.dumps(dialog_to_json(dialog)))
 
+Which type and style a method's answer has is the method spec's business
+(:mod:`bitrix_dialog._methods`); :mod:`._result` unwraps the answer and calls here.
 Everything about the wire lives in the converter, not on the models:
 
 - **field hooks** (:mod:`._normalize`), registered here by field type: numeric strings
@@ -11,11 +12,12 @@ Everything about the wire lives in the converter, not on the models:
   ``"Y"``/``"N"`` to ``bool``, documented codes to enum members;
 - **model hooks** (:mod:`._hooks`), generated once at import by cattrs'
   ``make_dict_structure_fn`` with ``override(rename=...)`` for each naming style:
-  snake_case for ``im``/``imbot``/``imopenlines``, camelCase for ``imbot.v2``; the
-  snake_case ones are registered on the converter, so ``converter.structure(payload,
-  Dialog)`` reads a classic answer;
-- **errors**: a payload that does not fit raises :class:`ModelDecodeError` naming the
-  failing value's wire path (:mod:`._paths`).
+  snake_case for ``im``/``imbot``/``imopenlines``, camelCase for ``imbot.v2``; unknown
+  keys kept in ``extra``, the flat era's ``title`` read as ``name``. The snake_case ones
+  are registered on the converter, so ``converter.structure(payload, Dialog)`` reads a
+  classic answer;
+- **errors**: a value that does not fit raises :class:`StructureError` with the failing
+  value's wire path (:mod:`._paths`).
 """
 
 from __future__ import annotations
@@ -23,27 +25,18 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from datetime import datetime
 from enum import Enum
-from typing import Any, Final
+from typing import Any, Final, TypeVar
 
 import cattrs
 
-from .._errors import ModelDecodeError
 from .._models import ChatType, Dialog, MessageType, Role
 from . import _normalize as n
 from ._hooks import MODELS, ModelHook, Style, model_hooks
 from ._paths import join, locate
 
-__all__ = [
-    "V2_METHOD",
-    "decode_dialog",
-    "dialog_to_json",
-    "make_converter",
-    "structure_dialog",
-]
+__all__ = ["StructureError", "Style", "dialog_to_json", "make_converter", "structure"]
 
-V2_METHOD: Final = "imbot.v2.Chat.get"
-"""The one dialog method that answers in camelCase, wrapped as ``result.chat``."""
-_V2_FOLDED: Final = V2_METHOD.lower()
+T = TypeVar("T")
 
 
 def make_converter() -> cattrs.Converter:
@@ -89,70 +82,37 @@ _HOOKS: Final[Mapping[Style, Mapping[type, ModelHook]]] = {
 }
 
 
-def structure_dialog(
-    payload: object,
-    *,
-    method: str,
-    style: Style = "snake",
-    wrapper: str | None = None,
-    body: bytes | None = None,
-) -> Dialog:
-    """Structure a dialog method's ``result`` into a :class:`Dialog`.
+class StructureError(ValueError):
+    """A value that does not fit the type it is structured into: ``path`` is the wire
+    path of the failing field inside that value (``readed_list[0].date``; ``""`` for the
+    value itself), ``reason`` says why."""
 
-    ``style`` is the method's naming style; ``wrapper`` the key of ``result`` holding the
-    chat object (``"chat"`` for ``imbot.v2``), whose sibling keys then land, as sent, in
-    ``Dialog.result_extra``. A payload that does not fit raises :class:`ModelDecodeError`
-    naming ``method`` and the failing field's wire path (``readed_list[0].date``,
-    ``chat.dateCreate``), keeping ``payload`` and the raw ``body``.
+    def __init__(self, path: str, reason: str) -> None:
+        super().__init__(f"{path}: {reason}" if path else reason)
+        self.path = path
+        self.reason = reason
+
+
+def structure(
+    kind: type[T], value: object, *, style: Style, result_extra: Mapping[str, Any] | None = None
+) -> T:
+    """``value`` as ``kind``: one of the models, read in naming ``style``, or a scalar
+    (``int``: an int or a numeric string). ``result_extra`` fills ``Dialog.result_extra``
+    (the keys beside a wrapped result). Raises :class:`StructureError` naming the failing
+    field's wire path; ``value`` is left untouched either way.
     """
-    chat, siblings, prefix = payload, None, []
-    if wrapper is not None:
-        if type(payload) is not dict:
-            reason = f"expected an object with {wrapper!r}"
-            raise _decode_error(method, "", reason, payload, body)
-        chat = payload.get(wrapper)
-        if type(chat) is not dict:
-            reason = (
-                "missing" if wrapper not in payload else f"expected an object, got {chat!r:.40}"
-            )
-            raise _decode_error(method, wrapper, reason, payload, body)
-        if len(payload) > 1:
-            siblings = {key: value for key, value in payload.items() if key != wrapper}
-        prefix = [wrapper]
+    hook = _HOOKS[style].get(kind)
+    if hook is None:
+        try:
+            return _CONVERTER.structure(value, kind)
+        except Exception as error:
+            raise StructureError("", str(error) or type(error).__name__) from None
     try:
-        dialog: Dialog = _HOOKS[style][Dialog](chat, Dialog, siblings)
+        structured: T = hook(value, kind, result_extra) if kind is Dialog else hook(value, kind)
     except Exception as error:  # a hook's refusal, whatever its type: located below
-        parts, reason = locate(error, chat, style)
-        raise _decode_error(method, join([*prefix, *parts]), reason, payload, body) from None
-    return dialog
-
-
-def decode_dialog(payload: object, *, method: str, body: bytes | None = None) -> Dialog:
-    """Decode the ``result`` of a dialog method into a :class:`Dialog`.
-
-    ``payload`` is the decoded ``result``: the chat object for ``im.dialog.get``,
-    ``imbot.dialog.get`` and ``imopenlines.dialog.get``, and ``{"chat": {...}, ...}`` for
-    ``imbot.v2.Chat.get`` (its other keys land in ``Dialog.result_extra``). A payload that
-    does not fit raises :class:`ModelDecodeError` naming ``method``, the failing field's
-    wire path (``readed_list[0].date``, ``chat.dateCreate``) and keeping ``payload`` and
-    the raw ``body``.
-    """
-    if method.lower() == _V2_FOLDED:
-        return structure_dialog(payload, method=method, style="camel", wrapper="chat", body=body)
-    return structure_dialog(payload, method=method, body=body)
-
-
-def _decode_error(
-    method: str, path: str, reason: str, payload: object, body: bytes | None
-) -> ModelDecodeError:
-    where = f" at {path}" if path else ""
-    return ModelDecodeError(
-        f"the result does not fit a dialog{where}: {reason}",
-        path=path,
-        payload=payload,
-        method=method,
-        body=body,
-    )
+        parts, reason = locate(error, value, style)
+        raise StructureError(join(parts), reason) from None
+    return structured
 
 
 def dialog_to_json(dialog: Dialog) -> dict[str, Any]:

@@ -227,12 +227,8 @@ def _model_hook(
     for field in attrs.fields(model):
         if field.name == "extra":
             overrides["extra"] = override(rename=EXTRA_KEY, struct_hook=_as_sent)
-        elif field.name == "result_extra":  # only ``imbot.v2`` wraps the chat in a result
-            overrides["result_extra"] = (
-                override(rename=RESULT_EXTRA_KEY, struct_hook=_as_sent)
-                if style == "camel"
-                else override(omit=True)
-            )
+        elif field.name == "result_extra":  # the keys beside a wrapped result (``imbot.v2``)
+            overrides["result_extra"] = override(rename=RESULT_EXTRA_KEY, struct_hook=_as_sent)
         else:
             key = wire_name(model, field.name, style)
             keys.append(key)
