@@ -191,11 +191,10 @@ class DialogsApi:
         return lookup
 
     def _default_in_flight(self) -> int:
-        limiter = self._executor.limiters.for_identity(self._executor.auth.identity)
-        capacity = getattr(limiter, "capacity", None)
+        capacity = self._executor.limiter.capacity
         if isinstance(capacity, int) and not isinstance(capacity, bool) and capacity > 0:
             return min(capacity, _MAX_DEFAULT_IN_FLIGHT)
-        return _UNKNOWN_LIMITER_IN_FLIGHT
+        return _UNKNOWN_LIMITER_IN_FLIGHT  # a limiter reporting no usable size
 
     def __repr__(self) -> str:
         return "DialogsApi()"
