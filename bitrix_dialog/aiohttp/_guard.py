@@ -3,7 +3,8 @@
 The event endpoint is on the internet and every post reaches it before it is
 authenticated, so everything here is cheap, bounded and done first:
 
-- the body: at most ``max_body_size`` bytes (``Content-Length`` checked before
+- the body: uncompressed (the portal never compresses; a ``Content-Encoding`` is
+  refused unread), at most ``max_body_size`` bytes (``Content-Length`` checked before
   reading, a chunked body counted as it arrives) within ``read_timeout`` seconds;
 - the form: PHP's bounds, ``max_vars`` variables and ``max_depth`` levels, refused
   whole before any key is looked at (``parse_query`` is linear in the body);
@@ -64,6 +65,7 @@ _PUBLIC_TEXT: Final[Mapping[int, str]] = {
     403: "forbidden",
     408: "request timeout",
     413: "payload too large",
+    415: "unsupported media type",
     503: "service unavailable",
 }
 _LOG_CHARS: Final = 64
@@ -86,6 +88,9 @@ async def read_form(
     request: web.Request, *, max_body_size: int, read_timeout: float, max_vars: int, max_depth: int
 ) -> dict[str, Any]:
     """The post's form, read and parsed within the bounds, or a :class:`RefusedError`."""
+    encoding = request.headers.get("Content-Encoding", "identity").strip().lower()
+    if encoding not in ("", "identity"):  # the portal never compresses: a bomb, unread
+        raise RefusedError(415, f"the body is compressed ({encoding[:16]!r})")
     length = request.content_length
     if length is not None and length > max_body_size:
         raise RefusedError(413, f"Content-Length {length} is over {max_body_size} bytes")

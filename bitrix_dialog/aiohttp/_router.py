@@ -11,10 +11,10 @@
 For every post, in this order (answers before verification say only "bad request",
 "forbidden" ...; the reason goes to the log):
 
-1. read the body within the bounds: over ``max_body_size`` bytes **413**, not all
-   there within ``read_timeout`` **408**; parse the PHP form: more than ``max_vars``
-   variables or ``max_depth`` levels of nesting, no ``event``, an unreadable
-   ``auth`` block: **400**. Nothing has been looked up yet;
+1. read the body within the bounds: compressed **415**, over ``max_body_size``
+   bytes **413**, not all there within ``read_timeout`` **408**; parse the PHP
+   form: more than ``max_vars`` variables or ``max_depth`` levels of nesting, no
+   ``event``, an unreadable ``auth`` block: **400**. Nothing has been looked up yet;
 2. no ``member_id``, a malformed one, or one outside ``allowed_member_ids``: **403**;
    an install, update or uninstall whose ``ts`` is not within ``max_age`` of now
    (a replayed or late post): **403**; any URL the post names (``client_endpoint``,
