@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from types import TracebackType
-from typing import Any, Final, Self
+from typing import Any, Final, Self, TypeVar
 
 from yarl import URL
 
@@ -17,13 +17,15 @@ from ._auth import Auth, WebhookAuth
 from ._batch._plan import BatchCalls, plan_batch
 from ._batch._run import BatchResult, run_batch
 from ._bulk._api import DialogsApi
+from ._cache import CachedReads, DialogCacheBackend, scope_of
 from ._call._executor import Executor
 from ._call._hooks import Hooks
 from ._call._retry import RetryPolicy
 from ._call._validate import check_method, check_params
 from ._deadline import check_deadline_seconds
-from ._methods._endpoint import BotCredentials
+from ._methods._endpoint import BotCredentials, Read
 from ._methods._namespaces import METHODS, ImApi, ImbotApi, ImopenlinesApi
+from ._methods._spec import MethodSpec, Params
 from ._pacing._limiter import Limiter, Plan
 from ._pacing._operating import OperatingBudget, OperatingUsage
 from ._transports import AiohttpTransport, Transport
@@ -32,6 +34,8 @@ from ._wire._envelope import RestResponse
 from ._wire._http import Timeout
 
 __all__ = ["Client"]
+
+R = TypeVar("R")
 
 
 def _check_type(name: str, value: object, kind: type) -> None:
@@ -66,6 +70,11 @@ class Client:
       backoff included (default ``None``: no overall limit; each request is still
       bounded by ``timeout`` and retries by the policy).
     - ``hooks``: :class:`Hooks` callbacks for metrics.
+    - ``cache``: a dialog cache (:class:`DialogCache`, or
+      ``bitrix_dialog.redis.RedisDialogCache`` shared by many workers) answering the
+      typed dialog and chat lookups again without asking the portal; ``None`` (the
+      default): every lookup is sent. ``client.dialogs.invalidate(dialog_id)`` drops
+      a dialog's entries.
     - ``clock`` / ``sleep``: monotonic time and sleeping, injectable for tests.
 
     Use it as ``async with Client(...) as client:``, or call :meth:`aclose` yourself.
@@ -94,6 +103,7 @@ class Client:
         sleep: Sleep | None = None,
         bot_id: int | None = None,
         bot_token: str | None = None,
+        cache: DialogCacheBackend | None = None,
     ) -> None:
         if isinstance(auth, str | URL):
             auth = WebhookAuth(auth)
@@ -107,6 +117,9 @@ class Client:
         _check_type("operating", operating, OperatingBudget)
         _check_type("timeout", timeout, Timeout)
         _check_type("hooks", hooks, Hooks)
+        if cache is not None and not isinstance(cache, DialogCacheBackend):
+            msg = f"cache must be a DialogCache (or another backend), not {type(cache).__name__}"
+            raise TypeError(msg)
         default_deadline = check_deadline_seconds("deadline", deadline)
         bot = BotCredentials.checked(bot_id, bot_token)
         self._owns_transport = transport is None
@@ -125,10 +138,16 @@ class Client:
             secrets=() if bot.bot_token is None else (bot.bot_token,),
         )
         self._closed = False
-        self.im: Final = ImApi(self.call)
-        self.imbot: Final = ImbotApi(self.call, bot)
-        self.imopenlines: Final = ImopenlinesApi(self.call)
-        self.dialogs: Final = DialogsApi(self._executor, bot, lambda: self._closed)
+        self._cache = (
+            None
+            if cache is None
+            else CachedReads(cache, self._read, scope=scope_of(auth), hooks=hooks or Hooks())
+        )
+        reads: Read = self._read if self._cache is None else self._cache
+        self.im: Final = ImApi(reads)
+        self.imbot: Final = ImbotApi(reads, bot)
+        self.imopenlines: Final = ImopenlinesApi(reads)
+        self.dialogs: Final = DialogsApi(self._executor, bot, lambda: self._closed, self._cache)
 
     @property
     def auth(self) -> Auth:
@@ -164,6 +183,20 @@ class Client:
         >>> client.operating_usage("im.dialog.get").fraction  # e.g. 0.12, or None if unknown
         """
         return self._executor.operating_usage(check_method(method))
+
+    @property
+    def cache(self) -> DialogCacheBackend | None:
+        """The dialog cache the typed lookups ask first, or ``None``."""
+        return None if self._cache is None else self._cache.backend
+
+    async def _read(self, spec: MethodSpec[..., R], params: Params) -> R:
+        """The typed read path: ``spec`` with checked ``params``, coalesced unless off."""
+        if self._closed:
+            msg = "the client is closed"
+            raise RuntimeError(msg)
+        response = await self._executor.execute(spec.name, params)
+        result: R = spec.decode(response.result, response.body)
+        return result
 
     async def call(
         self,
