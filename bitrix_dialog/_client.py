@@ -49,10 +49,15 @@ class Client:
 
     Staying under the portal's limits (see the README's "Rate limits" section):
 
-    - ``limiter``: a :class:`Plan` (default ``Plan.STANDARD``, 50 requests draining
-      at 2/s; ``Plan.ENTERPRISE`` for 250 at 5/s) sizes the bucket the client keeps
-      per set of credentials; a :class:`Limiter` instance (such as a
-      :class:`LeakyBucket`) is used as given and may be shared between clients.
+    - ``limiter``: a :class:`Plan` sizes the bucket the client keeps per set of
+      credentials: ``Plan.STANDARD`` (50 requests draining at 2/s),
+      ``Plan.ENTERPRISE`` (250 at 5/s), or ``Plan.AUTO`` (the default): paced as
+      Standard until 49 requests are in the bucket, where an app reads its
+      portal's plan with one ``app.info`` call; a webhook stays Standard. Whatever
+      the plan, ``QUERY_LIMIT_EXCEEDED`` answers lower the bucket's estimates when
+      they were too high. A :class:`Limiter`
+      instance (such as a :class:`LeakyBucket`) is used as given and may be shared
+      between clients.
     - ``retry``: the :class:`RetryPolicy` deciding which failures are repeated.
     - ``operating``: the per-method execution-time budget (:class:`OperatingBudget`).
     - ``timeout``: per-request connect/read limits (default: the transport's own).
@@ -138,6 +143,14 @@ class Client:
         return self._closed
 
     @property
+    def plan(self) -> Plan:
+        """The plan this client's bucket is sized by: the one given, or what ``Plan.AUTO``
+        found out (``Plan.AUTO`` until ``app.info`` was needed and has answered;
+        Standard for webhooks).
+        A :class:`Limiter` given as ``limiter`` is sized by whoever made it: ``Plan.AUTO``."""
+        return self._executor.limiters.plan_for(self.auth.identity)
+
+    @property
     def limiter(self) -> Limiter:
         """The limiter this client's calls take their slots from."""
         return self._executor.limiters.for_identity(self.auth.identity)
@@ -203,6 +216,7 @@ class Client:
         if self._closed:
             return
         self._closed = True
+        await self._executor.limiters.aclose()
         if self._owns_transport:
             await self._transport.aclose()
 

@@ -13,7 +13,8 @@ retry handlers) come from :mod:`bitrix_dialog`. Import from here to write anothe
 - :class:`Auth` shapes each call into an :class:`Authorization` (URL and parameters)
   and recovers from refused credentials.
 - :class:`TokenStore` keeps OAuth token pairs (a database, Redis, ...).
-- :class:`Limiter` hands out a :class:`Slot` before every HTTP request.
+- :class:`Limiter` hands out a :class:`Slot` before every HTTP request; a
+  :class:`LearningLimiter` also learns the portal's real bucket from its refusals.
 - :class:`Transport` sends an :class:`HttpRequest` and returns the :class:`HttpResponse`.
 - :class:`RetryHandler` decides from the :class:`RetryState` whether an error is retried.
 """
@@ -22,7 +23,7 @@ from __future__ import annotations
 
 from ._auth import Auth, Authorization, TokenStore
 from ._call._retry import RetryHandler, RetryState
-from ._pacing._limiter import Limiter, Slot
+from ._pacing._limiter import LearningLimiter, Limiter, Slot
 from ._public import publish
 from ._transports import Transport
 from ._wire._http import HttpRequest, HttpResponse
@@ -32,6 +33,7 @@ __all__ = [
     "Authorization",
     "HttpRequest",
     "HttpResponse",
+    "LearningLimiter",
     "Limiter",
     "RetryHandler",
     "RetryState",

@@ -117,9 +117,7 @@ def test_every_python_block_of_the_page_runs(
         pytest.skip(reason)
     portal = docs_portal()
     # A Client made without a transport gets one that knows the docs' example portal.
-    monkeypatch.setattr(
-        bitrix_dialog._client, "AiohttpTransport", lambda: DocsTransport(portal)
-    )
+    monkeypatch.setattr(bitrix_dialog._client, "AiohttpTransport", lambda: DocsTransport(portal))
     namespace: dict[str, object] = {"__name__": f"docs.{page.stem}"}
     loop = asyncio.new_event_loop()
     try:
@@ -134,7 +132,7 @@ def test_every_python_block_of_the_page_runs(
             )
             printed = io.StringIO()
             with contextlib.redirect_stdout(printed):
-                result = eval(code, namespace)  # noqa: S307 - the docs' own examples
+                result = eval(code, namespace)
                 if asyncio.iscoroutine(result):
                     loop.run_until_complete(result)
             if block.output is not None:

@@ -5,6 +5,7 @@ answers a refused post says nothing about the app (#14, items 1 and 4)."""
 from __future__ import annotations
 
 import asyncio
+import gzip
 import logging
 from collections.abc import AsyncIterator
 
@@ -126,6 +127,17 @@ async def test_a_body_over_the_size_bound_is_refused_unread(
         assert (response.status, await response.text()) == (413, "payload too large")
         assert store.loads == 0
         assert await post(client, portal.events.install()) == (200, "")
+
+
+async def test_a_compressed_body_is_refused_unread(
+    portal: FakePortal, store: CountingStore, endpoint: WebClient
+) -> None:
+    # The portal never compresses its posts; a compressed body is a bomb until proven not.
+    bomb = gzip.compress(b"a" * 8 * 1024 * 1024)
+    headers = {**portal.events.headers, "Content-Encoding": "gzip"}
+    response = await endpoint.post(EVENTS, data=bomb, headers=headers)
+    assert (response.status, await response.text()) == (415, "unsupported media type")
+    assert store.loads == 0
 
 
 async def test_a_body_that_never_finishes_is_given_up_on(

@@ -277,6 +277,20 @@ async def test_a_post_pointing_the_app_at_a_private_or_plain_url_is_refused(
     assert sent == []
 
 
+async def test_a_bot_block_pointing_at_a_private_url_is_refused(
+    portal: FakePortal, endpoint: WebClient
+) -> None:
+    assert await post(endpoint, portal.events.install()) == (200, "")
+    chat = portal.add_chat()
+    bot = portal.add_bot(1000)
+    form = parse_query(portal.events.bot_message(bot.id, "hi", dialog_id=chat.dialog_id).decode())
+    form["data"]["BOT"][str(bot.id)]["client_endpoint"] = "https://169.254.169.254/rest/"
+    assert await post(endpoint, build_query(form).encode()) == (403, "forbidden")
+    assert portal.messages == []
+    genuine = portal.events.bot_message(bot.id, "hi", dialog_id=chat.dialog_id)
+    assert await post(endpoint, genuine) == (200, "")
+
+
 async def test_a_fake_portal_on_127_0_0_1_needs_the_loopback_opt_in(
     fake_app: FakeApp, portal: FakePortal, store: MemoryTokenStore, deals: list[str]
 ) -> None:

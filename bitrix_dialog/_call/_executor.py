@@ -23,7 +23,7 @@ import time
 from collections.abc import Coroutine, Mapping
 from typing import Any, Final
 
-from .._auth import Auth, Authorization
+from .._auth import Auth, Authorization, WebhookAuth
 from .._deadline import Deadline
 from .._errors import (
     AuthError,
@@ -32,14 +32,16 @@ from .._errors import (
     PortalMovedError,
     QueryLimitExceededError,
 )
-from .._pacing._limiter import Limiter, LimiterPool, Plan, Slot, loop_clock
+from .._pacing._limiter import Limiter, Plan, Slot, loop_clock, report_refusal
 from .._pacing._operating import OperatingBudget, OperatingTracker
+from .._pacing._pool import LimiterPool
 from .._transports import Transport
 from .._types import Clock, Sleep
 from .._wire._envelope import RestResponse, decode_response
 from .._wire._http import HttpRequest, HttpResponse, Timeout
 from ._hooks import CallEndEvent, CallStartEvent, Hooks, LimiterWaitEvent, RequestEvent
 from ._idempotent import is_known_read
+from ._plan_probe import read_plan
 from ._retry import RetryPolicy, RetryState, retry_loop
 
 __all__ = ["Executor", "encode_json_body"]
@@ -70,7 +72,8 @@ class Executor:
     """Runs calls for one client: paces, authorises and sends each attempt, decodes, retries.
 
     Only ``auth`` and ``transport`` are required; the rest default to a
-    :data:`Plan.STANDARD` bucket per credential identity, the default
+    :data:`Plan.AUTO` bucket per credential identity (``app.info`` tells an app its
+    portal's plan; webhooks pace as Standard), the default
     :class:`RetryPolicy`, the documented operating budget, no hooks, the
     transport's own timeouts, no overall deadline, and the running loop's clock and
     ``asyncio.sleep``.
@@ -94,7 +97,8 @@ class Executor:
         self.transport = transport
         self.clock: Clock = clock or loop_clock
         self.sleep: Sleep = sleep or asyncio.sleep
-        self.limiters = LimiterPool(limiter, clock=clock, sleep=sleep)
+        probe = None if isinstance(auth, WebhookAuth) else (lambda: read_plan(self))
+        self.limiters = LimiterPool(limiter, probe=probe, clock=clock, sleep=sleep)
         self.retry = retry or RetryPolicy()
         self.operating = OperatingTracker(
             operating or OperatingBudget(), clock=self.clock, sleep=self.sleep
@@ -189,7 +193,13 @@ class Executor:
         try:
             authorization = await self.auth.authorize(method, self.transport)
             return await self._send(
-                method, authorization, params, deadline=deadline, attempt=attempt, limiter=limiter
+                method,
+                authorization,
+                params,
+                deadline=deadline,
+                attempt=attempt,
+                limiter=limiter,
+                slot=slot,
             )
         except (AuthError, PortalMovedError) as error:
             if authorization is None or not await self.auth.recover(
@@ -202,7 +212,13 @@ class Executor:
         try:
             authorization = await self.auth.authorize(method, self.transport)
             return await self._send(
-                method, authorization, params, deadline=deadline, attempt=attempt, limiter=limiter
+                method,
+                authorization,
+                params,
+                deadline=deadline,
+                attempt=attempt,
+                limiter=limiter,
+                slot=slot,
             )
         finally:
             await limiter.release(slot)
@@ -216,7 +232,10 @@ class Executor:
             await self.hooks.limiter_wait(
                 LimiterWaitEvent(method=method, kind="operating", waited=waited)
             )
-        limiter = self.limiters.for_identity(self.auth.identity)
+        try:
+            limiter = await self.limiters.ready(self.auth.identity, max_wait=deadline.remaining())
+        except TimeoutError:
+            raise deadline.exceeded(method, "the portal's plan (app.info)") from None
         try:
             slot = await limiter.acquire(max_wait=deadline.remaining())
         except TimeoutError:
@@ -240,6 +259,7 @@ class Executor:
         deadline: Deadline,
         attempt: int,
         limiter: Limiter,
+        slot: Slot,
     ) -> RestResponse:
         body = encode_json_body(method, {**params, **authorization.params})
         request = HttpRequest(
@@ -270,7 +290,7 @@ class Executor:
             result = decode_response(response, method)
         except BitrixError as error:
             if isinstance(error, QueryLimitExceededError):
-                await limiter.saturate()
+                await report_refusal(limiter, slot)
             elif isinstance(error, OperationTimeLimitError):
                 error.resume_in = self.operating.block(method)
                 logger.debug("%s hit OPERATION_TIME_LIMIT: held for %s s", method, error.resume_in)

@@ -40,23 +40,27 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import enum
+import logging
 from collections import deque
 from typing import Final, Protocol, runtime_checkable
 
 import attrs
 
 from .._types import Clock, Sleep
+from ._plan import Plan, concrete_plan, learn
 
 __all__ = [
     "LeakyBucket",
+    "LearningLimiter",
     "Limiter",
-    "LimiterPool",
     "Plan",
     "Slot",
     "loop_clock",
+    "report_refusal",
     "wait_or_timeout",
 ]
+
+logger: Final = logging.getLogger("bitrix_dialog")
 
 
 # Float drift from repeated drain arithmetic must not make a full slot look taken.
@@ -103,22 +107,30 @@ class Limiter(Protocol):
         ...
 
 
-class Plan(enum.Enum):
-    """The documented bucket sizes: ``capacity`` requests, draining ``drain_rate`` per second.
+@runtime_checkable
+class LearningLimiter(Limiter, Protocol):
+    """A :class:`Limiter` that learns the portal's real bucket from its refusals."""
 
-    Pick the plan of the *portal* you call: Enterprise portals allow 250 requests
-    draining at 5 per second, every other plan 50 at 2 per second.
-    """
-
-    STANDARD = (50, 2.0)
-    ENTERPRISE = (250, 5.0)
-
-    def __init__(self, capacity: int, drain_rate: float) -> None:
-        self.capacity = capacity
-        self.drain_rate = drain_rate
+    async def refused(self, slot: Slot) -> None:
+        """The request sent with ``slot`` got ``QUERY_LIMIT_EXCEEDED`` (before its release):
+        fill the bucket, as :meth:`saturate` does, and learn from the refusal."""
+        ...
 
 
-_FREE_SLOT: Final = Slot()  # a slot had without waiting: the same value every time
+async def report_refusal(limiter: Limiter, slot: Slot) -> None:
+    """Tell ``limiter`` that the request sent with ``slot`` was refused for the rate limit."""
+    if isinstance(limiter, LearningLimiter):
+        await limiter.refused(slot)
+    else:
+        await limiter.saturate()
+
+
+@attrs.frozen
+class _Sent:
+    """What a :class:`LeakyBucket` slot remembers: the level it was taken at, and its number."""
+
+    level: float
+    number: int
 
 
 class LeakyBucket:
@@ -127,6 +139,11 @@ class LeakyBucket:
     ``capacity`` requests fit in the bucket; answered requests drain at
     ``drain_rate`` per second. ``clock`` (monotonic seconds) and ``sleep`` are
     injectable for tests; by default they follow the running event loop.
+
+    ``capacity`` and ``drain_rate`` are estimates: a refusal from the portal
+    (:meth:`refused`) lowers them when they were too high (see
+    :mod:`bitrix_dialog._pacing._plan`); ``plan_capacity``/``plan_drain_rate`` keep
+    what the bucket was told.
     """
 
     def __init__(
@@ -146,8 +163,10 @@ class LeakyBucket:
         if not drain_rate > 0:
             msg = f"drain_rate must be > 0 requests per second, not {drain_rate!r}"
             raise ValueError(msg)
-        self.capacity = capacity
-        self.drain_rate = float(drain_rate)
+        self.capacity = self.plan_capacity = capacity
+        self.drain_rate = self.plan_drain_rate = float(drain_rate)
+        self._granted = 0  # slots handed out so far
+        self._learned_at: int | None = None  # _granted when the last refusal was learned from
         self._clock: Clock = clock or loop_clock
         self._sleep: Sleep = sleep or asyncio.sleep
         self._in_flight = 0
@@ -161,7 +180,15 @@ class LeakyBucket:
         cls, plan: Plan, *, clock: Clock | None = None, sleep: Sleep | None = None
     ) -> LeakyBucket:
         """A bucket the size of ``plan``'s: ``LeakyBucket.for_plan(Plan.ENTERPRISE)``."""
+        plan = concrete_plan(plan)
         return cls(plan.capacity, plan.drain_rate, clock=clock, sleep=sleep)
+
+    def use_plan(self, plan: Plan) -> None:
+        """Size the bucket for ``plan`` from now on (the client's ``Plan.AUTO`` found it out)."""
+        plan = concrete_plan(plan)
+        self.capacity = self.plan_capacity = plan.capacity
+        self.drain_rate = self.plan_drain_rate = plan.drain_rate
+        self._learned_at = None
 
     # ------------------------------------------------------------------ state
     @property
@@ -200,8 +227,10 @@ class LeakyBucket:
     async def acquire(self, *, max_wait: float | None = None) -> Slot:
         """Take a slot, waiting in line if the bucket is full. See :meth:`Limiter.acquire`."""
         if not self._queue and self._has_room():
+            self._granted += 1
+            sent = _Sent(self._in_flight + self._draining, self._granted)
             self._in_flight += 1
-            return _FREE_SLOT
+            return Slot(token=sent)
         started = self._clock()
         deadline = None if max_wait is None else started + max(max_wait, 0.0)
         loop = asyncio.get_running_loop()
@@ -224,8 +253,10 @@ class LeakyBucket:
                     self._answer = loop.create_future()
                 if not await wait_or_timeout(self._answer, self._remaining(deadline), self._sleep):
                     raise TimeoutError
+            self._granted += 1
+            sent = _Sent(self._in_flight + self._draining, self._granted)
             self._in_flight += 1
-            return Slot(waited=self._clock() - started)
+            return Slot(waited=self._clock() - started, token=sent)
         finally:
             self._leave(turn)
 
@@ -242,6 +273,32 @@ class LeakyBucket:
     async def saturate(self) -> None:
         """The portal's bucket is full, so this one fills up too: everyone waits a drain."""
         self._draining = max(self._drain(), self.capacity - self._in_flight)
+
+    async def refused(self, slot: Slot) -> None:
+        """The portal refused the request sent with ``slot``: fill up, and learn from it
+        (a capacity or drain estimate that was too high comes down; see :func:`learn`)."""
+        sent = slot.token
+        if isinstance(sent, _Sent):
+            capacity, drain_rate = learn(
+                self.capacity,
+                self.drain_rate,
+                plan=(self.plan_capacity, self.plan_drain_rate),
+                sent_level=sent.level,
+                repeated=self._learned_at is not None and sent.number > self._learned_at,
+            )
+            if (capacity, drain_rate) != (self.capacity, self.drain_rate):
+                self._drain()  # what drained so far drained at the old rate
+                logger.warning(
+                    "QUERY_LIMIT_EXCEEDED below the assumed bucket (%d, %g/s): "
+                    "pacing at (%d, %g/s) from now on",
+                    self.capacity,
+                    self.drain_rate,
+                    capacity,
+                    drain_rate,
+                )
+                self.capacity, self.drain_rate = capacity, drain_rate
+        self._learned_at = self._granted
+        await self.saturate()
 
     # --------------------------------------------------------------- helpers
     def _remaining(self, deadline: float | None) -> float | None:
@@ -280,38 +337,3 @@ async def wait_or_timeout(future: asyncio.Future[None], limit: float | None, sle
     finally:
         timer.cancel()
     return future.done()
-
-
-class LimiterPool:
-    """The client's limiters: one per credential identity, or one given limiter for all.
-
-    The portal meters an application, not a coroutine, so every call a client makes
-    with the same credentials (``Auth.identity``) shares one bucket. A :class:`Limiter`
-    passed in is used as it is, which is how several clients share one.
-    """
-
-    def __init__(
-        self,
-        limiter: Limiter | Plan | None = None,
-        *,
-        clock: Clock | None = None,
-        sleep: Sleep | None = None,
-    ) -> None:
-        if limiter is not None and not isinstance(limiter, Plan | Limiter):
-            msg = f"limiter must be a Limiter or a Plan, not {type(limiter).__name__}"
-            raise TypeError(msg)
-        self._shared = limiter if isinstance(limiter, Limiter) else None
-        self._plan = limiter if isinstance(limiter, Plan) else Plan.STANDARD
-        self._clock = clock
-        self._sleep = sleep
-        self._by_identity: dict[str, Limiter] = {}
-
-    def for_identity(self, identity: str) -> Limiter:
-        """The limiter for calls made with the credentials named ``identity``."""
-        if self._shared is not None:
-            return self._shared
-        limiter = self._by_identity.get(identity)
-        if limiter is None:
-            limiter = LeakyBucket.for_plan(self._plan, clock=self._clock, sleep=self._sleep)
-            self._by_identity[identity] = limiter
-        return limiter

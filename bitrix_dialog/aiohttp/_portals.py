@@ -15,11 +15,11 @@ its ``server_endpoint`` must name one of the Bitrix24 authorization servers
 before it is stored or used: a forged install can never make the app send its
 secret elsewhere.
 
-Confirming an install (:meth:`Portals.install` with ``verify=True``). The
-install's refresh token is spent once at the authorization server: only a pair
-Bitrix24 issued to this app for this portal refreshes, and the answer names the
-portal (``member_id``) and where it lives (``client_endpoint``) on the server's
-word, not the post's.
+Confirming an install (:meth:`Portals.install` with ``verify=True``): see
+``_install.py``: a refresh at the authorization server, then, for a portal
+already installed, ``user.admin`` on the refreshed pair. A stored pair is replaced
+only by a newer one or one a refresh confirms, so a late or replayed post cannot
+put a spent pair back. At most ``max_clients`` clients are kept (LRU).
 """
 
 from __future__ import annotations
@@ -35,7 +35,6 @@ from typing import Final, Protocol, runtime_checkable
 import attrs
 
 from .._auth import (
-    AccessTokenAuth,
     Auth,
     EventAuth,
     MemoryTokenStore,
@@ -44,13 +43,13 @@ from .._auth import (
     TokenStore,
 )
 from .._auth._moves import PortalMoveCallback
-from .._auth._oauth_server import request_refresh, token_url
 from .._auth._tokens import secrets_of
 from .._client import Client
-from .._errors import BitrixError, TokenStoreError, TransportError
+from .._errors import TokenStoreError
 from .._transports import Transport
 from .._wire._redact import safe_cause
-from .._wire._urls import require_public_url, require_secure_url
+from .._wire._urls import require_secure_url
+from ._install import InstallRefusedError, check_outside_urls, confirm_pair, is_admin
 
 __all__ = [
     "DEFAULT_MAX_CLIENTS",
@@ -80,19 +79,6 @@ class PortalNotInstalledError(LookupError):
         self.member_id = member_id
 
 
-class InstallRefusedError(Exception):
-    """An install (or update) post was not accepted; ``reason`` says why.
-
-    ``status`` is the HTTP status the event endpoint answers with: 403 for a post
-    that is not believed, 400 for one that cannot be an install at all (no tokens).
-    """
-
-    def __init__(self, reason: str, *, status: int = 403) -> None:
-        super().__init__(reason)
-        self.reason = reason
-        self.status = status
-
-
 ClientFactory = Callable[[Auth, Transport], Client]
 """Builds a client for an auth on the shared transport: how apps configure their clients."""
 
@@ -110,20 +96,6 @@ def check_max_clients(max_clients: object) -> None:
     if max_clients < 1:
         msg = f"max_clients must be at least 1, got {max_clients}"
         raise ValueError(msg)
-
-
-def _check_outside_urls(token: OAuthToken, source: str, allow_loopback: bool) -> None:
-    """A pair's endpoints came from outside: https to public hosts only."""
-    try:
-        require_public_url(
-            token.client_endpoint, parameter="client_endpoint", allow_loopback=allow_loopback
-        )
-        if token.server_endpoint is not None:
-            require_public_url(
-                token.server_endpoint, parameter="server_endpoint", allow_loopback=allow_loopback
-            )
-    except ValueError as exc:
-        raise InstallRefusedError(f"{source} names an untrusted URL: {exc}") from None
 
 
 def check_app_options(
@@ -284,7 +256,7 @@ class Portals:
             if authentic:
                 return None
             raise InstallRefusedError("a new application_token came without a refresh token")
-        _check_outside_urls(token, "the post", allow_loopback)
+        check_outside_urls(token, "the post", allow_loopback)
         self._check_install_server(token)
         if authentic:
             replacement = await self._authentic_pair(token, stored, verify, allow_loopback)
@@ -396,45 +368,19 @@ class Portals:
 
     async def _confirm(self, token: OAuthToken, allow_loopback: bool) -> OAuthToken:
         self._check_install_server(token)
-        assert token.refresh_token is not None
-        try:
-            confirmed = await request_refresh(
-                self._transport,
-                token_url(None, token.server_endpoint),
-                client_id=self._client_id,
-                client_secret=self._client_secret,
-                refresh_token=token.refresh_token,
-                received_at=self.clock(),
-            )
-        except TransportError:
-            raise
-        except BitrixError as exc:
-            msg = f"the authorization server refused the install's pair ({exc.code})"
-            raise InstallRefusedError(msg) from exc
-        if confirmed.member_id != token.member_id:
-            msg = "the authorization server says the pair belongs to another portal"
-            raise InstallRefusedError(msg)
-        _check_outside_urls(confirmed, "the authorization server", allow_loopback)
+        confirmed = await confirm_pair(
+            self._transport,
+            token,
+            client_id=self._client_id,
+            client_secret=self._client_secret,
+            received_at=self.clock(),
+            allow_loopback=allow_loopback,
+        )
         self._check_install_server(confirmed)
         return confirmed
 
     async def _is_admin(self, token: OAuthToken) -> bool:
-        """``user.admin`` with ``token``: is its user an administrator of the portal?"""
-        client = Client(
-            AccessTokenAuth(token.client_endpoint, token.access_token), transport=self._transport
-        )
-        try:
-            answer = await client.call("user.admin")
-        except TransportError:
-            raise
-        except BitrixError as exc:
-            logger.info(
-                "Bitrix24: user.admin failed (%s): not taken for an administrator", exc.code
-            )
-            return False
-        finally:
-            await client.aclose()
-        return answer.result is True
+        return await is_admin(self._transport, token)
 
     def _server_problem(self, token: OAuthToken) -> str | None:
         """Why ``token``'s ``server_endpoint`` may not receive the client secret, or None."""

@@ -8,16 +8,28 @@
 
     events.add_route(app, "/bitrix/events")        # after setup(app, ...)
 
-For every post, in this order:
+For every post, in this order (answers before verification say only "bad request",
+"forbidden" ...; the reason goes to the log):
 
-1. parse the PHP form; no ``event`` or an unreadable ``auth`` block: **400**;
-2. no ``member_id`` or one outside ``allowed_member_ids``: **403**;
+1. read the body within the bounds: compressed **415**, over ``max_body_size``
+   bytes **413**, not all there within ``read_timeout`` **408**; parse the PHP
+   form: more than ``max_vars`` variables or ``max_depth`` levels of nesting, no
+   ``event``, an unreadable ``auth`` block: **400**. Nothing has been looked up yet;
+2. no ``member_id``, a malformed one, or one outside ``allowed_member_ids``: **403**;
+   an install, update or uninstall whose ``ts`` is not within ``max_age`` of now
+   (a replayed or late post): **403**; any URL the post names (``client_endpoint``,
+   ``server_endpoint``, ``domain``) that is not https to a public host: **403**;
 3. check ``auth[application_token]`` in constant time against the pinned token for
    the portal (``application_tokens``), else against the one stored at install
    (``Portals.application_token``). Mismatch, or nothing to compare with: **403**.
    ``ONAPPINSTALL``/``ONAPPUPDATE`` bring the token to be stored; for them
-   :meth:`Portals.install` decides (see "Trust" below);
-4. build the typed event; a field that does not hold what the docs say: **400**;
+   :meth:`Portals.install` decides (see "Trust" below): refused **403**, no tokens
+   for a portal with nothing stored **400**, the authorization server or the portal
+   not answering within ``verify_timeout`` (or ``max_pending_installs`` already
+   being confirmed) **503**;
+4. build the typed event; a field that does not hold what the docs say: **400**
+   (the portal, verified by now, is told which field); a bot's tokens naming an
+   untrusted URL: **403**;
 5. call the handler with the event, the client for that portal (the shared
    client of ``setup(app, auth)``, or the portal's own OAuth client of
    ``setup(app, client_id=..., client_secret=...)``; no pair stored: **503**) and
@@ -25,29 +37,29 @@ For every post, in this order:
    The handler's ``web.StreamResponse``, if it returns one, is the answer; else 200.
    ``ONAPPUNINSTALL`` then drops the portal's client and deletes its pair.
 
-Refusals are logged (``bitrix_dialog`` logger, warning) with the reason; the
-answer itself says only "forbidden". Secrets are never logged.
+Refusals are logged (``bitrix_dialog`` logger, warning) with the reason, every
+value from the post cut to a few dozen characters. Secrets are never logged.
 
 Trust. An event can only be checked against an application token stored earlier,
 so the install post itself needs another proof. With ``verify_install=True`` (the
 default) a *new* application token is accepted only when the post's OAuth pair
 refreshes at the Bitrix24 authorization server for this app and this
-``member_id``: a stranger cannot register a portal, nor replace a known portal's
-token (reinstalls and updates work, since Bitrix24 sends them with fresh tokens).
-What it cannot prove is the application token itself (no API reveals it): a user
-of that portal who holds the app's tokens could install a token of their own for
-their own portal. Pin ``application_tokens`` (and ``allowed_member_ids``) where
-that matters. ``verify_install=False`` trusts the first install of an unknown
-portal as it comes, refuses a changed token for a known one, and costs no
-refresh.
+``member_id``, and, for a portal already installed, when ``user.admin`` on the
+refreshed pair says its user is an administrator: a stranger cannot register a
+portal, and a portal user who is no administrator cannot replace its token (a
+reinstall by an administrator works). An authentic post replaces the stored pair
+only with a newer one (later expiry) or one a refresh confirms, and (verifying)
+only with an administrator's. What no check proves is the application token of a
+first install (no API reveals it): pin ``application_tokens`` (and
+``allowed_member_ids``) where that matters. ``verify_install=False`` trusts the
+first install of an unknown portal as it comes, refuses a changed token for a
+known one, and costs no request.
 """
 
 from __future__ import annotations
 
 import asyncio
 import logging
-import math
-import re
 import time
 from collections.abc import Awaitable, Callable, Collection, Mapping
 from typing import Any, Final, TypeAlias, TypeVar, overload
@@ -57,8 +69,7 @@ from aiohttp import web
 from .._auth import EventAuth
 from .._client import Client
 from .._errors import TransportError
-from .._wire._formencode import DEFAULT_MAX_DEPTH, DEFAULT_MAX_VARS, FormLimitError, parse_query
-from .._wire._urls import require_public_host, require_public_url
+from .._wire._formencode import DEFAULT_MAX_DEPTH, DEFAULT_MAX_VARS
 from ._events import (
     AppInstallEvent,
     AppUninstallEvent,
@@ -66,18 +77,26 @@ from ._events import (
     BitrixEvent,
     RawEvent,
 )
+from ._guard import (
+    DEFAULT_MAX_AGE,
+    DEFAULT_MAX_BODY_SIZE,
+    DEFAULT_MAX_PENDING_INSTALLS,
+    DEFAULT_READ_TIMEOUT,
+    DEFAULT_VERIFY_TIMEOUT,
+    RefusedError,
+    check_fresh,
+    check_member_id,
+    check_urls,
+    cut,
+    positive,
+    read_form,
+    short,
+)
 from ._parse import event_class, parse_event
 from ._portals import InstallRefusedError, PortalNotInstalledError, Portals
 from ._setup import CLIENT_KEY, PORTALS_KEY
 
-__all__ = [
-    "DEFAULT_MAX_AGE",
-    "DEFAULT_MAX_BODY_SIZE",
-    "DEFAULT_READ_TIMEOUT",
-    "DEFAULT_VERIFY_TIMEOUT",
-    "BitrixEvents",
-    "EventHandler",
-]
+__all__ = ["BitrixEvents", "EventHandler"]
 
 logger: Final = logging.getLogger("bitrix_dialog")
 
@@ -88,38 +107,6 @@ _AnyHandler: TypeAlias = Callable[[Any, Client, web.Request], Awaitable[web.Stre
 _H = TypeVar("_H", bound=_AnyHandler)
 _INSTALLS: Final = (AppInstallEvent, AppUpdateEvent)
 _DATED: Final = (AppInstallEvent, AppUpdateEvent, AppUninstallEvent)
-
-DEFAULT_MAX_BODY_SIZE: Final = 1024 * 1024
-"""Bytes an event post may have (1 MiB, aiohttp's own default ``client_max_size``)."""
-DEFAULT_READ_TIMEOUT: Final = 10.0
-"""Seconds the whole body of a post may take to arrive."""
-DEFAULT_MAX_AGE: Final = 600.0
-"""Seconds an install, update or uninstall post's ``ts`` may be from now, either way."""
-DEFAULT_VERIFY_TIMEOUT: Final = 15.0
-"""Seconds the authorization server and the portal get to confirm a new install."""
-DEFAULT_MAX_PENDING_INSTALLS: Final = 8
-"""Unconfirmed installs checked at once; more are answered 503 without a request."""
-
-_PUBLIC_TEXT: Final[Mapping[int, str]] = {
-    400: "bad request",
-    403: "forbidden",
-    408: "request timeout",
-    413: "payload too large",
-    503: "service unavailable",
-}
-_LOG_CHARS: Final = 64
-_REASON_CHARS: Final = 300
-_MEMBER_ID: Final = re.compile(r"[!-~]{1,128}", re.ASCII)
-
-
-class _RefusedError(Exception):
-    """A refused post: ``reason`` goes to the log, ``public`` (fixed text) to the caller."""
-
-    def __init__(self, status: int, reason: str, public: str | None = None) -> None:
-        super().__init__(reason)
-        self.status = status
-        self.reason = reason
-        self.public = public if public is not None else _PUBLIC_TEXT.get(status, "refused")
 
 
 class BitrixEvents:
@@ -186,13 +173,13 @@ class BitrixEvents:
             ("max_depth", max_depth),
             ("max_pending_installs", max_pending_installs),
         ):
-            _positive(name, count, integer=True)
+            positive(name, count, integer=True)
         for name, seconds in (
             ("read_timeout", read_timeout),
             ("max_age", max_age),
             ("verify_timeout", verify_timeout),
         ):
-            _positive(name, seconds, integer=False)
+            positive(name, seconds, integer=False)
         if clock is not None and not callable(clock):
             msg = "clock must be a callable returning Unix time"
             raise TypeError(msg)
@@ -261,20 +248,28 @@ class BitrixEvents:
         name = "?"
         member_id: str | None = None
         try:
-            form = await self._form(request)
+            form = await read_form(
+                request,
+                max_body_size=self._max_body_size,
+                read_timeout=self._read_timeout,
+                max_vars=self._max_vars,
+                max_depth=self._max_depth,
+            )
             name = str(form.get("event") or "").upper() or "?"
             auth = _auth_of(form, portals)
             member_id = auth.member_id
             await self._verify(name, form, auth, portals)
             event = _typed(form, auth)
+            for bot in getattr(event, "bots", ()):
+                check_urls(bot.auth, allow_loopback=self._allow_loopback, where="a bot's auth")
             client = shared if shared is not None else await _client_of(portals, auth)
-        except _RefusedError as refused:
+        except RefusedError as refused:
             logger.warning(
                 "Bitrix24 event %s from member %s refused (%d): %s",
-                _short(name),
-                _short(member_id),
+                short(name),
+                short(member_id),
                 refused.status,
-                _cut(refused.reason),
+                cut(refused.reason),
             )
             return web.Response(status=refused.status, text=refused.public)
         key = event.event if isinstance(event, RawEvent) else type(event).NAME
@@ -283,8 +278,8 @@ class BitrixEvents:
             if handler is None:
                 logger.info(
                     "Bitrix24 event %s from member %s has no handler",
-                    _short(name),
-                    _short(member_id),
+                    short(name),
+                    short(member_id),
                 )
                 return web.Response()
             answer = await handler(event, client, request)
@@ -293,44 +288,20 @@ class BitrixEvents:
                 await portals.forget(event.member_id)
         return answer if isinstance(answer, web.StreamResponse) else web.Response()
 
-    async def _form(self, request: web.Request) -> dict[str, Any]:
-        """The post's form, read and parsed within the bounds, or a refusal."""
-        limit = self._max_body_size
-        if request.content_length is not None and request.content_length > limit:
-            raise _RefusedError(413, f"Content-Length {request.content_length} > {limit}")
-        body = bytearray()
-        try:
-            async with asyncio.timeout(self._read_timeout):
-                async for chunk in request.content.iter_chunked(64 * 1024):
-                    body += chunk
-                    if len(body) > limit:
-                        raise _RefusedError(413, f"the body is over {limit} bytes")
-        except TimeoutError:
-            raise _RefusedError(408, f"the body took over {self._read_timeout} s") from None
-        try:
-            return parse_query(
-                body.decode("utf-8", "replace"), max_vars=self._max_vars, max_depth=self._max_depth
-            )
-        except FormLimitError as exc:
-            raise _RefusedError(400, str(exc)) from None
-
     async def _verify(
         self, name: str, form: Mapping[str, Any], auth: EventAuth, portals: Portals | None
     ) -> None:
-        member_id = auth.member_id
-        if not member_id:
-            raise _RefusedError(403, "the post names no member_id")
-        if not _MEMBER_ID.fullmatch(member_id):
-            raise _RefusedError(403, "member_id is not a printable ASCII id of 1-128 characters")
+        member_id = check_member_id(auth.member_id)
         if self._allowed is not None and member_id not in self._allowed:
-            raise _RefusedError(403, "member_id is not in allowed_member_ids")
+            raise RefusedError(403, "member_id is not in allowed_member_ids")
         kind = event_class(name)
         if kind in _DATED:
-            self._check_fresh(form, portals)
-        self._check_urls(auth)
+            clock = self._clock or (portals.clock if portals is not None else time.time)
+            check_fresh(form, max_age=self._max_age, clock=clock)
+        check_urls(auth, allow_loopback=self._allow_loopback)
         pinned = self._pinned(member_id)
         if pinned is not None and not auth.verify(pinned):
-            raise _RefusedError(403, "application_token does not match the pinned one")
+            raise RefusedError(403, "application_token does not match the pinned one")
         if kind in _INSTALLS and portals is not None:
             await self._install(auth, portals, trusted=pinned is not None)
             return
@@ -338,13 +309,13 @@ class BitrixEvents:
             return
         expected = None if portals is None else await portals.application_token(member_id)
         if expected is None:
-            raise _RefusedError(403, "no application_token is stored or pinned for this portal")
+            raise RefusedError(403, "no application_token is stored or pinned for this portal")
         if not auth.verify(expected):
-            raise _RefusedError(403, "application_token does not match the stored one")
+            raise RefusedError(403, "application_token does not match the stored one")
 
     async def _install(self, auth: EventAuth, portals: Portals, *, trusted: bool) -> None:
         if self._pending.locked():
-            raise _RefusedError(503, "too many installs are being confirmed at once")
+            raise RefusedError(503, "too many installs are being confirmed at once")
         try:
             async with self._pending, asyncio.timeout(self._verify_timeout):
                 await portals.install(
@@ -355,46 +326,13 @@ class BitrixEvents:
                 )
         except InstallRefusedError as exc:
             public = f"bad request: {exc.reason}" if exc.status == 400 else None
-            raise _RefusedError(exc.status, exc.reason, public) from None
+            raise RefusedError(exc.status, exc.reason, public) from None
         except TransportError as exc:
             reason = f"the authorization server did not answer: {exc}"
-            raise _RefusedError(503, reason) from None
+            raise RefusedError(503, reason) from None
         except TimeoutError:
             reason = f"confirming the install took over {self._verify_timeout} s"
-            raise _RefusedError(503, reason) from None
-
-    def _check_fresh(self, form: Mapping[str, Any], portals: Portals | None) -> None:
-        """Install, update and uninstall change what is stored: a replay must not."""
-        raw = form.get("ts")
-        try:
-            ts = int(raw) if isinstance(raw, str) and len(raw) <= 20 else None
-        except ValueError:
-            ts = None
-        if ts is None:
-            raise _RefusedError(403, "the post has no ts (Unix seconds)")
-        clock = self._clock or (portals.clock if portals is not None else time.time)
-        age = clock() - ts
-        if not -self._max_age <= age <= self._max_age:
-            raise _RefusedError(403, f"ts is {age:.0f} s from now, outside +-{self._max_age:.0f} s")
-
-    def _check_urls(self, auth: EventAuth) -> None:
-        """Every URL a post names must be https to a public host (see ``allow_loopback``)."""
-        loopback = self._allow_loopback
-        token = auth.token
-        urls = {
-            "client_endpoint": auth.client_endpoint,
-            "server_endpoint": auth.server_endpoint,
-            "the pair's client_endpoint": None if token is None else token.client_endpoint,
-            "the pair's server_endpoint": None if token is None else token.server_endpoint,
-        }
-        try:
-            for parameter, url in urls.items():
-                if url is not None:
-                    require_public_url(url, parameter=parameter, allow_loopback=loopback)
-            if auth.domain is not None:
-                require_public_host(auth.domain, parameter="domain", allow_loopback=loopback)
-        except ValueError as exc:
-            raise _RefusedError(403, str(exc)) from None
+            raise RefusedError(503, reason) from None
 
     def _pinned(self, member_id: str) -> str | None:
         if isinstance(self._pins, str):
@@ -419,40 +357,18 @@ def _event_name(event: type[BitrixEvent] | str) -> str:
     raise TypeError(msg)
 
 
-def _positive(name: str, value: object, *, integer: bool) -> None:
-    kinds = (int,) if integer else (int, float)
-    if isinstance(value, bool) or not isinstance(value, kinds):
-        msg = f"{name} must be a {'whole' if integer else ''} number, not {type(value).__name__}"
-        raise TypeError(msg.replace("a  number", "a number"))
-    if not (math.isfinite(value) and value > 0):
-        msg = f"{name} must be positive, got {value!r}"
-        raise ValueError(msg)
-
-
-def _short(value: object, limit: int = _LOG_CHARS) -> str:
-    """``repr(value)``, cut to about ``limit`` characters: posts are anyone's text."""
-    if isinstance(value, str) and len(value) > limit:
-        return f"{value[:limit]!r}... ({len(value)} characters)"
-    return repr(value)
-
-
-def _cut(text: str, limit: int = _REASON_CHARS) -> str:
-    """``text`` cut to about ``limit`` characters (a reason may quote the post)."""
-    return text if len(text) <= limit else f"{text[:limit]}... ({len(text)} characters)"
-
-
 def _auth_of(form: Mapping[str, Any], portals: Portals | None) -> EventAuth:
     if "event" not in form:
-        raise _RefusedError(400, "not a Bitrix24 event: the post has no 'event' field")
+        raise RefusedError(400, "not a Bitrix24 event: the post has no 'event' field")
     block = form.get("auth")
     if not isinstance(block, Mapping):
-        raise _RefusedError(403, "the post has no auth block")
+        raise RefusedError(403, "the post has no auth block")
     try:
         if portals is None:
             return EventAuth.from_auth_block(block)
         return EventAuth.from_auth_block(block, clock=portals.clock)
     except ValueError as exc:
-        raise _RefusedError(400, str(exc)) from None
+        raise RefusedError(400, str(exc)) from None
 
 
 def _typed(form: Mapping[str, Any], auth: EventAuth) -> BitrixEvent:
@@ -460,8 +376,8 @@ def _typed(form: Mapping[str, Any], auth: EventAuth) -> BitrixEvent:
         return parse_event(form, auth)
     except ValueError as exc:
         # Verified by now: the sender is the portal, so it hears what was wrong.
-        reason = f"malformed event: {_cut(str(exc))}"
-        raise _RefusedError(400, reason, reason) from None
+        reason = f"malformed event: {cut(str(exc))}"
+        raise RefusedError(400, reason, reason) from None
 
 
 async def _client_of(portals: Portals | None, auth: EventAuth) -> Client:
@@ -469,6 +385,6 @@ async def _client_of(portals: Portals | None, auth: EventAuth) -> Client:
     try:
         return await portals.client(auth.member_id or "")
     except PortalNotInstalledError as exc:
-        raise _RefusedError(503, str(exc)) from None
+        raise RefusedError(503, str(exc)) from None
     except ValueError as exc:  # a stored pair naming a server outside oauth_servers
-        raise _RefusedError(503, str(exc)) from None
+        raise RefusedError(503, str(exc)) from None

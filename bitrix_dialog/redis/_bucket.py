@@ -40,7 +40,8 @@ import attrs
 import redis.asyncio
 
 from .._errors import LimiterUnavailableError
-from .._pacing._limiter import Limiter, Plan, Slot
+from .._pacing._limiter import Limiter, Slot
+from .._pacing._plan import Plan, concrete_plan
 from ._bucket_script import BUCKET_SCRIPT, KEY_SUFFIXES
 from ._common import (
     REDIS_FAILURES,
@@ -173,9 +174,7 @@ class RedisLeakyBucket:
         cls, redis: redis.asyncio.Redis, key: str, plan: Plan, **options: Unpack[BucketOptions]
     ) -> RedisLeakyBucket:
         """A bucket the size of ``plan``'s (``Plan.STANDARD``, ``Plan.ENTERPRISE``)."""
-        if not isinstance(plan, Plan):
-            msg = f"plan must be a Plan, not {type(plan).__name__}"
-            raise TypeError(msg)
+        plan = concrete_plan(plan)
         return cls(redis, key, plan.capacity, plan.drain_rate, **options)
 
     @property

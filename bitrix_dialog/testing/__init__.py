@@ -24,6 +24,10 @@ with the cloud's leaky bucket and per-method operating budget, inject faults, an
 count what it answered (``portal.counters``); :func:`run_in_virtual_time` runs
 rate-limited scenarios in virtual time. :func:`run_redis_server` starts a throwaway
 ``redis-server`` for tests of workers sharing ``bitrix_dialog.redis``.
+
+The portal reads forms with its own :func:`parse_str` and writes event posts with its
+own :func:`http_build_query`, PHP's rules written independently of the SDK's encoder,
+so a test against the fake portal checks the SDK's encoding rather than repeating it.
 """
 
 from __future__ import annotations
@@ -41,6 +45,7 @@ from ._limits import PortalCounters, PortalLimits
 from ._memory import MemoryTransport
 from ._oauth import FakeApp, FakeOAuthServer, RecordedRefresh
 from ._operating import OperatingModel
+from ._php import http_build_query, parse_str
 from ._portal import CallContext, Caller, FakePortal, MethodHandler, RecordedCall
 from ._redis_server import RedisServerError, redis_server_path, run_redis_server
 from ._virtual import VirtualTimeLoop, run_in_virtual_time
@@ -73,6 +78,8 @@ __all__ = [
     "RecordedRefresh",
     "RedisServerError",
     "VirtualTimeLoop",
+    "http_build_query",
+    "parse_str",
     "redis_server_path",
     "run_in_virtual_time",
     "run_redis_server",

@@ -33,8 +33,8 @@ import re
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any, Final
 
-from .._wire._formencode import parse_query
 from ._errors import PortalError
+from ._php import parse_str
 
 if TYPE_CHECKING:
     from ._portal import CallContext
@@ -113,7 +113,7 @@ async def batch(context: CallContext) -> dict[str, Any]:
             if not isinstance(call, str):
                 continue
             method, _, query = call.partition("#")[0].partition("?")
-            params = resolve_references(parse_query(query), accumulator)
+            params = resolve_references(parse_str(query), accumulator)
             if method.lower() in _NOT_IN_BATCH:
                 raise PortalError(
                     "ERROR_BATCH_METHOD_NOT_ALLOWED", "Method is not allowed for batch usage"

@@ -15,7 +15,7 @@ import math
 
 import attrs
 
-from .._pacing._limiter import Plan
+from .._pacing._plan import Plan, concrete_plan
 
 __all__ = ["BucketBound"]
 
@@ -31,6 +31,7 @@ class BucketBound:
     @classmethod
     def for_plan(cls, requests: int, plan: Plan) -> BucketBound:
         """The bound for ``requests`` on a portal of ``plan``."""
+        plan = concrete_plan(plan)
         return cls(requests=requests, capacity=plan.capacity, drain_rate=plan.drain_rate)
 
     @property

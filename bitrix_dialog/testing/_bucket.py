@@ -16,7 +16,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Final
 
-from .._pacing._limiter import Plan
+from .._pacing._plan import Plan, concrete_plan
 
 __all__ = ["BucketSpec", "PortalBucket"]
 
@@ -49,7 +49,8 @@ class PortalBucket:
     def from_spec(cls, spec: BucketSpec, *, clock: Callable[[], float]) -> PortalBucket:
         """A bucket from a :class:`Plan` or a ``(capacity, drain_rate)`` pair."""
         if isinstance(spec, Plan):
-            return cls(spec.capacity, spec.drain_rate, clock=clock)
+            plan = concrete_plan(spec)
+            return cls(plan.capacity, plan.drain_rate, clock=clock)
         if isinstance(spec, tuple) and len(spec) == 2:
             return cls(spec[0], spec[1], clock=clock)
         msg = f"bucket must be a Plan or a (capacity, drain_rate) tuple, not {spec!r}"

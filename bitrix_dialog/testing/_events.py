@@ -23,9 +23,9 @@ from typing import TYPE_CHECKING, Any, Final
 
 from yarl import URL
 
-from .._wire._formencode import build_query
 from ._bots import FakeBot
 from ._chats import FakeChat
+from ._php import http_build_query
 
 if TYPE_CHECKING:
     from ._oauth import FakeApp
@@ -122,7 +122,7 @@ class FakeEvents:
                 base=base,
             ),
         }
-        return build_query(form).encode()
+        return http_build_query(form).encode()
 
     # ------------------------------------------------------------------- app
     def install(

@@ -12,6 +12,7 @@ from __future__ import annotations
 import re
 from typing import TYPE_CHECKING, Any, Final
 
+from ._app import app_info
 from ._batch import batch
 from ._bots import v2_chat_get
 from ._chats import FakeChat
@@ -81,6 +82,7 @@ def register_builtin_methods(portal: FakePortal) -> None:
     portal.register_method("im.dialog.get", dialog_get)
     portal.register_method("imbot.dialog.get", dialog_get)
     portal.register_method("batch", batch)
+    portal.register_method("app.info", app_info)
     portal.register_method("imopenlines.dialog.get", openlines_dialog_get)
     portal.register_method("imbot.v2.Chat.get", v2_chat_get, case_sensitive=True)
     portal.register_method("imbot.register", imbot_register)

@@ -36,9 +36,9 @@ import attrs
 from yarl import URL
 
 from .._auth import OAuthToken
-from .._wire._formencode import parse_query
 from .._wire._http import HttpRequest, HttpResponse
 from .._wire._redact import MASK
+from ._php import parse_str
 
 if TYPE_CHECKING:
     from ._portal import FakePortal
@@ -153,9 +153,9 @@ class FakeOAuthServer:
         """Answer one request to ``/oauth/token/``."""
         if self.latency:
             await asyncio.sleep(self.latency)
-        params: dict[str, Any] = parse_query(request.url.raw_query_string)
+        params: dict[str, Any] = parse_str(request.url.raw_query_string)
         if request.body:
-            params.update(parse_query(request.body.decode("utf-8", "replace")))
+            params.update(parse_str(request.body))
         client_id = _str(params.get("client_id"))
         status, answer = self._answer(params, client_id)
         error = answer.get("error")

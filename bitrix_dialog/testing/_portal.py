@@ -27,7 +27,7 @@ from aiohttp import web
 from yarl import URL
 
 from .._auth import OAuthToken
-from .._wire._formencode import parse_query
+from .._pacing._plan import Plan
 from .._wire._http import HttpRequest, HttpResponse
 from .._wire._urls import is_loopback
 from ._bots import FakeBot
@@ -42,6 +42,7 @@ from ._memory import MemoryTransport
 from ._oauth import TOKEN_PATH, FakeApp, FakeOAuthServer
 from ._openlines import add_openline_chat
 from ._operating import OperatingModel
+from ._php import parse_str
 
 __all__ = ["CallContext", "FakePortal", "MethodHandler", "RecordedCall"]
 
@@ -112,6 +113,10 @@ class FakePortal:
     flat 2017 shape with string ids); see :data:`PayloadStyle`.
     ``clock`` is the portal's notion of Unix time, injectable for expiry tests.
 
+    ``license`` is the portal's licence as ``app.info`` names it (``"de_std"``,
+    ``"de_ent250"``; default: Enterprise 250 when ``bucket`` is ``Plan.ENTERPRISE``,
+    else Standard); apps read it, webhooks are refused ``ACCESS_DENIED``.
+
     Limits and faults (off unless given; see :class:`PortalLimits`): ``bucket`` (a
     ``Plan`` or ``(capacity, drain_rate)``) meters requests like the cloud's leaky
     bucket, ``operating`` charges method execution time, ``faults`` injects failures,
@@ -130,11 +135,19 @@ class FakePortal:
         operating: OperatingModel | None = None,
         faults: Faults | None = None,
         sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
+        license: str | None = None,
     ) -> None:
         if payload_style not in PAYLOAD_STYLES:
             msg = f"payload_style must be one of {', '.join(PAYLOAD_STYLES)}, not {payload_style!r}"
             raise ValueError(msg)
         self.domain = domain
+        if license is None:
+            license = "de_ent250" if bucket is Plan.ENTERPRISE else "de_std"
+        if not isinstance(license, str) or not license:
+            msg = f"license must be a non-empty str such as 'de_ent250', not {license!r}"
+            raise ValueError(msg)
+        self.license = license
+        """The licence ``app.info`` reports (``LICENSE``); change it at any time."""
         self.payload_style: PayloadStyle = payload_style
         self.clock = clock
         self.calls: list[RecordedCall] = []
@@ -507,7 +520,7 @@ def _parse_params(request: HttpRequest) -> dict[str, Any]:
     ``application/json`` (a body that does not parse yields *no* parameters, silently,
     as on the real server); any other body goes through ``parse_str``.
     """
-    params: dict[str, Any] = parse_query(request.url.raw_query_string)
+    params: dict[str, Any] = parse_str(request.url.raw_query_string)
     if not request.body:
         return params
     content_type = ""
@@ -522,7 +535,7 @@ def _parse_params(request: HttpRequest) -> dict[str, Any]:
         if isinstance(body, dict):
             params.update(body)
         return params
-    params.update(parse_query(request.body.decode("utf-8", "replace")))
+    params.update(parse_str(request.body))
     return params
 
 

