@@ -25,7 +25,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any, Final
 
-from bitrix_dialog._methods._dialogs import DIALOG_METHODS
+from bitrix_dialog._methods._namespaces import METHODS
 from bitrix_dialog._wire._envelope import decode_response
 from bitrix_dialog.abc import HttpResponse
 
@@ -48,7 +48,7 @@ PAYLOADS: Final[dict[str, tuple[str, str, float | None]]] = {
 
 
 def _cases(method: str, body: bytes) -> dict[str, Callable[[], object]]:
-    spec = DIALOG_METHODS[method]
+    spec = METHODS[method]
     response = HttpResponse(status=200, headers={"Content-Type": "application/json"}, body=body)
     parsed: Any = json.loads(body)["result"]
 

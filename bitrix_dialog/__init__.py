@@ -59,7 +59,7 @@ from ._call._hooks import (
 )
 from ._call._retry import OperationLimitRetry, QueryLimitRetry, RetryPolicy, TransientErrorRetry
 from ._client import Client
-from ._decode._converter import decode_dialog, dialog_to_json
+from ._decode._converter import dialog_to_json
 from ._errors import (
     AccessDeniedError,
     AccessError,
@@ -97,6 +97,7 @@ from ._errors import (
     TransportError,
 )
 from ._methods._dialog_id import DialogId
+from ._methods._dialogs import decode_dialog
 from ._models import (
     ChatType,
     Dialog,

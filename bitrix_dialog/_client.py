@@ -22,7 +22,8 @@ from ._call._hooks import Hooks
 from ._call._retry import RetryPolicy
 from ._call._validate import check_method, check_params
 from ._deadline import check_deadline_seconds
-from ._methods._namespaces import BotCredentials, ImApi, ImbotApi, ImopenlinesApi
+from ._methods._endpoint import BotCredentials
+from ._methods._namespaces import METHODS, ImApi, ImbotApi, ImopenlinesApi
 from ._pacing._limiter import Limiter, Plan
 from ._pacing._operating import OperatingBudget, OperatingUsage
 from ._transports import AiohttpTransport, Transport
@@ -69,10 +70,11 @@ class Client:
 
     Use it as ``async with Client(...) as client:``, or call :meth:`aclose` yourself.
 
-    Typed dialog methods mirror the REST names: ``client.im.dialog.get(...)``,
-    ``client.imbot.dialog.get(...)``, ``client.imopenlines.dialog.get(...)`` and
-    ``client.imbot.v2.chat.get(...)``; ``bot_id``/``bot_token`` set the bot those
-    ``imbot.v2`` calls act as (the token is never shown in reprs or logs).
+    Typed methods mirror the REST names: ``client.im.dialog.get(...)``,
+    ``client.imbot.dialog.get(...)``, ``client.imopenlines.dialog.get(...)``,
+    ``client.imbot.v2.chat.get(...)``, and the chat-id-by-entity lookups
+    ``client.im.chat.get(...)``/``client.imbot.chat.get(...)``; ``bot_id``/``bot_token``
+    set the bot the ``imbot.v2`` calls act as (the token is never shown in reprs or logs).
     ``client.dialogs.get_many(ids)`` looks up thousands of dialogs, 50 per batch,
     streaming each id's outcome as it arrives (``get_all`` gathers them).
     """
@@ -148,19 +150,19 @@ class Client:
         found out (``Plan.AUTO`` until ``app.info`` was needed and has answered;
         Standard for webhooks).
         A :class:`Limiter` given as ``limiter`` is sized by whoever made it: ``Plan.AUTO``."""
-        return self._executor.limiters.plan_for(self.auth.identity)
+        return self._executor.plan
 
     @property
     def limiter(self) -> Limiter:
         """The limiter this client's calls take their slots from."""
-        return self._executor.limiters.for_identity(self.auth.identity)
+        return self._executor.limiter
 
     def operating_usage(self, method: str) -> OperatingUsage:
         """How much of its execution-time budget ``method`` has used, per the last answers.
 
         >>> client.operating_usage("im.dialog.get").fraction  # e.g. 0.12, or None if unknown
         """
-        return self._executor.operating.usage(check_method(method))
+        return self._executor.operating_usage(check_method(method))
 
     async def call(
         self,
@@ -172,14 +174,16 @@ class Client:
     ) -> RestResponse:
         """Send one REST call and return its decoded answer, or raise a ``BitrixError``.
 
-        ``method`` is sent exactly as given (``imbot.v2.Chat.get`` is case-sensitive);
-        ``params`` go as a JSON body. ``idempotent`` says whether the call may be
-        repeated after a failure whose outcome is unknown (default: ``True`` for
-        reads such as ``*.get``, ``*.list`` and batches of them, ``False`` otherwise).
+        ``method`` is matched case-insensitively, as the portal does: one of the typed
+        methods' is sent under its documented spelling (``imbot.v2.chat.get`` goes as
+        ``imbot.v2.Chat.get``), any other exactly as given; ``params`` go as a JSON body.
+        ``idempotent`` says whether the call may be repeated after a failure whose
+        outcome is unknown (default: ``True`` for reads such as ``*.get``, ``*.list``
+        and batches of them, ``False`` otherwise).
         ``deadline`` overrides the client's overall time limit for this call
         (``math.inf`` lifts it); past it :class:`DeadlineExceededError` is raised.
         """
-        method = check_method(method)
+        method = METHODS.canonical(check_method(method))
         checked = check_params(method, params)
         if idempotent is not None and not isinstance(idempotent, bool):
             msg = f"idempotent must be a bool or None, not {type(idempotent).__name__}"
@@ -192,31 +196,37 @@ class Client:
             method, checked, idempotent=idempotent, deadline=seconds
         )
 
-    async def batch(self, calls: BatchCalls, *, halt: bool = False) -> BatchResult:
+    async def batch(
+        self, calls: BatchCalls, *, halt: bool = False, deadline: float | None = None
+    ) -> BatchResult:
         """Run many calls through the ``batch`` method; every call gets its own outcome.
 
         ``calls`` maps names to ``(method, params)`` tuples or :class:`BatchCall` values, or
         is a sequence of them (named ``c0``, ``c1``, ...). More than 50 are split into
         several requests, sent in order; ``$result[name][field]`` references work within
         a request. With ``halt=True`` the portal stops at the first failing command and
-        the rest are reported as :class:`BatchNotExecutedError`. Bad input raises
-        ``TypeError``/``ValueError`` before anything is sent.
+        the rest are reported as :class:`BatchNotExecutedError`. ``deadline`` overrides
+        the client's overall time limit for the whole ``batch()`` (all its requests,
+        their waits and retries; ``math.inf`` lifts it): the request that runs out of
+        time gives its commands :class:`DeadlineExceededError`, and later ones are not
+        sent. Bad input raises ``TypeError``/``ValueError`` before anything is sent.
         """
         if not isinstance(halt, bool):
             msg = f"halt must be a bool, not {type(halt).__name__}"
             raise TypeError(msg)
+        seconds = check_deadline_seconds("deadline", deadline)
         chunks = plan_batch(calls)
         if self._closed:
             msg = "the client is closed"
             raise RuntimeError(msg)
-        return await run_batch(self._executor, chunks, halt=halt)
+        return await run_batch(self._executor, chunks, halt=halt, deadline=seconds)
 
     async def aclose(self) -> None:
         """Close the transport if the client made it. Safe to call more than once."""
         if self._closed:
             return
         self._closed = True
-        await self._executor.limiters.aclose()
+        await self._executor.aclose()
         if self._owns_transport:
             await self._transport.aclose()
 

@@ -265,7 +265,7 @@ async def test_imbot_dialog_get_in_bulk(payload_style: str) -> None:
     seeded = seed(portal, readable=70, forbidden=5)
     async with memory_client(portal) as client:
         results = await client.dialogs.get_all(
-            [f"chat{n}" for n in (*seeded.readable, *seeded.forbidden)], "imbot.dialog.get"
+            [f"chat{n}" for n in (*seeded.readable, *seeded.forbidden)], client.imbot.dialog.get
         )
     assert len(results.dialogs) == 70
     assert {type(error) for error in results.errors.values()} == {AccessDeniedError}
@@ -283,7 +283,7 @@ async def test_imopenlines_dialog_get_in_bulk_takes_only_chat_ids() -> None:
     closed = portal.add_openline_chat("livechat|1|999|999", operator_id=5, members=frozenset({5}))
     ids: list[object] = [line.dialog_id for line in lines] + [closed.dialog_id, 256, "sg3"]
     async with memory_client(portal) as client:
-        results = await client.dialogs.get_all(ids, "imopenlines.dialog.get")  # type: ignore[arg-type]
+        results = await client.dialogs.get_all(ids, client.imopenlines.dialog.get)  # type: ignore[arg-type]
     assert len(results) == 63
     for line in lines:
         dialog = results[line.dialog_id]
@@ -306,12 +306,12 @@ async def test_imbot_v2_chat_get_in_bulk_with_the_clients_bot_or_the_calls() -> 
     portal.add_bot(789, token="other-secret", chats=(closed.id,))
     ids = [chat.dialog_id for chat in (*member, closed)] + ["chat99999"]
     async with memory_client(portal, bot_id=456, bot_token="bot-secret") as client:
-        results = await client.dialogs.get_all(ids, "imbot.v2.Chat.get")
+        results = await client.dialogs.get_all(ids, method=client.imbot.v2.chat.get)
         assert all(isinstance(results[chat.dialog_id], Dialog) for chat in member)
         assert isinstance(results[closed.dialog_id], AccessDeniedError)  # ACCESS_DENIED
         assert isinstance(results["chat99999"], NotFoundError)  # CHAT_NOT_FOUND
         other = await client.dialogs.get_all(
-            [closed.dialog_id], "imbot.v2.chat.get", bot_id=789, bot_token="other-secret"
+            [closed.dialog_id], client.imbot.v2.chat.get, bot_id=789, bot_token="other-secret"
         )
         assert isinstance(other[closed.dialog_id], Dialog)
     # The client's token went only with the client's bot.
@@ -338,10 +338,14 @@ async def test_bad_arguments_raise_before_anything_is_sent() -> None:
     portal = FakePortal()
     async with memory_client(portal) as client:
         dialogs = client.dialogs
-        with pytest.raises(ValueError, match=r"im\.chat\.get.*one of im\.dialog\.get"):
-            dialogs.get_many(["chat1"], "im.chat.get")
-        with pytest.raises(TypeError, match="method must be a str"):
+        with pytest.raises(
+            ValueError, match=r"im\.chat\.get does not look up a dialog.*im\.dialog"
+        ):
+            dialogs.get_many(["chat1"], client.im.chat.get)  # type: ignore[arg-type]
+        with pytest.raises(TypeError, match="typed dialog method"):
             dialogs.get_many(["chat1"], 5)  # type: ignore[arg-type]
+        with pytest.raises(TypeError, match=r"typed dialog method.*'imbot\.v2\.Chat\.get'"):
+            dialogs.get_many(["chat1"], "imbot.v2.Chat.get")  # type: ignore[arg-type]
         with pytest.raises(TypeError, match="not a single string"):
             dialogs.get_many("chat1")
         with pytest.raises(TypeError, match="iterable"):
@@ -351,13 +355,13 @@ async def test_bad_arguments_raise_before_anything_is_sent() -> None:
         with pytest.raises(ValueError, match="max_in_flight must be >= 1"):
             dialogs.get_many(["chat1"], max_in_flight=0)
         with pytest.raises(ValueError, match="needs bot_id"):
-            dialogs.get_many(["chat1"], "imbot.v2.Chat.get")
+            dialogs.get_many(["chat1"], client.imbot.v2.chat.get)
         with pytest.raises(ValueError, match="takes no bot credentials"):
-            dialogs.get_many(["chat1"], "im.dialog.get", bot_id=456)
+            dialogs.get_many(["chat1"], client.im.dialog.get, bot_id=456)
         with pytest.raises(ValueError, match="bot_token"):
-            dialogs.get_many(["chat1"], "imbot.v2.Chat.get", bot_id=456, bot_token=" ")
+            dialogs.get_many(["chat1"], client.imbot.v2.chat.get, bot_id=456, bot_token=" ")
         with pytest.raises(ValueError, match="needs bot_id"):
-            await dialogs.get_all(["chat1"], "imbot.v2.Chat.get")
+            await dialogs.get_all(["chat1"], client.imbot.v2.chat.get.spec)
     with pytest.raises(RuntimeError, match="closed"):
         client.dialogs.get_many(["chat1"])
     assert portal.calls == []

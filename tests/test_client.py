@@ -134,15 +134,16 @@ async def test_a_passed_transport_belongs_to_the_caller(portal: FakePortal) -> N
     assert not transport.closed
 
 
-async def test_method_name_case_is_significant_for_controller_methods(portal: FakePortal) -> None:
-    async def chat_get(context: object) -> object:
-        return {"chat": {"id": 1}}
+async def test_an_unknown_methods_name_is_sent_in_the_case_given(portal: FakePortal) -> None:
+    # PHPSDK keeps tasks.flow.Flow.* unaltered: some controller methods are case-sensitive.
+    async def flow_get(context: object) -> object:
+        return {"flow": {"id": 1}}
 
-    portal.register_method("imbot.v2.Chat.get", chat_get, case_sensitive=True)
+    portal.register_method("tasks.flow.Flow.get", flow_get, case_sensitive=True)
     async with Client(portal.webhook_url(), transport=portal.transport()) as client:
-        assert (await client.call("imbot.v2.Chat.get")).result == {"chat": {"id": 1}}
+        assert (await client.call("tasks.flow.Flow.get")).result == {"flow": {"id": 1}}
         with pytest.raises(MethodNotFoundError):
-            await client.call("imbot.v2.chat.get")
+            await client.call("tasks.flow.flow.get")
 
 
 async def test_list_methods_expose_next_and_total() -> None:

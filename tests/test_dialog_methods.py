@@ -8,10 +8,17 @@ from typing import Any
 
 import pytest
 
-from bitrix_dialog import BadRequestError, Client, DialogId, InvalidDialogIdError
-from bitrix_dialog._methods._dialogs import DIALOG_METHODS, openlines_params
-from bitrix_dialog._wire._redact import redact_params
+from bitrix_dialog import (
+    BadRequestError,
+    Client,
+    DialogId,
+    InvalidDialogIdError,
+    MethodNotFoundError,
+    ModelDecodeError,
+)
 from bitrix_dialog.testing import FakePortal
+
+V2 = "imbot.v2.Chat.get"
 
 
 @pytest.fixture
@@ -50,8 +57,14 @@ async def test_each_method_is_sent_under_its_documented_name(
         ({"user_code": "imol|livechat|1|1373|211"}, {"USER_CODE": "imol|livechat|1|1373|211"}),
     ],
 )
-def test_openlines_parameters(kwargs: dict[str, Any], params: dict[str, Any]) -> None:
-    assert openlines_params(**kwargs) == params
+async def test_openlines_parameters(
+    portal: FakePortal, client: Client, kwargs: dict[str, Any], params: dict[str, Any]
+) -> None:
+    portal.add_chat(13, session_ids=(1743,))
+    portal.add_chat(29)
+    portal.add_openline_chat("livechat|1|1373|211")
+    await client.imopenlines.dialog.get(**kwargs)
+    assert [dict(call.params) for call in portal.calls] == [params]
 
 
 @pytest.mark.parametrize(
@@ -153,28 +166,60 @@ def test_client_bot_credentials_are_checked(kwargs: dict[str, Any], error: type[
         Client("https://portal.example.com/rest/1/code/", **kwargs)
 
 
-def test_method_specs_by_rest_name() -> None:
-    assert list(DIALOG_METHODS) == [
-        "im.dialog.get",
-        "imbot.dialog.get",
-        "imopenlines.dialog.get",
-        "imbot.v2.Chat.get",
-    ]
-    assert DIALOG_METHODS["imbot.v2.chat.get"] is DIALOG_METHODS["imbot.v2.Chat.get"]
-    assert DIALOG_METHODS["imbot.v2.chat.get"].name == "imbot.v2.Chat.get"
-    assert DIALOG_METHODS["IM.Dialog.Get"].name == "im.dialog.get"
-    assert "imbot.v2.chat.get" in DIALOG_METHODS
-    assert "im.chat.get" not in DIALOG_METHODS
-    v2 = DIALOG_METHODS["imbot.v2.Chat.get"]
-    assert v2.params(DialogId.user(7), bot_id=1) == {"botId": 1, "dialogId": "7"}
-    assert DIALOG_METHODS["imopenlines.dialog.get"].params("chat3") == {"DIALOG_ID": "chat3"}
-    with pytest.raises(ValueError, match="takes no bot credentials"):
-        DIALOG_METHODS["im.dialog.get"].params("chat3", bot_id=1)
-    dialog = v2.decode({"chat": {"id": "3"}}, b"{}")
-    assert dialog.id == 3
+@pytest.mark.parametrize(
+    "spelling", ["imbot.v2.chat.get", "IMBOT.V2.CHAT.GET", "imbot.v2.Chat.get"]
+)
+async def test_a_typed_methods_name_matches_in_any_case_and_is_sent_as_documented(
+    portal: FakePortal, client: Client, spelling: str
+) -> None:
+    chat = portal.add_chat()
+    portal.add_bot(456, token="secret", chats=(chat.id,))
+    params = {"botId": 456, "dialogId": chat.dialog_id, "botToken": "secret"}
+    response = await client.call(spelling, params)
+    batched = await client.batch([(spelling, params)])
+    assert response.method == "imbot.v2.Chat.get"
+    assert batched.successes["c0"].method == "imbot.v2.Chat.get"
+    assert [call.method for call in portal.calls] == ["imbot.v2.Chat.get", "batch"]
+    assert portal.calls[-1].params["cmd"]["c0"].startswith("imbot.v2.Chat.get?")
+    assert response.result["chat"]["id"] == chat.id
 
 
-def test_v2_parameters_keep_the_bot_token_out_of_redacted_logs() -> None:
-    params = DIALOG_METHODS["imbot.v2.Chat.get"].params("chat5", bot_id=456, bot_token="s3cr3t")
-    assert params["botToken"] == "s3cr3t"
-    assert redact_params(params) == {"botId": 456, "dialogId": "chat5", "botToken": "***"}
+async def test_a_method_the_sdk_does_not_type_is_sent_as_given(
+    portal: FakePortal, client: Client
+) -> None:
+    portal.add_chat(3)
+    await client.call("IM.Dialog.Get", {"DIALOG_ID": "chat3"})
+    with pytest.raises(MethodNotFoundError):
+        await client.call("im.Custom.Thing")
+    assert [call.method for call in portal.calls] == ["im.dialog.get", "im.Custom.Thing"]
+
+
+async def test_an_answer_that_does_not_fit_names_the_documented_method(
+    portal: FakePortal, client: Client
+) -> None:
+    portal.add_bot(456, token="secret")
+    portal.register_method("imbot.v2.Chat.get", _chat_without_id)
+    with pytest.raises(ModelDecodeError) as caught:
+        await client.imbot.v2.chat.get("chat5", bot_id=456, bot_token="secret")
+    assert caught.value.method == "imbot.v2.Chat.get"
+    assert caught.value.path == "chat.id"
+    assert caught.value.payload == {"chat": {"name": "x"}}
+
+
+async def _chat_without_id(context: Any) -> Any:
+    return {"chat": {"name": "x"}}
+
+
+async def test_v2_bot_token_is_sent_but_redacted_in_logs(
+    portal: FakePortal, client: Client, caplog: pytest.LogCaptureFixture
+) -> None:
+    chat = portal.add_chat()
+    portal.add_bot(456, token="s3cr3t", chats=(chat.id,))
+    caplog.set_level(logging.DEBUG, logger="bitrix_dialog")
+    await client.imbot.v2.chat.get(chat.dialog_id, bot_id=456, bot_token="s3cr3t")
+    assert portal.calls[-1].params == {
+        "botId": 456,
+        "dialogId": chat.dialog_id,
+        "botToken": "s3cr3t",
+    }
+    assert "s3cr3t" not in caplog.text

@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from yarl import URL
 
 from bitrix_dialog import (
     AccessDeniedError,
@@ -17,11 +18,11 @@ from bitrix_dialog import (
     ChatType,
     Client,
     InvalidDialogIdError,
-    MethodNotFoundError,
     NotFoundError,
     Role,
     decode_dialog,
 )
+from bitrix_dialog.abc import HttpRequest
 from bitrix_dialog.testing import PAYLOAD_STYLES, FakePortal, PayloadStyle
 
 from .payload_oracle import assert_mirrors
@@ -359,10 +360,25 @@ async def test_v2_open_chats_answer_a_bot_that_is_not_a_member_as_guest(
     assert dialog.type is ChatType.OPEN
 
 
-async def test_v2_method_name_is_case_sensitive(bots: tuple[FakePortal, Client]) -> None:
-    _, client = bots
-    with pytest.raises(MethodNotFoundError):
-        await client.call("imbot.v2.chat.get", {"botId": 456, "dialogId": "chat1"})
+async def test_v2_method_name_matches_in_any_case_as_on_the_portal(
+    bots: tuple[FakePortal, Client],
+) -> None:
+    portal, client = bots
+    params = {"botId": 456, "dialogId": "chat1", "botToken": "right"}
+    response = await client.call("imbot.v2.chat.get", params)
+    assert response.result["chat"]["id"] == 1
+    assert portal.calls[-1].method == "imbot.v2.Chat.get"
+    # The fake itself matches any case too, like the portal's lower-casing REST server.
+    raw = await portal.handle(
+        HttpRequest(
+            method="POST",
+            url=URL(portal.webhook_url()) / "IMBOT.V2.CHAT.GET",
+            headers={"Content-Type": "application/json"},
+            body=json.dumps(params).encode(),
+        )
+    )
+    assert raw.status == 200
+    assert portal.calls[-1].method == "IMBOT.V2.CHAT.GET"
 
 
 async def test_v2_over_oauth_needs_no_token_but_must_be_the_owner() -> None:

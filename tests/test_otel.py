@@ -277,7 +277,9 @@ async def test_no_webhook_code_token_or_bot_token_reaches_any_attribute_or_event
         await client.imbot.v2.chat.get(chat.dialog_id)
         portal.fail_next("INTERNAL_SERVER_ERROR")
         await client.call("im.dialog.get", {"DIALOG_ID": chat.dialog_id})
-        await client.dialogs.get_all([chat.dialog_id, closed.dialog_id], "imbot.v2.Chat.get")
+        await client.dialogs.get_all(
+            [chat.dialog_id, closed.dialog_id], method=client.imbot.v2.chat.get
+        )
         with pytest.raises(AccessDeniedError):
             await client.im.dialog.get(closed.dialog_id)
 

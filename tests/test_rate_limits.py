@@ -86,6 +86,7 @@ class DrainFromSend:
 
     def __init__(self, capacity: int, drain_rate: float) -> None:
         self._bucket = LeakyBucket(capacity, drain_rate)
+        self.capacity = capacity
 
     async def acquire(self, *, max_wait: float | None = None) -> Slot:
         slot = await self._bucket.acquire(max_wait=max_wait)

@@ -75,7 +75,9 @@ def refresh_token_request(
         "client_secret": client_secret,
         "refresh_token": refresh_token,
     }
-    return HttpRequest(method="GET", url=url.with_query(query), headers=_HEADERS)
+    return HttpRequest(
+        method="GET", url=url.with_query(query), headers=_HEADERS, rest_method=_METHOD
+    )
 
 
 async def request_refresh(
@@ -97,11 +99,7 @@ async def request_refresh(
     request = refresh_token_request(
         url, client_id=client_id, client_secret=client_secret, refresh_token=refresh_token
     )
-    try:
-        response = await transport.send(request)
-    except BitrixError as error:
-        error._bind_method(_METHOD)
-        raise
+    response = await transport.send(request)  # its errors name _METHOD: see rest_method
     return decode_token_answer(response, received_at=received_at)
 
 

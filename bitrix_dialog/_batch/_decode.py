@@ -28,13 +28,16 @@ import json
 from collections.abc import Mapping, Sequence
 from typing import Any, Final, TypeAlias
 
+from .._call._request import Learn
 from .._errors import (
     BatchNotExecutedError,
     BatchResultMissingError,
     BitrixError,
+    OperationTimeLimitError,
     ResponseDecodeError,
+    error_class,
 )
-from .._wire._envelope import RestResponse, error_from_payload, parse_time
+from .._wire._envelope import RestResponse, error_code, error_from_payload, parse_time
 from ._plan import Command
 
 __all__ = ["Outcome", "decode_batch", "halted_error", "section"]
@@ -60,9 +63,14 @@ def section(value: object) -> dict[str, Any]:
 
 
 def decode_batch(
-    response: RestResponse, chunk: Sequence[Command], *, halt: bool
+    response: RestResponse, chunk: Sequence[Command], *, halt: bool, learn: Learn | None = None
 ) -> dict[str, Outcome]:
-    """Map every command of ``chunk`` to its outcome in the decoded ``batch`` answer."""
+    """Map every command of ``chunk`` to its outcome in the decoded ``batch`` answer.
+
+    ``learn`` (the operating tracker's, see :data:`Learn`) is told what each command's
+    method used before any outcome is built, so that a command refused with
+    ``OPERATION_TIME_LIMIT`` gets its ``resume_in`` when its error is made.
+    """
     container = response.result
     if isinstance(container, list) and not container:
         container = {}  # PHP's empty array
@@ -79,19 +87,30 @@ def decode_batch(
         }
     sections = {key: section(container.get(key)) for key in _SECTIONS}
     results, errors = sections["result"], sections["result_error"]
+    times = {
+        command.name: parse_time(sections["result_time"].get(command.name))
+        for command in chunk
+        if command.name in results and command.name not in errors
+    }
+    holds: Mapping[str, float | None] = {}
+    if learn is not None:
+        answered = [
+            (command.method, times[command.name]) for command in chunk if command.name in times
+        ]
+        holds = learn(answered, _refused_methods(chunk, errors))
     outcomes: dict[str, Outcome] = {}
     halted_by: str | None = None
     for command in chunk:
         name = command.name
         if name in errors:
-            outcomes[name] = _command_error(command, errors[name])
+            outcomes[name] = _command_error(command, errors[name], holds)
             if halt and halted_by is None:
                 halted_by = name
         elif name in results:
             outcomes[name] = RestResponse(
                 method=command.method,
                 result=results[name],
-                time=parse_time(sections["result_time"].get(name)),
+                time=times[name],
                 next=_count(sections["result_next"].get(name)),
                 total=_count(sections["result_total"].get(name)),
                 status=response.status,
@@ -120,9 +139,25 @@ def halted_error(
     return BatchNotExecutedError(text, halted_by=halted_by, cause=cause, method=command.method)
 
 
-def _command_error(command: Command, entry: object) -> BitrixError:
+def _refused_methods(chunk: Sequence[Command], errors: Mapping[str, Any]) -> list[str]:
+    """The methods of the commands refused with ``OPERATION_TIME_LIMIT``."""
+    refused = []
+    for command in chunk:
+        entry = errors.get(command.name)
+        if isinstance(entry, Mapping) and issubclass(
+            error_class(error_code(entry)[0]), OperationTimeLimitError
+        ):
+            refused.append(command.method)
+    return refused
+
+
+def _command_error(
+    command: Command, entry: object, holds: Mapping[str, float | None]
+) -> BitrixError:
     if isinstance(entry, Mapping):
-        return error_from_payload(entry, status=None, method=command.method, body=_raw(entry))
+        return error_from_payload(
+            entry, status=None, method=command.method, body=_raw(entry), hold=holds.get
+        )
     return ResponseDecodeError(
         f"the batch answer's error for command {command.name!r} is not an object",
         method=command.method,

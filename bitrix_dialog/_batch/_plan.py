@@ -35,6 +35,7 @@ from typing import Any, Final, TypeAlias
 import attrs
 
 from .._call._validate import check_method, check_params
+from .._methods._namespaces import METHODS
 from .._wire._formencode import build_query
 from .._wire._redact import redact_params, redact_text
 
@@ -79,7 +80,8 @@ class BatchCall:
     """
 
     method: str
-    """The REST method, spelled as documented (``imbot.v2.Chat.get`` is case-sensitive)."""
+    """The REST method. Names match case-insensitively; one of the typed methods' is sent
+    under its documented spelling (``imbot.v2.chat.get`` as ``imbot.v2.Chat.get``)."""
     params: Mapping[str, Any] | None = attrs.field(factory=dict, repr=_params_repr)
     """Its parameters, sent PHP-form-encoded inside the command string (``repr`` masks
     secrets such as ``botToken``)."""
@@ -118,7 +120,7 @@ def make_command(name: str, method: str, params: Mapping[str, Any] | None) -> Co
     _check_name(name)
     where = f"batch command {name!r}"
     try:
-        method = check_method(method)
+        method = METHODS.canonical(check_method(method))
         checked = check_params(method, params)
     except (TypeError, ValueError) as exc:
         raise type(exc)(f"{where}: {exc}") from None

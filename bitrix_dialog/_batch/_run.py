@@ -8,9 +8,10 @@
     result.raise_first()         # raise the first failure, in input order
 
 The flow reads top to bottom: :func:`plan_batch` checks, names and splits the calls
-(``_batch_plan``); each chunk goes through the :class:`Executor` as one ``batch`` call
-(auth, rate limiting, retries and envelope decoding live there); :func:`decode_batch`
-gives every command its own outcome (``_batch_decode``).
+(``_plan``); each chunk goes through the :class:`Executor` as one ``batch`` request
+(operating turns, rate limiting, auth, retries and envelope decoding live there, under
+the call's one deadline); :func:`decode_batch` gives every command its own outcome
+(``_decode``).
 
 Requests are sent one after another, in input order: commands run in the order given,
 as a single batch would run them, and with ``halt=True`` nothing after a failure is
@@ -28,9 +29,9 @@ from collections.abc import Mapping, Sequence
 import attrs
 
 from .._call._executor import Executor
-from .._call._hooks import LimiterWaitEvent
+from .._call._request import Learn, Request
 from .._deadline import Deadline
-from .._errors import BitrixError, OperationTimeLimitError
+from .._errors import BitrixError
 from .._wire._envelope import RestResponse
 from ._decode import Outcome, decode_batch, halted_error
 from ._outcomes import Outcomes
@@ -60,7 +61,7 @@ class BatchResult(Outcomes[str, Outcome]):
 
 
 async def send_batch(
-    executor: Executor, chunk: Sequence[Command], *, halt: bool
+    executor: Executor, chunk: Sequence[Command], *, halt: bool, deadline: Deadline
 ) -> dict[str, Outcome]:
     """Send one ``batch`` request for ``chunk`` (1-50 commands) and decode every outcome.
 
@@ -68,9 +69,12 @@ async def send_batch(
     answer: unknown); per-command failures are returned, not raised. This is the
     building block for bulk helpers that keep several requests in flight.
 
-    Operating budgets are per method, not per ``batch``: the chunk first waits for
-    its commands' methods (see :mod:`._operating`), each command's ``time`` then
-    feeds its method's budget, and a command refused with ``OPERATION_TIME_LIMIT``
+    The request runs through the executor's attempt loop like any call, within
+    ``deadline`` (made once by the caller, for the chunk or for the whole
+    ``client.batch``). Operating budgets are per method, not per ``batch``: the
+    portal bills each command to its own method, so each attempt takes the turn of
+    every command's method, and each command's ``time`` feeds its method's budget
+    (see :mod:`.._pacing._operating`); a command refused with ``OPERATION_TIME_LIMIT``
     holds its method on this client (its error's ``resume_in`` says for how long).
     """
     if not 0 < len(chunk) <= BATCH_LIMIT:
@@ -79,54 +83,28 @@ async def send_batch(
     if len({command.name for command in chunk}) != len(chunk):
         msg = "batch command names must be unique within a request"
         raise ValueError(msg)
-    await _wait_for_methods(executor, chunk)
-    response = await executor.execute("batch", encode_body(chunk, halt=halt))
-    outcomes = decode_batch(response, chunk, halt=halt)
-    _learn_operating(executor, chunk, outcomes)
-    return outcomes
 
+    def decode(response: RestResponse, learn: Learn) -> dict[str, Outcome]:
+        return decode_batch(response, chunk, halt=halt, learn=learn)
 
-async def _wait_for_methods(executor: Executor, chunk: Sequence[Command]) -> None:
-    """Hold the chunk while any of its commands' methods is near or past its budget.
-
-    The portal charges a batch's execution time to each command's own method (the
-    outer ``batch`` costs nothing), so each command takes its method's turn exactly
-    as a single call of that method would.
-    """
-    deadline = Deadline(executor.deadline, executor.clock)
-    waited: dict[str, float] = {}
-    for command in chunk:
-        seconds = await executor.operating.wait_turn(command.method, deadline)
-        if seconds > 0:
-            waited[command.method] = waited.get(command.method, 0.0) + seconds
-    for method, seconds in waited.items():
-        await executor.hooks.limiter_wait(
-            LimiterWaitEvent(method=method, kind="operating", waited=seconds)
-        )
-
-
-def _learn_operating(
-    executor: Executor, chunk: Sequence[Command], outcomes: Mapping[str, Outcome]
-) -> None:
-    """Feed each command's ``time`` to its method's budget; a refused one holds the method.
-
-    Successes are read first: their ``operating_reset_at`` tells how long a command
-    refused in the same answer has to wait.
-    """
-    for command in chunk:
-        outcome = outcomes.get(command.name)
-        if isinstance(outcome, RestResponse):
-            executor.operating.observe(command.method, outcome.time)
-    for command in chunk:
-        outcome = outcomes.get(command.name)
-        if isinstance(outcome, OperationTimeLimitError):
-            outcome.resume_in = executor.operating.block(command.method)
+    request = Request(method="batch", params=encode_body(chunk, halt=halt), decode=decode)
+    billed = ["batch", *(command.method for command in chunk)]
+    return await executor.send(request, deadline=deadline, billed=billed)
 
 
 async def run_batch(
-    executor: Executor, chunks: Sequence[Sequence[Command]], *, halt: bool
+    executor: Executor,
+    chunks: Sequence[Sequence[Command]],
+    *,
+    halt: bool,
+    deadline: float | None = None,
 ) -> BatchResult:
-    """Send the planned chunks in order and collect one outcome per command."""
+    """Send the planned chunks in order and collect one outcome per command.
+
+    ``deadline`` (seconds; ``None``: the client's default) bounds the whole call: its
+    requests are sent one after another and all spend the one :class:`Deadline`.
+    """
+    budget = executor.start_deadline(deadline)
     outcomes: dict[str, Outcome] = {}
     halted_by: str | None = None
     cause: BitrixError | None = None
@@ -136,7 +114,7 @@ async def run_batch(
                 outcomes[command.name] = halted_error(command, halted_by=halted_by, cause=cause)
             continue
         try:
-            decoded = await send_batch(executor, chunk, halt=halt)
+            decoded = await send_batch(executor, chunk, halt=halt, deadline=budget)
         except BitrixError as error:
             for command in chunk:
                 outcomes[command.name] = error

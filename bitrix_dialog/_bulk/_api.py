@@ -4,6 +4,7 @@
         async for dialog_id, outcome in results:       # as answers arrive
             ...
     everything = await client.dialogs.get_all(ids)     # a mapping, in input order
+    as_bot = await client.dialogs.get_all(ids, method=client.imbot.v2.chat.get)
 
 Arguments are checked when the call is made, before anything is read or sent: a
 wrong method, bot credentials or option is a programming error and raises at once.
@@ -14,13 +15,15 @@ An input *id* that is wrong is data, not code: it becomes that id's own
 from __future__ import annotations
 
 from collections.abc import AsyncIterable, Callable, Iterable
-from typing import Any, Final
+from typing import Any, Final, TypeAlias
 
 from .._call._executor import Executor
-from .._decode._converter import V2_METHOD
 from .._methods._dialog_id import DialogId, DialogIdLike
-from .._methods._dialogs import DIALOG_METHODS, DialogMethod
-from .._methods._namespaces import BotCredentials
+from .._methods._dialogs import IM_DIALOG_GET
+from .._methods._endpoint import BotCredentials, Endpoint
+from .._methods._spec import MethodSpec
+from .._models import Dialog
+from ._input import DialogLookup
 from ._stream import DialogStream
 from ._types import DialogKey, DialogOutcome, DialogResults, ProgressCallback
 
@@ -35,16 +38,28 @@ DialogIds = Iterable[DialogIdLike] | AsyncIterable[DialogIdLike]
 """The ids of a bulk lookup: any iterable or async iterable, read lazily."""
 
 
-def _method(method: object) -> DialogMethod:
-    if not isinstance(method, str):
-        msg = f"method must be a str, not {type(method).__name__}"
-        raise TypeError(msg)
-    try:
-        return DIALOG_METHODS[method]
-    except KeyError:
-        names = ", ".join(DIALOG_METHODS)
-        msg = f"method {method!r} is not a dialog method; use one of {names}"
-        raise ValueError(msg) from None
+DialogMethod: TypeAlias = "Endpoint[..., Dialog] | MethodSpec[..., Dialog]"
+"""What ``get_many(method=...)`` takes: a typed dialog method such as
+``client.imbot.v2.chat.get``, or its spec."""
+
+_CHOICES: Final = (
+    "client.im.dialog.get, client.imbot.dialog.get, client.imopenlines.dialog.get "
+    "or client.imbot.v2.chat.get"
+)
+
+
+def _method(method: object) -> MethodSpec[..., Dialog]:
+    if method is None:
+        return IM_DIALOG_GET
+    spec = method.spec if isinstance(method, Endpoint) else method
+    if not isinstance(spec, MethodSpec):
+        named = f" ({method!r})" if isinstance(method, str) else ""
+        msg = f"method must be a typed dialog method: {_CHOICES}; not a {type(method).__name__}"
+        raise TypeError(msg + named)
+    if spec.dialog_key is None or spec.result is not Dialog:
+        msg = f"method {spec.name} does not look up a dialog by its id; use {_CHOICES}"
+        raise ValueError(msg)
+    return spec
 
 
 def _check_ids(ids: object) -> None:
@@ -81,7 +96,7 @@ class DialogsApi:
     def get_many(
         self,
         ids: DialogIds,
-        method: str = "im.dialog.get",
+        method: DialogMethod | None = None,
         *,
         bot_id: int | None = None,
         bot_token: str | None = None,
@@ -99,9 +114,10 @@ class DialogsApi:
           ``imopenlines.dialog.get``, not a ``chatNNN`` id) is not sent: it comes
           back as its own :class:`InvalidDialogIdError` (keyed by an
           :class:`RejectedInput` when it is not an id at all).
-        - ``method``: ``im.dialog.get`` (default), ``imbot.dialog.get``,
-          ``imopenlines.dialog.get`` or ``imbot.v2.Chat.get`` (acting as ``bot_id``,
-          with ``bot_token`` for webhooks; both default to the client's).
+        - ``method``: the typed method each id is looked up with:
+          ``client.im.dialog.get`` (the default), ``client.imbot.dialog.get``,
+          ``client.imopenlines.dialog.get`` or ``client.imbot.v2.chat.get`` (acting as
+          ``bot_id``, with ``bot_token`` for webhooks; both default to the client's).
         - ``progress``: called as ``progress(done, total, errors)`` as outcomes
           settle; ``total`` is ``None`` until an unsized input has been read to its end.
         - ``max_in_flight``: batch requests sent at once (default: the limiter's
@@ -115,8 +131,7 @@ class DialogsApi:
         client's :class:`RetryPolicy` allows. Use it with ``async with`` (or
         ``aclose()``) so that breaking out early cancels the requests in flight.
         """
-        spec = _method(method)
-        bot_params = self._bot_params(spec, bot_id, bot_token)
+        lookup = self._lookup(_method(method), bot_id, bot_token)
         _check_ids(ids)
         if progress is not None and not callable(progress):
             msg = f"progress must be callable or None, not {type(progress).__name__}"
@@ -127,8 +142,7 @@ class DialogsApi:
             raise RuntimeError(msg)
         return DialogStream(
             executor=self._executor,
-            method=spec,
-            params=bot_params,
+            method=lookup,
             ids=ids,
             progress=progress,
             max_in_flight=max_in_flight or self._default_in_flight(),
@@ -137,7 +151,7 @@ class DialogsApi:
     async def get_all(
         self,
         ids: DialogIds,
-        method: str = "im.dialog.get",
+        method: DialogMethod | None = None,
         *,
         bot_id: int | None = None,
         bot_token: str | None = None,
@@ -162,21 +176,25 @@ class DialogsApi:
                 outcomes[key] = outcome
         return DialogResults({key: outcomes[key] for key in order})
 
-    def _bot_params(
-        self, spec: DialogMethod, bot_id: int | None, bot_token: str | None
-    ) -> dict[str, Any]:
-        """The bot keywords for ``spec.params``, checked now on a stand-in id."""
-        if spec.name == V2_METHOD:
-            bot_id, bot_token = self._bot.resolve(bot_id, bot_token)
-        spec.params(DialogId.chat(1), bot_id=bot_id, bot_token=bot_token)
-        return {"bot_id": bot_id, "bot_token": bot_token}
+    def _lookup(
+        self, spec: MethodSpec[..., Dialog], bot_id: int | None, bot_token: str | None
+    ) -> DialogLookup:
+        """``spec`` with its bot fixed, checked now on a stand-in id."""
+        fixed: dict[str, Any] = {}
+        if spec.acts_as_bot:
+            fixed = self._bot.fill({"bot_id": bot_id, "bot_token": bot_token})
+        elif bot_id is not None or bot_token is not None:
+            msg = f"{spec.name} takes no bot credentials (bot_id/bot_token are for imbot.v2)"
+            raise ValueError(msg)
+        lookup = DialogLookup(spec, fixed)
+        lookup.params(DialogId.chat(1))
+        return lookup
 
     def _default_in_flight(self) -> int:
-        limiter = self._executor.limiters.for_identity(self._executor.auth.identity)
-        capacity = getattr(limiter, "capacity", None)
+        capacity = self._executor.limiter.capacity
         if isinstance(capacity, int) and not isinstance(capacity, bool) and capacity > 0:
             return min(capacity, _MAX_DEFAULT_IN_FLIGHT)
-        return _UNKNOWN_LIMITER_IN_FLIGHT
+        return _UNKNOWN_LIMITER_IN_FLIGHT  # a limiter reporting no usable size
 
     def __repr__(self) -> str:
         return "DialogsApi()"

@@ -22,10 +22,11 @@ import attrs
 
 from .._batch._plan import Command, make_command
 from .._methods._dialog_id import DialogId
-from .._methods._dialogs import DialogMethod
+from .._methods._spec import MethodSpec, Params
+from .._models import Dialog
 from .._wire._formencode import build_query
 
-__all__ = ["CommandMaker", "IdReader", "Rejected", "SeenIds"]
+__all__ = ["CommandMaker", "DialogLookup", "IdReader", "Rejected", "SeenIds"]
 
 _KIND_BITS: Final = {"user": 0, "chat": 1, "sg": 2, "crm": 3}
 _END: Final = object()
@@ -144,22 +145,45 @@ class IdReader:
             return parsed
 
 
+@attrs.frozen
+class DialogLookup:
+    """A "dialog id in, ``Dialog`` out" method spec with the rest of its arguments fixed
+    (the bot of an ``imbot.v2`` lookup): what a bulk lookup sends for each id."""
+
+    spec: MethodSpec[..., Dialog]
+    fixed: Mapping[str, Any] = attrs.field(factory=dict, repr=False)
+    """The spec's other keyword arguments (``bot_id``, ``bot_token``); never shown."""
+
+    @property
+    def name(self) -> str:
+        """The REST name sent."""
+        return self.spec.name
+
+    def params(self, dialog_id: DialogId) -> Params:
+        """The checked parameters asking for ``dialog_id``."""
+        assert self.spec.dialog_key is not None
+        return self.spec.build(**{self.spec.dialog_key: dialog_id}, **self.fixed)
+
+    def decode(self, result: object, body: bytes | None = None) -> Dialog:
+        """The ``Dialog`` in one command's result."""
+        return self.spec.decode(result, body)
+
+
 class CommandMaker:
     """Makes each id's command for ``method`` (see the module docs)."""
 
-    def __init__(self, method: DialogMethod, bot: Mapping[str, Any]) -> None:
+    def __init__(self, method: DialogLookup) -> None:
         self._method = method
-        self._bot = bot
         # A stand-in id no real input can collide with inside the encoded query.
         probe = DialogId.chat(10**17 + secrets.randbelow(9 * 10**17))
-        stand_in = make_command("d0", method.name, method.params(probe, **bot))
+        stand_in = make_command("d0", method.name, method.params(probe))
         pieces = stand_in.cmd.split(str(probe))
         self._shape = (pieces[0], pieces[1]) if len(pieces) == 2 else None
 
     def make(self, name: str, key: DialogId) -> Command:
         """The command for ``key``; ``TypeError``/``ValueError`` if the method refuses it
         (``imopenlines.dialog.get`` takes only ``chatNNN``)."""
-        params = self._method.params(key, **self._bot)
+        params = self._method.params(key)
         if self._shape is not None:
             cmd = f"{self._shape[0]}{key}{self._shape[1]}"
         else:  # the id did not appear exactly once in the stand-in: encode in full

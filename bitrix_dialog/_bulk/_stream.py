@@ -8,10 +8,12 @@ from top to bottom of :meth:`DialogStream._run`::
          method takes is settled at once as its own InvalidDialogIdError
       -> one command per distinct id (named d0, d1, ...: never numeric), 50 per chunk,
          re-queued ids first
-      -> up to ``max_in_flight`` chunks at once through send_batch (each waits there
-         for its limiter slot and its method's operating turn, and is retried there)
+      -> up to ``max_in_flight`` chunks at once through send_batch (each is one request
+         of the executor's attempt loop, under its own deadline: it waits there for its
+         limiter slot and its commands' operating turns, and is retried there)
       -> each command's answer decoded to a Dialog; a per-command rate-limit or
-         transient error is re-queued as the client's RetryPolicy allows (bounded)
+         transient error is re-queued as the client's RetryPolicy allows (bounded,
+         counted and reported by the retry module, as a retried call is)
       -> (key, outcome) yielded as soon as its chunk's answer is in.
 
 Memory is bounded by the chunks in flight, not by the number of ids: input is read
@@ -36,7 +38,7 @@ import heapq
 import itertools
 import logging
 from collections import deque
-from collections.abc import AsyncGenerator, AsyncIterable, AsyncIterator, Iterable, Mapping
+from collections.abc import AsyncGenerator, AsyncIterable, AsyncIterator, Iterable
 from types import TracebackType
 from typing import Any, Final, Self
 
@@ -46,7 +48,6 @@ from .._batch._decode import Outcome
 from .._batch._plan import BATCH_LIMIT, Command
 from .._batch._run import send_batch
 from .._call._executor import Executor
-from .._call._hooks import RetryEvent
 from .._call._retry import RetryState
 from .._errors import (
     AccessError,
@@ -59,9 +60,8 @@ from .._errors import (
     PortalUnavailableError,
 )
 from .._methods._dialog_id import DialogId
-from .._methods._dialogs import DialogMethod
 from .._wire._envelope import RestResponse
-from ._input import CommandMaker, IdReader, Rejected
+from ._input import CommandMaker, DialogLookup, IdReader, Rejected
 from ._types import DialogKey, DialogOutcome, ProgressCallback, RejectedInput
 
 __all__ = ["DialogStream"]
@@ -82,13 +82,13 @@ class _Item:
 
 
 async def _send(executor: Executor, commands: list[Command]) -> dict[str, Outcome] | BitrixError:
-    """One chunk's request; its own failure is returned as the chunk's answer.
+    """One chunk's request, under its own deadline; its failure is returned as its answer.
 
     A plain function, not a method: a task in flight must not keep the stream alive,
     so that an abandoned stream can be collected and close itself.
     """
     try:
-        return await send_batch(executor, commands, halt=False)
+        return await send_batch(executor, commands, halt=False, deadline=executor.start_deadline())
     except BitrixError as error:
         return error
 
@@ -106,8 +106,7 @@ class DialogStream(AsyncIterator[tuple[DialogKey, DialogOutcome]]):
         self,
         *,
         executor: Executor,
-        method: DialogMethod,
-        params: Mapping[str, Any],
+        method: DialogLookup,
         ids: Iterable[object] | AsyncIterable[object],
         progress: ProgressCallback | None,
         max_in_flight: int,
@@ -115,7 +114,7 @@ class DialogStream(AsyncIterator[tuple[DialogKey, DialogOutcome]]):
         self._executor = executor
         self._method = method
         self._reader = IdReader(ids)
-        self._commands = CommandMaker(method, params)
+        self._commands = CommandMaker(method)
         self._progress = progress
         self._width = max_in_flight
         # Settled outcomes wait here for the consumer: one answered chunk's, plus a
@@ -281,24 +280,12 @@ class DialogStream(AsyncIterator[tuple[DialogKey, DialogOutcome]]):
 
     async def _requeue(self, item: _Item, error: BitrixError) -> bool:
         """Send a refused command again later, if the retry policy would repeat the call."""
-        executor = self._executor
         state = item.state or RetryState(method=item.command.method, idempotent=True)
-        decision = executor.retry.decide(state, error)
+        decision = await self._executor.retry_command(state, error)
         if decision is None:
             return False
-        await executor.hooks.retry(
-            RetryEvent(
-                method=state.method,
-                attempt=state.attempt,
-                reason=error.code or type(error).__name__,
-                delay=decision.delay,
-                error=error,
-            )
-        )
-        state.retries[decision.handler] = state.retries.get(decision.handler, 0) + 1
-        state.attempt += 1
         item.state = state
-        ready = executor.clock() + decision.delay
+        ready = self._executor.clock() + decision.delay
         heapq.heappush(self._retries, (ready, next(self._names), item))
         return True
 

@@ -1,71 +1,79 @@
-"""One REST call, start to finish.
+"""One REST call, start to finish, and the one attempt loop every request runs through.
 
-The :class:`Executor` is the spine every call (single, typed or batch) runs
-through. Each step is one call into one module; nothing here knows about dialogs::
+Single calls, ``batch`` chunks and the bulk lookups' requests all go through
+:meth:`Executor._attempt`, under one :class:`Deadline` per call or chunk, made once by
+whoever starts it. Each step is one call into one module; nothing here knows dialogs::
 
-    retry_loop (_retry)                 repeat the attempt while the policy says so
-      operating.wait_turn (_operating)  hold a method near or past its time budget
-      limiter.acquire (_limiter)        one slot of the leaky bucket per HTTP request
-      auth.authorize (_auth)            URL and credentials, fresh at sending time
-      transport.send (_transports)      one HTTP request, timeouts cut to the deadline
-      limiter.release                   the answer is back: the slot starts draining
-      decode_response (_envelope)       the one place error codes become exceptions
-      learn                             QUERY_LIMIT_EXCEEDED fills the bucket,
-                                        OPERATION_TIME_LIMIT blocks the method
+    retry_loop (_retry)                  repeat the attempt while the policy says so
+      operating.wait_turns (_operating)  hold each method the request bills near its
+                                         budget (a batch: each command's method)
+      limiter.acquire (_limiter)         one slot of the leaky bucket per HTTP request
+      source()                           (send_from only) the contents, decided now
+      auth.authorize (_auth)             URL and credentials, fresh at sending time
+      transport.send (_transports)       one HTTP request, timeouts cut to the deadline
+      limiter.release                    the answer is back: the slot starts draining
+      decode_response (_envelope)        error codes become exceptions, built complete
+      learn                              time feeds the method's budget (a batch's
+                                         decode: each command's); 503 fills the bucket
+
+The narrow interface for the layers above (batch, bulk, the coalescer of #13) is
+:meth:`~Executor.execute` (a single call, on a fast path), :meth:`~Executor.start_deadline`
+(the one deadline of a call or chunk, spent by each of its sends),
+:meth:`~Executor.send` (a :class:`Request` of fixed contents; ``billed`` names the
+methods whose operating turns each attempt takes: a batch passes each command's),
+:meth:`~Executor.take_operating_turn`, :meth:`~Executor.retry_command` (re-sending one
+command later, counted by the retry module), ``limiter``, ``plan``, ``operating_usage``,
+``clock``, ``sleep`` and ``aclose``; and the **seam for coalescing**:
+
+``send_from(source, *, method, deadline, idempotent, billed=()) -> T | None``.
+``source`` (a :data:`RequestSource`) is called in each attempt *after* the operating
+turns of ``billed`` and the limiter slot are granted (before the auth, whose URL
+depends on the method it picks). It returns the :class:`Request` to send (a plain
+call, or a ``batch`` of every compatible call queued at that moment) with the
+``decode`` that hands each caller its outcome, or ``None`` when all its callers went
+away: nothing is sent, ``send_from`` returns ``None``, and the slot is released as if
+used (a rare, conservative waste). ``method`` names the request in errors raised
+before it exists. A retry calls the source again, so it carries whatever is queued
+by then. Single calls never pay for any of this: ``execute`` builds no request object.
 """
 
 from __future__ import annotations
 
 import asyncio
-import json
-import logging
-import time
-from collections.abc import Coroutine, Mapping
-from typing import Any, Final
+from collections.abc import Iterable, Mapping, Sequence
+from typing import Any, NoReturn, TypeVar
 
 from .._auth import Auth, Authorization, WebhookAuth
 from .._deadline import Deadline
-from .._errors import (
-    AuthError,
-    BitrixError,
-    OperationTimeLimitError,
-    PortalMovedError,
-    QueryLimitExceededError,
-)
+from .._errors import AuthError, BitrixError, PortalMovedError, QueryLimitExceededError
 from .._pacing._limiter import Limiter, Plan, Slot, loop_clock, report_refusal
-from .._pacing._operating import OperatingBudget, OperatingTracker
+from .._pacing._operating import OperatingBudget, OperatingTracker, OperatingUsage
 from .._pacing._pool import LimiterPool
 from .._transports import Transport
 from .._types import Clock, Sleep
 from .._wire._envelope import RestResponse, decode_response
-from .._wire._http import HttpRequest, HttpResponse, Timeout
-from ._hooks import CallEndEvent, CallStartEvent, Hooks, LimiterWaitEvent, RequestEvent
+from .._wire._http import Timeout
+from ._hooks import Hooks, LimiterWaitEvent, RequestEvent
 from ._idempotent import is_known_read
+from ._observe import observed, start_event
 from ._plan_probe import read_plan
-from ._retry import RetryPolicy, RetryState, retry_loop
+from ._request import Decode, Learn, Request, RequestSource, as_is
+from ._retry import RetryDecision, RetryPolicy, RetryState, next_retry, retry_loop
+from ._send import json_request, request_timeout, send_logged
 
-__all__ = ["Executor", "encode_json_body"]
+__all__ = ["Executor"]
 
-logger: Final = logging.getLogger("bitrix_dialog")
-
-_HEADERS: Final[Mapping[str, str]] = {
-    # Exactly this type: the portal silently drops a body whose type it does not parse.
-    "Content-Type": "application/json",
-    "Accept": "application/json",
-}
+_T = TypeVar("_T")
 
 
-# Built once: ``json.dumps`` with options makes a new encoder on every call.
-_ENCODER: Final = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"))
+class _NothingToSend(Exception):  # noqa: N818 - a signal, not an error
+    """A request source had nothing left to send: ends ``send_from`` with ``None``."""
 
 
-def encode_json_body(method: str, params: Mapping[str, Any]) -> bytes:
-    """UTF-8 JSON for the body; a value JSON cannot carry fails here, before sending."""
-    try:
-        return _ENCODER.encode(params).encode()
-    except (TypeError, ValueError) as exc:
-        msg = f"params for {method} are not JSON-serialisable: {exc}"
-        raise TypeError(msg) from None
+def _from_source(response: RestResponse, learn: Learn) -> NoReturn:
+    """Stands for the decode a request source has not built yet; never called."""
+    msg = "a request source's attempt decodes with the request it built"
+    raise AssertionError(msg)
 
 
 class Executor:
@@ -73,10 +81,9 @@ class Executor:
 
     Only ``auth`` and ``transport`` are required; the rest default to a
     :data:`Plan.AUTO` bucket per credential identity (``app.info`` tells an app its
-    portal's plan; webhooks pace as Standard), the default
-    :class:`RetryPolicy`, the documented operating budget, no hooks, the
-    transport's own timeouts, no overall deadline, and the running loop's clock and
-    ``asyncio.sleep``.
+    portal's plan; webhooks pace as Standard), the default :class:`RetryPolicy`, the
+    documented operating budget, no hooks, the transport's own timeouts, no overall
+    deadline, and the running loop's clock and ``asyncio.sleep``.
     """
 
     def __init__(
@@ -98,14 +105,39 @@ class Executor:
         self.clock: Clock = clock or loop_clock
         self.sleep: Sleep = sleep or asyncio.sleep
         probe = None if isinstance(auth, WebhookAuth) else (lambda: read_plan(self))
-        self.limiters = LimiterPool(limiter, probe=probe, clock=clock, sleep=sleep)
-        self.retry = retry or RetryPolicy()
-        self.operating = OperatingTracker(
+        self._limiters = LimiterPool(limiter, probe=probe, clock=clock, sleep=sleep)
+        self._retry = retry or RetryPolicy()
+        self._operating = OperatingTracker(
             operating or OperatingBudget(), clock=self.clock, sleep=self.sleep
         )
-        self.hooks = hooks or Hooks()
-        self.timeout = timeout
-        self.deadline = deadline
+        self._hold = self._operating.block  # bound once: asked on every OPERATION_TIME_LIMIT
+        self._learn = self._operating.learn
+        self._hooks = hooks or Hooks()
+        self._timeout = timeout
+        self._deadline = deadline
+
+    # ------------------------------------------------------------ interface
+    @property
+    def limiter(self) -> Limiter:
+        """The limiter the calls made with the auth's current credentials take slots from."""
+        return self._limiters.for_identity(self.auth.identity)
+
+    @property
+    def plan(self) -> Plan:
+        """The plan the current credentials' bucket is sized by (see ``LimiterPool.plan_for``)."""
+        return self._limiters.plan_for(self.auth.identity)
+
+    async def aclose(self) -> None:
+        """Stop work of the executor's own still running (the plan probes)."""
+        await self._limiters.aclose()
+
+    def operating_usage(self, method: str) -> OperatingUsage:
+        """What is known of ``method``'s operating budget right now."""
+        return self._operating.usage(method)
+
+    def start_deadline(self, seconds: float | None = None) -> Deadline:
+        """The one deadline of a call or chunk: ``seconds`` from now, or the client's default."""
+        return Deadline(self._deadline if seconds is None else seconds, self.clock)
 
     async def execute(
         self,
@@ -124,125 +156,193 @@ class Executor:
             method=method,
             idempotent=is_known_read(method, params) if idempotent is None else idempotent,
         )
-        budget = Deadline(self.deadline if deadline is None else deadline, self.clock)
+        budget = Deadline(self._deadline if deadline is None else deadline, self.clock)
+        billed = (method,)
         run = retry_loop(
-            lambda attempt: self._attempt(method, params, budget, attempt),
+            lambda state: self._attempt(
+                method, params, as_is, None, billed=billed, deadline=budget, state=state
+            ),
             state=state,
-            policy=self.retry,
+            policy=self._retry,
             deadline=budget,
             sleep=self.sleep,
-            hooks=self.hooks,
+            hooks=self._hooks,
         )
-        if not self.hooks.observes_calls:
+        if not self._hooks.observes_calls:
             return await run
-        return await self._observed(run, method, params, state)
+        start = start_event(method, params, self.auth.portal.host or "")
+        return await observed(run, hooks=self._hooks, start=start, state=state, clock=self.clock)
 
-    async def _observed(
+    async def send(
         self,
-        run: Coroutine[Any, Any, RestResponse],
+        request: Request[_T],
+        *,
+        deadline: Deadline,
+        billed: Sequence[str] | None = None,
+        idempotent: bool | None = None,
+    ) -> _T:
+        """Send ``request`` (fixed contents) as :meth:`execute` would; its ``decode``'s result.
+
+        ``deadline`` comes from :meth:`start_deadline`, made once for the whole call or
+        chunk; ``billed`` are the methods whose operating turns each attempt takes.
+        """
+        method, params = request.method, request.params
+        state = RetryState(
+            method=method,
+            idempotent=is_known_read(method, params) if idempotent is None else idempotent,
+        )
+        charged = (method,) if billed is None else tuple(billed)
+        return await self._run(
+            method, params, request.decode, None, billed=charged, deadline=deadline, state=state
+        )
+
+    async def send_from(
+        self,
+        source: RequestSource[_T],
+        *,
+        method: str,
+        deadline: Deadline,
+        idempotent: bool,
+        billed: Sequence[str] = (),
+    ) -> _T | None:
+        """Send what ``source`` builds once each attempt's slot is granted (the coalescing seam).
+
+        ``None`` when the source had nothing to send. See the module docs.
+        """
+        state = RetryState(method=method, idempotent=idempotent)
+        try:
+            return await self._run(
+                method,
+                {},
+                _from_source,
+                source,
+                billed=tuple(billed),
+                deadline=deadline,
+                state=state,
+            )
+        except _NothingToSend:
+            return None
+
+    async def _run(
+        self,
         method: str,
         params: Mapping[str, Any],
+        decode: Decode[_T],
+        source: RequestSource[_T] | None,
+        *,
+        billed: Sequence[str],
+        deadline: Deadline,
         state: RetryState,
-    ) -> RestResponse:
-        """``run`` between a call start and a call end event (for tracing)."""
-        commands = params.get("cmd") if method == "batch" else None
-        start = CallStartEvent(
-            method=method,
-            host=self.auth.portal.host or "",
-            commands=len(commands) if isinstance(commands, Mapping | list) else None,
+    ) -> _T:
+        """The retry loop over :meth:`_attempt`, between call events when they are observed."""
+        seen: list[RestResponse] | None = [] if self._hooks.observes_calls else None
+        run = retry_loop(
+            lambda state: self._attempt(
+                method,
+                params,
+                decode,
+                source,
+                billed=billed,
+                deadline=deadline,
+                state=state,
+                seen=seen,
+            ),
+            state=state,
+            policy=self._retry,
+            deadline=deadline,
+            sleep=self.sleep,
+            hooks=self._hooks,
         )
-        started = self.clock()
-        try:
-            await self.hooks.call_start(start)
-        except BaseException:
-            run.close()
-            raise
-        response: RestResponse | None = None
-        failure: BaseException | None = None
-        try:
-            response = await run
-        except BaseException as error:
-            failure = error
-            raise
-        finally:
-            await self.hooks.call_end(
-                CallEndEvent(
-                    method=method,
-                    host=start.host,
-                    commands=start.commands,
-                    attempts=state.attempt,
-                    elapsed=self.clock() - started,
-                    response=response,
-                    error=failure,
-                )
-            )
-        return response
+        if seen is None:
+            return await run
+        start = start_event(method, params, self.auth.portal.host or "")
+        return await observed(
+            run, hooks=self._hooks, start=start, state=state, clock=self.clock, seen=seen
+        )
 
+    async def take_operating_turn(
+        self, methods: Iterable[str], deadline: Deadline, cause: BitrixError | None = None
+    ) -> None:
+        """Wait for the operating budget of each of ``methods``; report the waits to the hooks."""
+        waited = await self._operating.wait_turns(methods, deadline, cause=cause)
+        if waited:
+            await self._report_waits(waited)
+
+    async def retry_command(self, state: RetryState, error: BitrixError) -> RetryDecision | None:
+        """Grant the retry of one command to be re-sent in a later request, or ``None``."""
+        return await next_retry(state, error, policy=self._retry, hooks=self._hooks)
+
+    # -------------------------------------------------------- the attempt
     async def _attempt(
-        self, method: str, params: Mapping[str, Any], deadline: Deadline, attempt: int
-    ) -> RestResponse:
+        self,
+        method: str,
+        params: Mapping[str, Any],
+        decode: Decode[_T],
+        source: RequestSource[_T] | None,
+        *,
+        billed: Sequence[str],
+        deadline: Deadline,
+        state: RetryState,
+        seen: list[RestResponse] | None = None,
+    ) -> _T:
         """One attempt; on refused credentials or a redirect, let the auth recover once
         (refresh, or switch to the portal's verified new address).
 
         The auth is asked for credentials only once the request has its turn, right
         before sending: a token fetched before a long wait in the queue could expire
-        in it.
+        in it. A ``source`` builds the request at that moment too.
         """
-        authorization: Authorization | None = None
-        limiter, slot = await self._take_turn(method, deadline)
-        try:
-            authorization = await self.auth.authorize(method, self.transport)
-            return await self._send(
-                method,
-                authorization,
-                params,
-                deadline=deadline,
-                attempt=attempt,
-                limiter=limiter,
-                slot=slot,
-            )
-        except (AuthError, PortalMovedError) as error:
-            if authorization is None or not await self.auth.recover(
-                authorization, error, self.transport
-            ):
-                raise
-        finally:
-            await limiter.release(slot)
-        limiter, slot = await self._take_turn(method, deadline)
-        try:
-            authorization = await self.auth.authorize(method, self.transport)
-            return await self._send(
-                method,
-                authorization,
-                params,
-                deadline=deadline,
-                attempt=attempt,
-                limiter=limiter,
-                slot=slot,
-            )
-        finally:
-            await limiter.release(slot)
+        recovered = False
+        while True:
+            authorization: Authorization | None = None
+            limiter, slot = await self._take_turn(method, billed, deadline, state.last)
+            try:
+                if source is not None and not recovered:
+                    request = source()
+                    if request is None:
+                        raise _NothingToSend
+                    method, params, decode = request.method, request.params, request.decode
+                authorization = await self.auth.authorize(method, self.transport)
+                result = await self._send(
+                    method, authorization, params, deadline, state, (limiter, slot)
+                )
+                if seen is not None:
+                    seen.append(result)
+                return decode(result, self._learn)
+            except (AuthError, PortalMovedError) as error:
+                if (
+                    recovered
+                    or authorization is None
+                    or not await self.auth.recover(authorization, error, self.transport)
+                ):
+                    raise
+                recovered = True  # once more, with what the auth recovered, as it was built
+            finally:
+                await limiter.release(slot)
 
-    async def _take_turn(self, method: str, deadline: Deadline) -> tuple[Limiter, Slot]:
-        """Wait for the method's operating budget, then for a bucket slot (release it after)."""
+    async def _take_turn(
+        self, method: str, billed: Sequence[str], deadline: Deadline, cause: BitrixError | None
+    ) -> tuple[Limiter, Slot]:
+        """Wait for the billed methods' operating budgets, then for a bucket slot (release it).
+
+        A wait that cannot end in time raises at once, caused by the call's last failure.
+        """
         if deadline.expired():
-            raise deadline.exceeded(method, "another attempt")
-        waited = await self.operating.wait_turn(method, deadline)
-        if waited > 0:
-            await self.hooks.limiter_wait(
-                LimiterWaitEvent(method=method, kind="operating", waited=waited)
-            )
+            raise deadline.exceeded(method, "another attempt", cause)
+        waited = await self._operating.wait_turns(billed, deadline, cause=cause)
+        if waited:  # (take_operating_turn, inlined: one coroutine less per call)
+            await self._report_waits(waited)
         try:
-            limiter = await self.limiters.ready(self.auth.identity, max_wait=deadline.remaining())
+            limiter = await self._limiters.ready(self.auth.identity, max_wait=deadline.remaining())
         except TimeoutError:
-            raise deadline.exceeded(method, "the portal's plan (app.info)") from None
+            raise deadline.exceeded(method, "the portal's plan (app.info)", cause) from cause
         try:
             slot = await limiter.acquire(max_wait=deadline.remaining())
         except TimeoutError:
-            raise deadline.exceeded(method, "a slot in the rate limiter") from None
+            raise deadline.exceeded(method, "a slot in the rate limiter", cause) from cause
         if slot.waited > 0:
             try:
-                await self.hooks.limiter_wait(
+                await self._hooks.limiter_wait(
                     LimiterWaitEvent(method=method, kind="bucket", waited=slot.waited)
                 )
             except BaseException:
@@ -250,110 +350,59 @@ class Executor:
                 raise
         return limiter, slot
 
-    async def _send(
+    async def _send(  # noqa: PLR0917 - the attempt's own state, passed on as it is
         self,
         method: str,
         authorization: Authorization,
         params: Mapping[str, Any],
-        *,
         deadline: Deadline,
-        attempt: int,
-        limiter: Limiter,
-        slot: Slot,
+        state: RetryState,
+        turn: tuple[Limiter, Slot],
     ) -> RestResponse:
-        body = encode_json_body(method, {**params, **authorization.params})
-        request = HttpRequest(
-            method="POST",
-            url=authorization.url,
-            headers=_HEADERS,
-            body=body,
-            timeout=self._timeout(deadline),
+        request = json_request(
+            method,
+            authorization,
+            params,
+            timeout=request_timeout(deadline, self._timeout, self.transport),
         )
-        reporting = self.hooks.on_request is not None
+        reporting = self._hooks.on_request is not None
         started = self.clock() if reporting else 0.0
         try:
-            response = await self.send_http(method, request)
+            response = await send_logged(self.transport, method, request)
         except BitrixError as error:
             if reporting:
-                await self.hooks.request(
-                    RequestEvent(
-                        method=method,
-                        attempt=attempt,
-                        status=None,
-                        error=error,
-                        elapsed=self.clock() - started,
-                    )
-                )
+                await self._report(method, state, None, error, self.clock() - started)
             raise
         elapsed = self.clock() - started if reporting else 0.0
         try:
-            result = decode_response(response, method)
+            result = decode_response(response, method, hold=self._hold)
         except BitrixError as error:
             if isinstance(error, QueryLimitExceededError):
-                await report_refusal(limiter, slot)
-            elif isinstance(error, OperationTimeLimitError):
-                error.resume_in = self.operating.block(method)
-                logger.debug("%s hit OPERATION_TIME_LIMIT: held for %s s", method, error.resume_in)
+                await report_refusal(*turn)
             if reporting:
-                await self.hooks.request(
-                    RequestEvent(
-                        method=method,
-                        attempt=attempt,
-                        status=response.status,
-                        error=error,
-                        elapsed=elapsed,
-                    )
-                )
+                await self._report(method, state, response.status, error, elapsed)
             raise
-        self.operating.observe(method, result.time)
+        self._operating.observe(method, result.time)
         if reporting:
-            await self.hooks.request(
-                RequestEvent(
-                    method=method,
-                    attempt=attempt,
-                    status=response.status,
-                    error=None,
-                    elapsed=elapsed,
-                )
-            )
+            await self._report(method, state, response.status, None, elapsed)
         return result
 
-    def _timeout(self, deadline: Deadline) -> Timeout | None:
-        """The request's timeouts: the client's (or transport's) cut to the deadline's rest."""
-        remaining = deadline.remaining()
-        if remaining is None:
-            return self.timeout
-        base = self.timeout or getattr(self.transport, "timeout", None)
-        if not isinstance(base, Timeout):
-            base = Timeout()
-        return base.capped(remaining)
-
-    async def send_http(self, method: str, request: HttpRequest) -> HttpResponse:
-        """Send one HTTP request, logging it (redacted) and naming ``method`` in errors."""
-        if not logger.isEnabledFor(logging.DEBUG):  # the common case: nothing to time or log
-            try:
-                return await self.transport.send(request)
-            except BitrixError as error:
-                error._bind_method(method)
-                raise
-        started = time.perf_counter()
-        logger.debug("-> %s %s (%d bytes)", request.method, method, len(request.body))
-        try:
-            response = await self.transport.send(request)
-        except BitrixError as error:
-            error._bind_method(method)
-            logger.debug(
-                "<- %s failed after %.1f ms: %s",
-                method,
-                (time.perf_counter() - started) * 1000,
-                type(error).__name__,
+    async def _report_waits(self, waited: Mapping[str, float]) -> None:
+        for method, seconds in waited.items():
+            await self._hooks.limiter_wait(
+                LimiterWaitEvent(method=method, kind="operating", waited=seconds)
             )
-            raise
-        logger.debug(
-            "<- %s HTTP %d in %.1f ms (%d bytes)",
-            method,
-            response.status,
-            (time.perf_counter() - started) * 1000,
-            len(response.body),
+
+    async def _report(
+        self,
+        method: str,
+        state: RetryState,
+        status: int | None,
+        error: BitrixError | None,
+        elapsed: float,
+    ) -> None:
+        await self._hooks.request(
+            RequestEvent(
+                method=method, attempt=state.attempt, status=status, error=error, elapsed=elapsed
+            )
         )
-        return response

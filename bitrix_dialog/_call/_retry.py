@@ -68,6 +68,7 @@ __all__ = [
     "RetryPolicy",
     "RetryState",
     "TransientErrorRetry",
+    "next_retry",
     "retry_loop",
 ]
 
@@ -94,6 +95,9 @@ class RetryState:
     """The number of the attempt that just failed (1 for the first)."""
     retries: dict[str, int] = attrs.field(factory=dict)
     """Retries granted so far, by handler name."""
+    last: BitrixError | None = None
+    """The error of the attempt that just failed (``None`` before any failed): the cause
+    of a :class:`DeadlineExceededError` the next attempt runs into while waiting."""
 
 
 @attrs.frozen(kw_only=True)
@@ -236,8 +240,47 @@ class RetryPolicy:
         return f"RetryPolicy(handlers={list(self.handlers)!r}, backoff={self.backoff!r})"
 
 
+async def next_retry(
+    state: RetryState,
+    error: BitrixError,
+    *,
+    policy: RetryPolicy,
+    hooks: Hooks,
+    deadline: Deadline | None = None,
+) -> RetryDecision | None:
+    """Grant the retry ``policy`` allows after ``error``, or ``None`` to give up.
+
+    The one place retries are counted and reported, whether the whole call is
+    repeated (:func:`retry_loop`) or one command of a batch is re-sent in a later
+    request (the bulk lookups). A retry that cannot start before ``deadline`` is not
+    granted: :class:`DeadlineExceededError` is raised at once, caused by ``error``.
+    """
+    state.last = error
+    if isinstance(error, OverloadLimitError):
+        logger.warning("%s: %s", state.method, error)
+    decision = policy.decide(state, error)
+    if decision is None:
+        return None
+    if deadline is not None and not deadline.fits(decision.delay):
+        raise deadline.exceeded(
+            state.method, f"a retry after {decision.delay:.2f} s", error
+        ) from error
+    await hooks.retry(
+        RetryEvent(
+            method=state.method,
+            attempt=state.attempt,
+            reason=error.code or type(error).__name__,
+            delay=decision.delay,
+            error=error,
+        )
+    )
+    state.retries[decision.handler] = state.retries.get(decision.handler, 0) + 1
+    state.attempt += 1
+    return decision
+
+
 async def retry_loop(
-    attempt: Callable[[int], Awaitable[_T]],
+    attempt: Callable[[RetryState], Awaitable[_T]],
     *,
     state: RetryState,
     policy: RetryPolicy,
@@ -245,40 +288,20 @@ async def retry_loop(
     sleep: Sleep,
     hooks: Hooks,
 ) -> _T:
-    """Run ``attempt(n)`` until it succeeds, the policy gives up, or time runs out.
+    """Run ``attempt(state)`` until it succeeds, the policy gives up, or time runs out.
 
     The one retry loop of the SDK. A backoff that would outlast the deadline is not
     slept: :class:`RequestTimeoutError` is raised at once, caused by the last error.
+    An attempt that runs out of time itself names ``state.last`` as the cause.
     """
-    last: BitrixError | None = None
     while True:
         try:
-            return await attempt(state.attempt)
-        except DeadlineExceededError as error:
-            if error.__cause__ is None and last is not None:
-                error.__cause__ = last  # out of time waiting because of this failure
+            return await attempt(state)
+        except DeadlineExceededError:
             raise
         except BitrixError as error:
-            last = error
-            if isinstance(error, OverloadLimitError):
-                logger.warning("%s: %s", state.method, error)
-            decision = policy.decide(state, error)
+            decision = await next_retry(state, error, policy=policy, hooks=hooks, deadline=deadline)
             if decision is None:
                 raise
-            if not deadline.fits(decision.delay):
-                raise deadline.exceeded(
-                    state.method, f"a retry after {decision.delay:.2f} s", error
-                ) from error
-            await hooks.retry(
-                RetryEvent(
-                    method=state.method,
-                    attempt=state.attempt,
-                    reason=error.code or type(error).__name__,
-                    delay=decision.delay,
-                    error=error,
-                )
-            )
             if decision.delay > 0:
                 await sleep(decision.delay)
-            state.retries[decision.handler] = state.retries.get(decision.handler, 0) + 1
-            state.attempt += 1

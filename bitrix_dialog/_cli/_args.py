@@ -10,6 +10,14 @@ import argparse
 import os
 from typing import Final
 
+from .._methods._dialogs import (
+    IM_DIALOG_GET,
+    IMBOT_DIALOG_GET,
+    IMBOT_V2_CHAT_GET,
+    IMOPENLINES_DIALOG_GET,
+)
+from .._methods._spec import MethodSpec
+from .._models import Dialog
 from .._wire._redact import redact_url
 
 __all__ = ["METHOD_CHOICES", "USAGE_ERROR", "UsageError", "build_parser", "webhook_from"]
@@ -20,11 +28,11 @@ BOT_TOKEN_ENV: Final = "BITRIX_BOT_TOKEN"
 
 # The CLI spells the v2 method in lower case, as the issue and shells like it; the SDK
 # sends the documented case.
-METHOD_CHOICES: Final = {
-    "im.dialog.get": "im.dialog.get",
-    "imbot.dialog.get": "imbot.dialog.get",
-    "imopenlines.dialog.get": "imopenlines.dialog.get",
-    "imbot.v2.chat.get": "imbot.v2.Chat.get",
+METHOD_CHOICES: Final[dict[str, MethodSpec[..., Dialog]]] = {
+    "im.dialog.get": IM_DIALOG_GET,
+    "imbot.dialog.get": IMBOT_DIALOG_GET,
+    "imopenlines.dialog.get": IMOPENLINES_DIALOG_GET,
+    "imbot.v2.chat.get": IMBOT_V2_CHAT_GET,
 }
 
 

@@ -15,10 +15,11 @@ import sys
 from collections.abc import Iterator, Sequence
 from typing import Any, TextIO
 
+from .._bulk._input import DialogLookup
 from .._client import Client
-from .._decode._converter import V2_METHOD, dialog_to_json
+from .._decode._converter import dialog_to_json
 from .._errors import BitrixError
-from .._methods._dialogs import DIALOG_METHODS
+from .._methods._dialog_id import DialogId
 from ._args import (
     BOT_TOKEN_ENV,
     METHOD_CHOICES,
@@ -51,7 +52,7 @@ def _dump(document: object, stream: TextIO, *, indent: int | None = None) -> Non
 
 def _bot(args: argparse.Namespace) -> tuple[int | None, str | None]:
     """Bot credentials for imbot.v2 (flag, then environment); refused for other methods."""
-    if METHOD_CHOICES[args.method] != V2_METHOD:
+    if not METHOD_CHOICES[args.method].acts_as_bot:
         if args.bot_id is not None or args.bot_token:
             msg = "--bot-id and --bot-token go with --method imbot.v2.chat.get"
             raise UsageError(msg)
@@ -68,17 +69,18 @@ def _client(args: argparse.Namespace) -> Client:
 
 
 async def _get(args: argparse.Namespace) -> int:
-    method = METHOD_CHOICES[args.method]
-    spec = DIALOG_METHODS[method]
+    spec = METHOD_CHOICES[args.method]
     bot_id, bot_token = _bot(args)
+    fixed = {"bot_id": bot_id, "bot_token": bot_token} if spec.acts_as_bot else {}
+    lookup = DialogLookup(spec, fixed)
     try:
-        params = spec.params(args.dialog_id, bot_id=bot_id, bot_token=bot_token)
+        params = lookup.params(DialogId.parse(args.dialog_id))
     except (TypeError, ValueError) as exc:
         raise UsageError(str(exc)) from None
     async with _client(args) as client:
         try:
-            response = await client.call(method, params)
-            dialog = spec.decode(response.result, response.body)
+            response = await client.call(spec.name, params)
+            dialog = lookup.decode(response.result, response.body)
         except BitrixError as error:
             _dump({"id": args.dialog_id, "ok": False, "error": error_json(error)}, sys.stdout)
             print(f"bitrix-dialog: {args.dialog_id}: {error}", file=sys.stderr)

@@ -1,7 +1,10 @@
 """The one cattrs converter that turns dialog payloads into :class:`Dialog` and back to JSON.
 
-    dialog = decode_dialog(response.result, method="im.dialog.get")
+    dialog = structure(Dialog, response.result, style="snake")
     print(json.dumps(dialog_to_json(dialog)))
+
+Which type and style a method's answer has is the method spec's business
+(:mod:`bitrix_dialog._methods`); :mod:`._result` unwraps the answer and calls here.
 
 Everything about the wire lives here and in :mod:`._normalize`, not on the models:
 
@@ -26,12 +29,11 @@ from collections.abc import Callable, Mapping
 from datetime import datetime
 from enum import Enum
 from types import NoneType, UnionType
-from typing import Any, Final, Literal, TypeAlias, Union, get_args, get_origin
+from typing import Any, Final, Literal, TypeAlias, TypeVar, Union, get_args, get_origin
 
 import attrs
 import cattrs
 
-from .._errors import ModelDecodeError
 from .._models import (
     ChatType,
     Dialog,
@@ -48,13 +50,11 @@ from .._models import (
 from . import _normalize as n
 from ._structure import FieldSpec, Kind, ModelSpec, compile_model, locate
 
-__all__ = ["V2_METHOD", "decode_dialog", "dialog_to_json", "make_converter"]
-
-V2_METHOD: Final = "imbot.v2.Chat.get"
-"""The one dialog method that answers in camelCase, wrapped as ``result.chat``."""
-_V2_FOLDED: Final = V2_METHOD.lower()
+__all__ = ["StructureError", "Style", "dialog_to_json", "make_converter", "structure"]
 
 Style: TypeAlias = Literal["snake", "camel"]
+"""A payload's naming style: the classic methods' snake_case or ``imbot.v2``'s camelCase."""
+T = TypeVar("T")
 Structure: TypeAlias = Callable[[Any], Any]
 
 # Dependency order: a model comes after the models it contains.
@@ -265,61 +265,43 @@ _SNAKE: Final = _build(_CONVERTER, "snake")
 _CAMEL: Final = _build(_CONVERTER, "camel")
 for _model, _spec in _SNAKE.items():  # converter.structure(payload, Dialog) reads snake_case
     _CONVERTER.register_structure_hook(_model, _as_hook(_spec.structure))
-_STRUCTURE_SNAKE: Final = _SNAKE[Dialog].structure
-_STRUCTURE_CAMEL: Final = _CAMEL[Dialog].structure
 
 
-def decode_dialog(payload: object, *, method: str, body: bytes | None = None) -> Dialog:
-    """Decode the ``result`` of a dialog method into a :class:`Dialog`.
+class StructureError(ValueError):
+    """A value that does not fit the type it is structured into: ``path`` is the wire
+    path of the failing field inside that value (``readed_list[0].date``; ``""`` for the
+    value itself), ``reason`` says why."""
 
-    ``payload`` is the decoded ``result``: the chat object for ``im.dialog.get``,
-    ``imbot.dialog.get`` and ``imopenlines.dialog.get``, and ``{"chat": {...}, ...}`` for
-    ``imbot.v2.Chat.get`` (its other keys land in ``Dialog.result_extra``). A payload that
-    does not fit raises :class:`ModelDecodeError` naming ``method``, the failing field's
-    wire path (``readed_list[0].date``, ``chat.dateCreate``) and keeping ``payload`` and
-    the raw ``body``.
+    def __init__(self, path: str, reason: str) -> None:
+        super().__init__(f"{path}: {reason}" if path else reason)
+        self.path = path
+        self.reason = reason
+
+
+def structure(
+    kind: type[T], value: object, *, style: Style, result_extra: Mapping[str, Any] | None = None
+) -> T:
+    """``value`` as ``kind``: one of the models, read in naming ``style``, or a scalar
+    (``int``: an int or a numeric string). ``result_extra`` fills ``Dialog.result_extra``
+    (the keys beside a wrapped result). Raises :class:`StructureError` naming the failing
+    field's wire path; ``value`` is left untouched either way.
     """
-    if method.lower() == _V2_FOLDED:
-        return _decode_v2(payload, method, body)
+    specs = _SNAKE if style == "snake" else _CAMEL
+    spec = specs.get(kind)
+    if spec is None:
+        try:
+            return _CONVERTER.structure(value, kind)
+        except Exception as error:
+            raise StructureError("", str(error) or type(error).__name__) from None
     try:
-        dialog: Dialog = _STRUCTURE_SNAKE(payload)
+        if kind is Dialog:
+            structured: T = spec.structure(value, result_extra)
+        else:
+            structured = spec.structure(value)
     except Exception:
-        parts, reason = locate(_SNAKE[Dialog], payload, _SNAKE)
-        raise _decode_error(method, _join(parts), reason, payload, body) from None
-    return dialog
-
-
-def _decode_v2(payload: object, method: str, body: bytes | None) -> Dialog:
-    if type(payload) is not dict:
-        raise _decode_error(method, "", "expected an object with 'chat'", payload, body)
-    chat = payload.get("chat")
-    if type(chat) is not dict:
-        reason = "missing" if "chat" not in payload else f"expected an object, got {chat!r:.40}"
-        raise _decode_error(method, "chat", reason, payload, body)
-    siblings = (
-        {key: value for key, value in payload.items() if key != "chat"}
-        if len(payload) > 1
-        else None
-    )
-    try:
-        dialog: Dialog = _STRUCTURE_CAMEL(chat, siblings)
-    except Exception:
-        parts, reason = locate(_CAMEL[Dialog], chat, _CAMEL)
-        raise _decode_error(method, _join(["chat", *parts]), reason, payload, body) from None
-    return dialog
-
-
-def _decode_error(
-    method: str, path: str, reason: str, payload: object, body: bytes | None
-) -> ModelDecodeError:
-    where = f" at {path}" if path else ""
-    return ModelDecodeError(
-        f"the result does not fit a dialog{where}: {reason}",
-        path=path,
-        payload=payload,
-        method=method,
-        body=body,
-    )
+        parts, reason = locate(spec, value, specs)
+        raise StructureError(_join(parts), reason) from None
+    return structured
 
 
 def _join(parts: list[str]) -> str:

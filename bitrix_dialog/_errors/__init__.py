@@ -39,7 +39,7 @@ from ._classes import (
     TokenStoreError,
     TransportError,
 )
-from ._codes import error_for
+from ._codes import error_class, error_for
 
 __all__ = [
     "AccessDeniedError",
@@ -76,5 +76,6 @@ __all__ = [
     "TokenExpiredError",
     "TokenStoreError",
     "TransportError",
+    "error_class",
     "error_for",
 ]

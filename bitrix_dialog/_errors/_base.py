@@ -59,12 +59,6 @@ class BitrixError(Exception):
         # Keyword-only constructor: teach pickle (multiprocessing workers) to rebuild it.
         return (_rebuild, (type(self), self.description, dict(self.__dict__)))
 
-    def _bind_method(self, method: str) -> None:
-        """Name the REST method on an error raised below the layer that knew it."""
-        if not self.method:
-            self.method = method
-            self.args = (self._message(),)
-
     @property
     def body_preview(self) -> str:
         """The first bytes of the raw answer, decoded leniently, for logs and messages."""

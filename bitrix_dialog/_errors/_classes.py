@@ -159,9 +159,11 @@ class OperationTimeLimitError(RateLimitError):
 
     default_code = "OPERATION_TIME_LIMIT"
 
-    resume_in: float | None = None
-    """Seconds until the client expects the method to be served again, from the
-    ``operating_reset_at`` of an earlier answer; ``None`` when no answer told it."""
+    def __init__(self, description: str = "", *, resume_in: float | None = None, **kwargs: object):
+        self.resume_in = resume_in
+        """Seconds until the client expects the method to be served again, from the
+        ``operating_reset_at`` of an earlier answer; ``None`` when no answer told it."""
+        super().__init__(description, **kwargs)  # type: ignore[arg-type]
 
 
 class BadRequestError(BitrixError):

@@ -27,7 +27,7 @@ from ._classes import (
     TokenExpiredError,
 )
 
-__all__ = ["error_for"]
+__all__ = ["error_class", "error_for"]
 
 
 # Codes are compared upper-cased: the portal emits OAuth codes in lower case and the
@@ -88,6 +88,11 @@ _CLASS_BY_CODE: Final[Mapping[str, type[BitrixError]]] = {
 }
 
 
+def error_class(code: str) -> type[BitrixError]:
+    """The exception class an ``error`` code maps to (:class:`BitrixError` if unknown)."""
+    return _CLASS_BY_CODE.get(code.upper(), BitrixError)
+
+
 def error_for(
     code: str,
     description: str = "",
@@ -95,11 +100,19 @@ def error_for(
     status: int | None = None,
     method: str | None = None,
     body: bytes | None = None,
+    resume_in: float | None = None,
 ) -> BitrixError:
-    """Build the exception for an ``error`` code, keeping every piece of context.
+    """Build the exception for an ``error`` code, complete with every piece of context.
+
+    Errors are never amended once built, so whatever a caller will read goes in here:
+    ``resume_in`` is kept by an :class:`OperationTimeLimitError` (and ignored by others).
 
     >>> error_for("query_limit_exceeded", status=503)
     QueryLimitExceededError(code='query_limit_exceeded', description='', status=503, method=None)
     """
-    cls = _CLASS_BY_CODE.get(code.upper(), BitrixError)
+    cls = error_class(code)
+    if issubclass(cls, OperationTimeLimitError):
+        return cls(
+            description, code=code, status=status, method=method, body=body, resume_in=resume_in
+        )
     return cls(description, code=code, status=status, method=method, body=body)

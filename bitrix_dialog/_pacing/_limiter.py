@@ -90,6 +90,12 @@ class Limiter(Protocol):
     safe for many coroutines at once and fair (first come, first served).
     """
 
+    @property
+    def capacity(self) -> int:
+        """Requests the bucket holds (its burst): how many requests may usefully be
+        in flight at once, which sizes the bulk lookups' default concurrency."""
+        ...
+
     async def acquire(self, *, max_wait: float | None = None) -> Slot:
         """Wait for room to send one request, at most ``max_wait`` seconds (None: no limit).
 

@@ -27,16 +27,21 @@ fields (self-hosted, some ``imbot.v2`` answers) are simply not paced.
 
 from __future__ import annotations
 
+import logging
 import math
+from collections.abc import Iterable
 from typing import Final
 
 import attrs
 
 from .._deadline import Deadline
+from .._errors import BitrixError
 from .._types import Clock, Sleep
 from .._wire._envelope import Time
 
 __all__ = ["OperatingBudget", "OperatingTracker", "OperatingUsage"]
+
+logger: Final = logging.getLogger("bitrix_dialog")
 
 _COST_WEIGHT: Final = 0.3  # weight of the newest cost sample in the moving average
 
@@ -153,7 +158,9 @@ class OperatingTracker:
             state.reset_at = until
         state.blocked_until = max(state.blocked_until or now, until)
         state.used = max(state.used or 0.0, self.budget.limit)
-        return state.blocked_until - now
+        held = state.blocked_until - now
+        logger.debug("%s hit OPERATION_TIME_LIMIT: held for %s s", method, held)
+        return held
 
     def delay(self, method: str) -> tuple[float, str]:
         """Seconds ``method`` must wait before its next call, and why ("" when none)."""
@@ -183,18 +190,52 @@ class OperatingTracker:
             return start - now, "pacing near the budget"
         return 0.0, ""
 
-    async def wait_turn(self, method: str, deadline: Deadline) -> float:
-        """Sleep until ``method`` may be called; returns the seconds waited.
+    async def wait_turns(
+        self, methods: Iterable[str], deadline: Deadline, *, cause: BitrixError | None = None
+    ) -> dict[str, float] | None:
+        """Sleep until every method in ``methods`` may be called; the seconds waited by method.
 
-        Raises :class:`DeadlineExceededError` at once if the wait would outlast ``deadline``.
+        One request may bill several methods: the portal charges a ``batch`` to each
+        nested command's own method (the outer ``batch`` costs nothing), so a batch takes
+        each of those methods' turns exactly as single calls of them would. ``None``
+        when nothing was waited for (the common case, decided without a clock read).
+
+        Raises :class:`DeadlineExceededError` (caused by ``cause``, the call's last
+        failure) at once if a wait would outlast ``deadline``.
         """
-        wait, why = self.delay(method)
-        if wait <= 0:
-            return 0.0
-        if not deadline.fits(wait):
-            raise deadline.exceeded(method, f"{wait:.1f} s of operating-limit wait ({why})")
-        await self._sleep(wait)
-        return wait
+        waited: dict[str, float] | None = None
+        for method in methods:
+            wait, why = self.delay(method)
+            if wait <= 0:
+                continue
+            if not deadline.fits(wait):
+                raise deadline.exceeded(
+                    method, f"{wait:.1f} s of operating-limit wait ({why})", cause
+                )
+            await self._sleep(wait)
+            if waited is None:
+                waited = {}
+            waited[method] = waited.get(method, 0.0) + wait
+        return waited
+
+    def learn(
+        self, answered: Iterable[tuple[str, Time | None]], refused: Iterable[str]
+    ) -> dict[str, float | None]:
+        """Learn from one answer that billed several methods (a ``batch``).
+
+        ``answered`` are ``(method, time)`` of the commands that ran, ``refused`` the
+        methods of those refused with ``OPERATION_TIME_LIMIT``. The answered ones are
+        read first: their ``operating_reset_at`` tells how long a method refused in the
+        same answer has to wait. Returns each refused method's hold (see :meth:`block`),
+        to become its errors' ``resume_in``.
+        """
+        for method, time in answered:
+            self.observe(method, time)
+        holds: dict[str, float | None] = {}
+        for method in refused:
+            if method not in holds:
+                holds[method] = self.block(method)
+        return holds
 
     def usage(self, method: str) -> OperatingUsage:
         """What is known of ``method``'s budget right now."""

@@ -54,11 +54,11 @@ class AiohttpTransport:
         """The session in use, or ``None`` before the first request of an owning transport."""
         return self._session
 
-    async def _get_session(self) -> aiohttp.ClientSession:
+    async def _get_session(self, request: HttpRequest) -> aiohttp.ClientSession:
         if self._session is not None:
             if self._session.closed:
                 msg = "the aiohttp ClientSession is closed"
-                raise TransportError(msg)
+                raise TransportError(msg, method=request.rest_method)
             return self._session
         async with self._lock:
             if self._session is None:
@@ -71,7 +71,7 @@ class AiohttpTransport:
     async def send(self, request: HttpRequest) -> HttpResponse:
         session = self._session
         if session is None or session.closed:
-            session = await self._get_session()
+            session = await self._get_session(request)
         timeout = (
             self._default_timeout if request.timeout is None else _client_timeout(request.timeout)
         )
@@ -92,14 +92,17 @@ class AiohttpTransport:
                 # The multidict proxy is a read-only Mapping already: no copy on the hot path.
                 return HttpResponse(status=response.status, headers=response.headers, body=body)
         except (TimeoutError, aiohttp.ServerTimeoutError) as exc:
-            failure = RequestTimeoutError(f"no answer in time from {redact_url(request.url)}")
+            failure = RequestTimeoutError(
+                f"no answer in time from {redact_url(request.url)}", method=request.rest_method
+            )
             cause = safe_cause(exc)
         except (aiohttp.ClientError, OSError) as exc:
             # aiohttp's messages may embed the full URL (and so a webhook code, or a
             # refresh query): such an original is not chained, its text is kept redacted.
             where = redact_url(request.url)
             failure = TransportError(
-                f"{type(exc).__name__} talking to {where}: {redact_text(str(exc))}"
+                f"{type(exc).__name__} talking to {where}: {redact_text(str(exc))}",
+                method=request.rest_method,
             )
             cause = safe_cause(exc)
         raise failure from cause  # outside the handler: a dropped cause is no __context__

@@ -2,8 +2,9 @@
 
 A transport knows nothing of Bitrix24: no envelopes, no retries, no auth. It must
 raise :class:`~bitrix_dialog.TransportError` (or its :class:`RequestTimeoutError`)
-when no HTTP answer arrives, and return every HTTP answer, whatever its status,
-without following redirects.
+when no HTTP answer arrives, built with ``method=request.rest_method`` so the error
+names the call, and return every HTTP answer, whatever its status, without
+following redirects.
 """
 
 from __future__ import annotations

@@ -10,18 +10,34 @@ body's ``error`` code, never by the HTTP status alone: Bitrix24 sends
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from datetime import datetime
 from typing import Any, Final
 
 import attrs
 
 from .._decode._frozen import slot_builder
-from .._errors import BitrixError, PortalMovedError, ResponseDecodeError, error_for
+from .._errors import (
+    BitrixError,
+    OperationTimeLimitError,
+    PortalMovedError,
+    ResponseDecodeError,
+    error_class,
+    error_for,
+)
 from ._http import HttpResponse
 from ._redact import redact_url
 
-__all__ = ["RestResponse", "Time", "decode_json", "decode_response", "parse_time"]
+__all__ = [
+    "Hold",
+    "RestResponse",
+    "Time",
+    "decode_json",
+    "decode_response",
+    "error_code",
+    "error_from_payload",
+    "parse_time",
+]
 
 _REDIRECTS: Final = frozenset({301, 302, 303, 307, 308})
 _ABSENT: Final = object()
@@ -176,22 +192,49 @@ def decode_json(response: HttpResponse, method: str) -> Any:
         raise ResponseDecodeError(msg, status=response.status, method=method, body=body) from None
 
 
-def error_from_payload(
-    payload: Mapping[str, Any], *, status: int | None, method: str, body: bytes | None
-) -> BitrixError:
-    """The exception an ``{"error": ..., "error_description": ...}`` object stands for."""
+Hold = Callable[[str], float | None]
+"""Told that the portal refused a method with ``OPERATION_TIME_LIMIT``: holds the method
+and returns the seconds until it may be served again (``None``: unknown). The operating
+tracker's ``block``; asked while the error is built, so that it is built complete."""
+
+
+def error_code(payload: Mapping[str, Any]) -> tuple[str, str]:
+    """``(code, description)`` of an ``{"error": ..., "error_description": ...}`` object."""
     error = payload.get("error")
     description = payload.get("error_description")
     if isinstance(error, Mapping):  # REST v3 form: {"error": {"code", "message"}}
         description = error.get("message", description)
         error = error.get("code")
-    code = "" if error is None else str(error)
-    text = "" if description is None else str(description)
-    return error_for(code, text, status=status, method=method, body=body)
+    return ("" if error is None else str(error)), ("" if description is None else str(description))
 
 
-def decode_response(response: HttpResponse, method: str) -> RestResponse:
-    """Turn one HTTP answer into a :class:`RestResponse`, or raise the matching error."""
+def error_from_payload(
+    payload: Mapping[str, Any],
+    *,
+    status: int | None,
+    method: str,
+    body: bytes | None,
+    hold: Hold | None = None,
+) -> BitrixError:
+    """The exception an ``{"error": ..., "error_description": ...}`` object stands for.
+
+    ``hold`` is consulted only for ``OPERATION_TIME_LIMIT``; its answer is the error's
+    ``resume_in``.
+    """
+    code, text = error_code(payload)
+    resume_in = None
+    if hold is not None and issubclass(error_class(code), OperationTimeLimitError):
+        resume_in = hold(method)
+    return error_for(code, text, status=status, method=method, body=body, resume_in=resume_in)
+
+
+def decode_response(
+    response: HttpResponse, method: str, *, hold: Hold | None = None
+) -> RestResponse:
+    """Turn one HTTP answer into a :class:`RestResponse`, or raise the matching error.
+
+    ``hold`` (see :data:`Hold`) learns of an ``OPERATION_TIME_LIMIT`` as the error is made.
+    """
     if response.status in _REDIRECTS:
         location = _header(response.headers, "Location")
         shown = redact_url(location) if location else "an unknown address"
@@ -204,7 +247,9 @@ def decode_response(response: HttpResponse, method: str) -> RestResponse:
         msg = "the answer is JSON but not an object"
         raise ResponseDecodeError(msg, status=response.status, method=method, body=response.body)
     if "error" in payload:
-        raise error_from_payload(payload, status=response.status, method=method, body=response.body)
+        raise error_from_payload(
+            payload, status=response.status, method=method, body=response.body, hold=hold
+        )
     result = payload.get("result", _ABSENT)
     if result is _ABSENT:
         msg = "the answer has neither 'result' nor 'error'"

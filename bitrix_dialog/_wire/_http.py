@@ -51,6 +51,9 @@ class HttpRequest:
     body: bytes = attrs.field(default=b"", repr=False)
     timeout: Timeout | None = None
     """Overrides the transport's own timeout for this request (used for deadlines)."""
+    rest_method: str | None = None
+    """The REST method called, for the transport to name in the errors it raises (errors are
+    built complete, never amended later); transports treat it as a label and nothing more."""
 
 
 @attrs.frozen(kw_only=True)

@@ -1,7 +1,7 @@
 """Chat bots in the fake portal, and ``imbot.v2.Chat.get``.
 
-``imbot.v2.Chat.get`` is a REST-controller method: its name is case-sensitive and its
-parameters camelCase (``botId``, ``dialogId``, ``botToken``). The fake checks, in order:
+``imbot.v2.Chat.get`` is a REST-controller method: its parameters are camelCase
+(``botId``, ``dialogId``, ``botToken``). The fake checks, in order:
 
 - ``botId`` missing or not a number: ``BOT_ID_REQUIRED``;
 - no such bot: ``BOT_NOT_FOUND``;

@@ -37,7 +37,7 @@ class MemoryTransport:
     async def send(self, request: HttpRequest) -> HttpResponse:
         if self.closed:
             msg = "the transport is closed"
-            raise TransportError(msg, method=None)
+            raise TransportError(msg, method=request.rest_method)
         timeout = (request.timeout or self.timeout).read
         failure: TransportError
         try:
@@ -47,11 +47,11 @@ class MemoryTransport:
             raise  # the handler's own (a RequestTimeoutError is a TimeoutError too)
         except TimeoutError as exc:
             msg = f"no answer within {timeout} s from {redact_url(request.url)}"
-            failure, cause = RequestTimeoutError(msg), safe_cause(exc)
+            failure, cause = RequestTimeoutError(msg, method=request.rest_method), safe_cause(exc)
         except OSError as exc:
             # The handler's own message may quote the URL: chained only if it names no secret.
             msg = f"{type(exc).__name__} from {redact_url(request.url)}: {redact_text(str(exc))}"
-            failure, cause = TransportError(msg), safe_cause(exc)
+            failure, cause = TransportError(msg, method=request.rest_method), safe_cause(exc)
         raise failure from cause  # outside the handler: a dropped cause is no __context__
 
     async def aclose(self) -> None:

@@ -4,7 +4,15 @@
 (``CIMRestService::dialogGet``): keys are upper-cased, ``DIALOG_ID`` must match
 ``^([0-9]+|(chat|sg|crm)[0-9]+)$`` case-insensitively, access is checked, then the
 chat is rendered and ``dialog_id`` echoes the id as passed.
+
+``im.chat.get`` and ``imbot.chat.get`` share ``CIMRestService::chatGet``: with
+``DIALOG_ID`` it answers as ``dialogGet``; with non-empty ``ENTITY_TYPE`` and
+``ENTITY_ID`` it answers ``{"ID": <chat id>}`` for the chat linked to that pair, or
+``null`` when none is; with neither, ``null``.
+
 ``imopenlines.dialog.get`` lives in :mod:`._openlines`, ``imbot.v2.Chat.get`` in :mod:`._bots`.
+The typed methods are registered under their specs' names, so the fake serves exactly
+what the SDK sends; names match case-insensitively, as on the portal.
 """
 
 from __future__ import annotations
@@ -12,6 +20,7 @@ from __future__ import annotations
 import re
 from typing import TYPE_CHECKING, Any, Final
 
+from .._methods import _chats, _dialogs
 from ._app import app_info
 from ._batch import batch
 from ._bots import v2_chat_get
@@ -77,14 +86,38 @@ async def dialog_get(context: CallContext) -> Any:
     )
 
 
+async def chat_get(context: CallContext) -> Any:
+    """``im.chat.get`` / ``imbot.chat.get``."""
+    if context.param("DIALOG_ID") is not None:
+        return await dialog_get(context)
+    entity_type = context.param("ENTITY_TYPE")
+    entity_id = context.param("ENTITY_ID")
+    if not entity_type or not entity_id:
+        return None
+    chat = next(
+        (
+            chat
+            for chat in context.portal.chats.values()
+            if chat.entity_type == str(entity_type) and chat.entity_id == str(entity_id)
+        ),
+        None,
+    )
+    return None if chat is None else {"ID": chat.id}
+
+
 def register_builtin_methods(portal: FakePortal) -> None:
     """Install the methods every fake portal serves."""
-    portal.register_method("im.dialog.get", dialog_get)
-    portal.register_method("imbot.dialog.get", dialog_get)
+    for spec, handler in (
+        (_dialogs.IM_DIALOG_GET, dialog_get),
+        (_dialogs.IMBOT_DIALOG_GET, dialog_get),
+        (_dialogs.IMOPENLINES_DIALOG_GET, openlines_dialog_get),
+        (_dialogs.IMBOT_V2_CHAT_GET, v2_chat_get),
+        (_chats.IM_CHAT_GET, chat_get),
+        (_chats.IMBOT_CHAT_GET, chat_get),
+    ):
+        portal.register_method(spec.name, handler)
     portal.register_method("batch", batch)
     portal.register_method("app.info", app_info)
-    portal.register_method("imopenlines.dialog.get", openlines_dialog_get)
-    portal.register_method("imbot.v2.Chat.get", v2_chat_get, case_sensitive=True)
     portal.register_method("imbot.register", imbot_register)
     portal.register_method("imbot.message.add", imbot_message_add)
     portal.register_method("user.admin", user_admin)

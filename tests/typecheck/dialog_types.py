@@ -77,3 +77,7 @@ async def check_typed_client_methods_return_dialogs() -> None:
         assert_type(await client.imopenlines.dialog.get(chat_id=chat.id), Dialog)
         v2 = await client.imbot.v2.chat.get(chat.dialog_id, bot_id=456, bot_token="t")
         assert_type(v2, Dialog)
+        chat_id = await client.im.chat.get(entity_type="CRM", entity_id="DEAL|1")
+        assert_type(chat_id, int | None)
+        bot_chat_id = await client.imbot.chat.get(entity_type="CRM", entity_id=1)
+        assert_type(bot_chat_id, int | None)

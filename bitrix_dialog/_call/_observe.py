@@ -1,0 +1,75 @@
+"""A call between its start and end events, for tracers (``Hooks.on_call_start/_end``).
+
+Kept out of the attempt loop: the executor only takes this path when a call hook is
+set, so calls without tracing pay nothing for it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Coroutine, Mapping
+from typing import Any, TypeVar
+
+from .._types import Clock
+from .._wire._envelope import RestResponse
+from ._hooks import CallEndEvent, CallStartEvent, Hooks
+from ._retry import RetryState
+
+__all__ = ["observed", "start_event"]
+
+_T = TypeVar("_T")
+
+
+def start_event(method: str, params: Mapping[str, Any], host: str) -> CallStartEvent:
+    """The start of a call of ``method`` (a ``batch`` counts its commands)."""
+    commands = params.get("cmd") if method == "batch" else None
+    return CallStartEvent(
+        method=method,
+        host=host,
+        commands=len(commands) if isinstance(commands, Mapping | list) else None,
+    )
+
+
+async def observed(
+    run: Coroutine[Any, Any, _T],
+    *,
+    hooks: Hooks,
+    start: CallStartEvent,
+    state: RetryState,
+    clock: Clock,
+    seen: list[RestResponse] | None = None,
+) -> _T:
+    """``run`` between ``start`` and its end event, whatever the outcome.
+
+    The end event carries the last answer's envelope: ``seen[-1]`` for a request whose
+    result is decoded further (a batch), the result itself otherwise.
+    """
+    started = clock()
+    try:
+        await hooks.call_start(start)
+    except BaseException:
+        run.close()
+        raise
+    response: RestResponse | None = None
+    failure: BaseException | None = None
+    try:
+        result = await run
+        if seen:
+            response = seen[-1]
+        elif isinstance(result, RestResponse):
+            response = result
+        return result
+    except BaseException as error:
+        failure = error
+        raise
+    finally:
+        await hooks.call_end(
+            CallEndEvent(
+                method=start.method,
+                host=start.host,
+                commands=start.commands,
+                attempts=state.attempt,
+                elapsed=clock() - started,
+                response=response,
+                error=failure,
+            )
+        )

@@ -1,0 +1,101 @@
+"""One HTTP request of an attempt: its JSON body, its timeouts, its debug log lines.
+
+Split from the executor so that the attempt loop reads as the steps it takes; nothing
+here waits, retries or decodes.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import time
+from collections.abc import Mapping
+from typing import Any, Final
+
+from .._auth import Authorization
+from .._deadline import Deadline
+from .._errors import BitrixError
+from .._transports import Transport
+from .._wire._http import HttpRequest, HttpResponse, Timeout
+
+__all__ = ["encode_json_body", "json_request", "request_timeout", "send_logged"]
+
+logger: Final = logging.getLogger("bitrix_dialog")
+
+_HEADERS: Final[Mapping[str, str]] = {
+    # Exactly this type: the portal silently drops a body whose type it does not parse.
+    "Content-Type": "application/json",
+    "Accept": "application/json",
+}
+
+# Built once: ``json.dumps`` with options makes a new encoder on every call.
+_ENCODER: Final = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"))
+
+
+def encode_json_body(method: str, params: Mapping[str, Any]) -> bytes:
+    """UTF-8 JSON for the body; a value JSON cannot carry fails here, before sending."""
+    try:
+        return _ENCODER.encode(params).encode()
+    except (TypeError, ValueError) as exc:
+        msg = f"params for {method} are not JSON-serialisable: {exc}"
+        raise TypeError(msg) from None
+
+
+def json_request(
+    method: str,
+    authorization: Authorization,
+    params: Mapping[str, Any],
+    *,
+    timeout: Timeout | None,
+) -> HttpRequest:
+    """The POST of ``method`` with ``params`` (and the auth's own) as a JSON body."""
+    return HttpRequest(
+        method="POST",
+        url=authorization.url,
+        headers=_HEADERS,
+        body=encode_json_body(method, {**params, **authorization.params}),
+        timeout=timeout,
+        rest_method=method,
+    )
+
+
+def request_timeout(
+    deadline: Deadline, timeout: Timeout | None, transport: Transport
+) -> Timeout | None:
+    """The request's timeouts: the client's (or transport's) cut to the deadline's rest."""
+    remaining = deadline.remaining()
+    if remaining is None:
+        return timeout
+    base = timeout or getattr(transport, "timeout", None)
+    if not isinstance(base, Timeout):
+        base = Timeout()
+    return base.capped(remaining)
+
+
+async def send_logged(transport: Transport, method: str, request: HttpRequest) -> HttpResponse:
+    """Send one HTTP request, logging it (redacted) when debug logging is on.
+
+    Errors come from the transport complete (``request.rest_method`` names the call).
+    """
+    if not logger.isEnabledFor(logging.DEBUG):  # the common case: nothing to time or log
+        return await transport.send(request)
+    started = time.perf_counter()
+    logger.debug("-> %s %s (%d bytes)", request.method, method, len(request.body))
+    try:
+        response = await transport.send(request)
+    except BitrixError as error:
+        logger.debug(
+            "<- %s failed after %.1f ms: %s",
+            method,
+            (time.perf_counter() - started) * 1000,
+            type(error).__name__,
+        )
+        raise
+    logger.debug(
+        "<- %s HTTP %d in %.1f ms (%d bytes)",
+        method,
+        response.status,
+        (time.perf_counter() - started) * 1000,
+        len(response.body),
+    )
+    return response
