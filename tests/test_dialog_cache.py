@@ -76,8 +76,10 @@ async def test_a_hit_sends_nothing_and_returns_the_same_dialog(
     first = await client.im.dialog.get("chat5")
     again = await client.im.dialog.get("CHAT5")  # another spelling of the same id
     also = await client.im.dialog.get(DialogId.chat(5))
-    assert first.name == "Support" and first.id == chat.id
-    assert again == first and also == first
+    assert first.name == "Support"
+    assert first.id == chat.id
+    assert again == first
+    assert also == first
     assert sent(portal) == [("im.dialog.get", {"DIALOG_ID": "chat5"})]
 
 
@@ -221,8 +223,9 @@ async def test_chat_ids_are_cached_and_none_only_with_a_negative_ttl(
 async def test_invalidate_drops_a_dialog_whichever_method_cached_it(
     portal: FakePortal, make_client: MakeClient
 ) -> None:
-    portal.add_chat(5, members=frozenset({1, 456}), session_ids=(77,), entity_type="CRM",
-                    entity_id="DEAL|9")
+    portal.add_chat(
+        5, members=frozenset({1, 456}), session_ids=(77,), entity_type="CRM", entity_id="DEAL|9"
+    )
     portal.add_chat(6)
     portal.add_bot(456, token="bot-secret")
     client = make_client(DialogCache(), bot_id=456, bot_token="bot-secret")

@@ -14,7 +14,8 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from datetime import datetime
-from typing import Any, Final
+from enum import Enum, StrEnum
+from typing import Any, Final, TypeVar
 
 import cattrs
 
@@ -22,6 +23,8 @@ from .._models import ChatType, Dialog, MessageType, Role
 from . import _normalize as n
 
 __all__ = ["dialog_from_json"]
+
+E = TypeVar("E", bound=StrEnum)
 
 
 def _from_iso(value: Any, _: object = None) -> datetime | None:
@@ -33,6 +36,17 @@ def _from_iso(value: Any, _: object = None) -> datetime | None:
     return datetime.fromisoformat(value)
 
 
+def _member_or_str(enum: type[E]) -> Callable[[Any, object], E | str | None]:
+    """The wire hook, also taking a member itself (``dialog_to_json`` output not yet
+    through JSON: its enums are ``str`` subclasses)."""
+    wire = n.enum_or_str(enum)
+
+    def structure(value: Any, _: object = None) -> E | str | None:
+        return wire(value.value if isinstance(value, Enum) else value, _)
+
+    return structure
+
+
 def _is(kind: object) -> Callable[[Any], bool]:
     return lambda t: t == kind
 
@@ -42,9 +56,9 @@ def _make_converter() -> cattrs.Converter:
     for kind, hook in (
         (datetime | None, _from_iso),
         (int | str | None, n.int_or_str),
-        (ChatType | str | None, n.enum_or_str(ChatType)),
-        (MessageType | str | None, n.enum_or_str(MessageType)),
-        (Role | str | None, n.enum_or_str(Role)),
+        (ChatType | str | None, _member_or_str(ChatType)),
+        (MessageType | str | None, _member_or_str(MessageType)),
+        (Role | str | None, _member_or_str(Role)),
     ):
         converter.register_structure_hook_func(_is(kind), hook)
     return converter
