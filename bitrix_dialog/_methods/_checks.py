@@ -13,7 +13,12 @@ from typing import Final
 __all__ = [
     "MAX_BOT_TOKEN",
     "bot_id",
-    "bot_token", "entity_id", "entity_type", "positive_int", "user_code"]
+    "bot_token",
+    "entity_id",
+    "entity_type",
+    "positive_int",
+    "user_code",
+]
 
 MAX_BOT_TOKEN: Final = 40
 """The longest ``botToken`` imbot.v2 accepts (EN ``imbot.v2/bots/bot-register.md``)."""
