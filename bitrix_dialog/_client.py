@@ -140,6 +140,7 @@ class Client:
             deadline=default_deadline,
             clock=clock,
             sleep=sleep,
+            secrets=() if bot.bot_token is None else (bot.bot_token,),
         )
         self._coalescer = None if coalesce is False else Coalescer(self._executor, coalesce)
         self._closed = False
