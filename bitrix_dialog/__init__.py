@@ -61,6 +61,7 @@ from ._call._hooks import (
 )
 from ._call._retry import OperationLimitRetry, QueryLimitRetry, RetryPolicy, TransientErrorRetry
 from ._client import Client
+from ._coalesce._options import ClientStats, Coalesce
 from ._decode._converter import dialog_to_json
 from ._decode._from_json import dialog_from_json
 from ._errors import (
@@ -81,6 +82,7 @@ from ._errors import (
     LimiterUnavailableError,
     MethodNotFoundError,
     ModelDecodeError,
+    ModuleNotInstalledError,
     NotFoundError,
     OAuthError,
     OperationTimeLimitError,
@@ -143,6 +145,8 @@ __all__ = [
     "CallStartEvent",
     "ChatType",
     "Client",
+    "ClientStats",
+    "Coalesce",
     "DeadlineExceededError",
     "Dialog",
     "DialogCache",
@@ -167,6 +171,7 @@ __all__ = [
     "MessageType",
     "MethodNotFoundError",
     "ModelDecodeError",
+    "ModuleNotInstalledError",
     "NotFoundError",
     "OAuthAuth",
     "OAuthError",
