@@ -344,3 +344,29 @@ async def test_bad_input_is_refused_before_anything_happens(portal: FakePortal) 
         await client.dialogs.invalidate("chat5")  # no cache: nothing to drop
         await client.dialogs.invalidate_all()
         assert client.cache is None
+
+
+async def test_stats_count_hits_and_misses(portal: FakePortal, make_client: MakeClient) -> None:
+    portal.add_chat(5)
+    client = make_client(DialogCache())
+    await client.im.dialog.get("chat5")
+    await client.im.dialog.get("chat5")
+    await client.im.dialog.get("chat5")
+    stats = client.stats()
+    assert (stats.hits, stats.misses, stats.requests) == (2, 1, 1)
+
+
+async def test_a_second_round_with_the_cache_warm_sends_nothing(
+    portal: FakePortal, make_client: MakeClient
+) -> None:
+    for chat_id in range(1, 121):
+        portal.add_chat(chat_id)
+    client = make_client(DialogCache())
+    ids = [f"chat{1 + (n * 7) % 120}" for n in range(300)]  # 120 distinct, with repeats
+    first = await asyncio.gather(*(client.im.dialog.get(dialog_id) for dialog_id in ids))
+    sent_first = client.stats().requests
+    assert 1 <= sent_first <= len(portal.calls)
+    second = await asyncio.gather(*(client.im.dialog.get(dialog_id) for dialog_id in ids))
+    assert second == first
+    assert client.stats().requests == sent_first  # the warm round sent nothing
+    assert client.stats().hits == len(ids)
