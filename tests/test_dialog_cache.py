@@ -13,6 +13,7 @@ import pytest
 
 from bitrix_dialog import (
     AccessDeniedError,
+    AccessTokenAuth,
     CacheEvent,
     Client,
     DialogCache,
@@ -370,3 +371,23 @@ async def test_a_second_round_with_the_cache_warm_sends_nothing(
     assert second == first
     assert client.stats().requests == sent_first  # the warm round sent nothing
     assert client.stats().hits == len(ids)
+
+
+async def test_each_access_token_is_its_own_view(portal: FakePortal) -> None:
+    portal.add_chat(5, members=frozenset({1, 2}))
+    shared = DialogCache()
+    tokens = [portal.add_access_token(user_id=1), portal.add_access_token(user_id=2)]
+    clients = [
+        Client(
+            AccessTokenAuth(portal.client_endpoint(), token),
+            transport=portal.transport(),
+            cache=shared,
+        )
+        for token in tokens
+    ]
+    for client in clients * 2:
+        await client.im.dialog.get("chat5")
+    assert len(portal.calls) == 2  # one per token, then hits
+    assert clients[0].auth.identity == clients[1].auth.identity  # one rate limiter still
+    for client in clients:
+        await client.aclose()
