@@ -176,7 +176,7 @@ def decode_json(response: HttpResponse, method: str) -> Any:
     body = response.body
     try:
         return loads(body)
-    except ValueError:  # UnicodeDecodeError and JSONDecodeError included
+    except (ValueError, RecursionError):  # UnicodeDecodeError, JSONDecodeError; too deep
         msg = "the answer is not JSON"
         raise ResponseDecodeError(msg, status=response.status, method=method, body=body) from None
 
