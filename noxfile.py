@@ -69,6 +69,8 @@ def _pytest(session: nox.Session, *args: str) -> None:
 @nox.session(python=PYTHONS)
 def tests(session: nox.Session) -> None:
     """Run the whole test suite against the fake portal (no network)."""
+    # TEST_EXTRAS has ``speedups``: answers parse with orjson here, and
+    # tests/test_answer_parsing.py runs itself again with orjson made unimportable.
     session.install("-e", TEST_EXTRAS)
     _pytest(session)
 
@@ -246,5 +248,6 @@ def bench(session: nox.Session) -> None:
     """Run the benchmarks and print ratios against same-run baselines."""
     # The workers benchmark shares a bucket through a local redis-server.
     session.run("bash", ".ci/ensure-redis", external=True)
-    session.install("-e", ".[redis,cli]")
+    # The decode benchmark measures with orjson here and without it in a child process.
+    session.install("-e", ".[redis,cli,speedups]")
     session.run("python", "-m", "benchmarks", *session.posargs)

@@ -122,6 +122,7 @@ class Client:
             deadline=default_deadline,
             clock=clock,
             sleep=sleep,
+            secrets=() if bot.bot_token is None else (bot.bot_token,),
         )
         self._closed = False
         self.im: Final = ImApi(self.call)

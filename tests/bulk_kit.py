@@ -10,13 +10,14 @@ import attrs
 from bitrix_dialog import (
     AccessDeniedError,
     BitrixError,
+    Client,
     Dialog,
     DialogId,
     DialogKey,
     DialogOutcome,
     DialogStream,
 )
-from bitrix_dialog.testing import FakePortal
+from bitrix_dialog.testing import CallContext, FakePortal
 
 CALLER = 1
 """The user the portal's default webhook acts as."""
@@ -78,3 +79,34 @@ def open_fds() -> int:
 def errors_of(pairs: list[tuple[DialogKey, DialogOutcome]]) -> dict[DialogKey, BitrixError]:
     """The failed keys of a drained stream."""
     return {key: value for key, value in pairs if isinstance(value, BitrixError)}
+
+
+async def assert_every_connection_is_free(client: Client, portal: FakePortal, limit: int) -> None:
+    """Hold ``limit`` requests at the portal at once: it answers none until all arrived.
+
+    Over a transport capped at ``limit`` connections, that succeeds only if no earlier
+    (cancelled or failed) request still holds a connection: one held back would leave
+    the last request waiting for a connection forever, and the timeout fails the test.
+    """
+    portal.limits.faults = None  # the check, not the scenario: no injected failures
+    arrived = 0
+    everyone = asyncio.Event()
+
+    async def rendezvous(context: CallContext) -> bool:
+        nonlocal arrived
+        arrived += 1
+        if arrived >= limit:
+            everyone.set()
+        await everyone.wait()
+        return True
+
+    portal.register_method("test.connections.get", rendezvous)
+    try:
+        async with asyncio.timeout(60):  # a deadlock fails here instead of hanging
+            answers = await asyncio.gather(
+                *(client.call("test.connections.get") for _ in range(limit))
+            )
+    except TimeoutError:
+        msg = f"fewer than {limit} connections were free: one is still held"
+        raise AssertionError(msg) from None
+    assert [answer.result for answer in answers] == [True] * limit

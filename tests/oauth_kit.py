@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 from collections.abc import AsyncIterator, Iterable
 from contextlib import asynccontextmanager
@@ -10,13 +11,37 @@ from yarl import URL
 
 from bitrix_dialog import AiohttpTransport, MemoryTokenStore, OAuthAuth, OAuthToken
 from bitrix_dialog.abc import HttpRequest, HttpResponse, Transport
-from bitrix_dialog.testing import FakeApp, FakePortal
+from bitrix_dialog.testing import FakeApp, FakePortal, MemoryTransport
 
 START = 1_700_000_000.0
 """The Unix time every test clock starts at."""
 
 Event = tuple[str, str | None, str | None]
 """("saved", access_token, None) or ("sent", access_token, host): one shared timeline."""
+
+
+class GatedRefreshes:
+    """The portal behind a gate for token refreshes: ``arrived`` is set when one reaches
+    it, and it is answered only once ``release`` is set, so a test acts while a refresh
+    is surely in flight instead of sleeping and hoping."""
+
+    def __init__(self, portal: FakePortal) -> None:
+        self.portal = portal
+        self.arrived = asyncio.Event()
+        self.release = asyncio.Event()
+        self.transport = MemoryTransport(self._handle)
+
+    async def _handle(self, request: HttpRequest) -> HttpResponse:
+        if request.url.path == "/oauth/token/":  # the documented refresh endpoint
+            self.arrived.set()
+            await self.release.wait()
+        return await self.portal.handle(request)
+
+
+async def settle() -> None:
+    """Let every task that can run, run: no wall time passes, no timer fires."""
+    for _ in range(20):
+        await asyncio.sleep(0)
 
 
 class ManualClock:
@@ -122,7 +147,14 @@ def make_auth(
     store: MemoryTokenStore | None = None,
     **options: object,
 ) -> OAuthAuth:
-    """An OAuthAuth for ``app`` on ``portal``'s clock."""
+    """An OAuthAuth for ``app`` on ``portal``'s clock.
+
+    A pair issued by a portal served on 127.0.0.1 names that server as its
+    authorization server: the test lists it, as an app lists its own servers.
+    """
+    server = URL(token.server_endpoint or "https://oauth.bitrix.info/")
+    if server.host == "127.0.0.1" and "oauth_server" not in options:
+        options.setdefault("oauth_servers", {f"127.0.0.1:{server.port}"})
     return OAuthAuth(
         token,
         client_id=app.client_id,

@@ -243,3 +243,62 @@ async def test_forged_posts_for_many_portals_build_no_clients(
         )
         assert await post(endpoint, body.encode()) == (403, "forbidden")
     assert len(endpoint.app[PORTALS_KEY].clients) == 0
+
+
+class Gated:
+    """The authorization server answers only once ``gate`` is set; ``asked`` counts refreshes."""
+
+    def __init__(self, portal: FakePortal) -> None:
+        self.inner = portal.transport()
+        self.gate = asyncio.Event()
+        self.asked = asyncio.Event()
+        self.refreshes = 0
+
+    async def send(self, request: HttpRequest) -> HttpResponse:
+        if request.url.path == "/oauth/token/":
+            self.refreshes += 1
+            self.asked.set()
+            await self.gate.wait()
+        return await self.inner.send(request)
+
+    async def aclose(self) -> None:
+        await self.inner.aclose()
+
+
+def gated_app(
+    portal: FakePortal, fake_app: FakeApp, transport: Gated, events: BitrixEvents
+) -> web.Application:
+    app = web.Application()
+    setup(
+        app,
+        client_id=fake_app.client_id,
+        client_secret=fake_app.client_secret,
+        transport=transport,
+        clock=portal.clock,
+    )
+    events.add_route(app, EVENTS)
+    return app
+
+
+async def test_installs_confirmed_at_once_are_bounded(
+    portal: FakePortal, fake_app: FakeApp
+) -> None:
+    gated = Gated(portal)
+    events = BitrixEvents(max_pending_installs=1)
+    async with served(gated_app(portal, fake_app, gated, events)) as client:
+        first = asyncio.ensure_future(post(client, portal.events.install()))
+        await gated.asked.wait()
+        # Another unconfirmed install while one is being confirmed: no request is sent.
+        assert await post(client, portal.events.install()) == (503, "service unavailable")
+        assert gated.refreshes == 1
+        gated.gate.set()
+        assert await first == (200, "")
+
+
+async def test_an_install_the_authorization_server_does_not_confirm_in_time_is_503(
+    portal: FakePortal, fake_app: FakeApp
+) -> None:
+    gated = Gated(portal)  # never opened
+    events = BitrixEvents(verify_timeout=0.05)
+    async with served(gated_app(portal, fake_app, gated, events)) as client:
+        assert await post(client, portal.events.install()) == (503, "service unavailable")

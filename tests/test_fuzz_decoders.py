@@ -139,7 +139,7 @@ def _check_time(time: Time | None, block: object) -> None:
     assert time.date_start == _date(block.get("date_start"))
     assert time.date_finish == _date(block.get("date_finish"))
     assert dict(time.extra) == {k: v for k, v in block.items() if k not in _TIME_FIELDS}
-    # the decoder builds it without __init__: it must be the very value __init__ makes
+    # the decoder's value is the very value the public constructor makes
     rebuilt = Time(**attrs.asdict(time, recurse=False))
     assert rebuilt == time or _has_nan(time)
     with pytest.raises(attrs.exceptions.FrozenInstanceError):

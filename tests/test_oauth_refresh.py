@@ -21,12 +21,14 @@ from bitrix_dialog.testing import FakePortal
 
 from .oauth_kit import (
     Event,
+    GatedRefreshes,
     ManualClock,
     RecordingStore,
     RecordingTransport,
     make_auth,
     portal_base,
     sent_tokens,
+    settle,
 )
 
 CALLS = 200
@@ -275,17 +277,18 @@ async def test_a_pair_saved_during_the_refresh_wins_the_compare_and_set() -> Non
     clock = ManualClock()
     portal = FakePortal(clock=clock)
     portal.add_chat()  # chat1
-    portal.oauth.latency = 0.05
+    gated = GatedRefreshes(portal)
     app = portal.register_app()
     old = portal.issue_tokens()
     store = MemoryTokenStore([old])
     auth = make_auth(portal, app, old, clock, store)
     clock.advance(3600)
-    async with Client(auth, transport=portal.transport()) as client:
+    async with Client(auth, transport=gated.transport) as client:
         call = asyncio.create_task(client.call("im.dialog.get", {"DIALOG_ID": "chat1"}))
-        await asyncio.sleep(0.01)  # the refresh is in flight
+        await gated.arrived.wait()  # the refresh is in flight
         reinstalled = portal.issue_tokens()  # e.g. from an ONAPPINSTALL event
         await store.save(reinstalled)
+        gated.release.set()
         await call
     assert auth.token.same_pair(reinstalled)
     stored = await store.load(old.member_id)
@@ -297,18 +300,19 @@ async def test_a_cancelled_caller_does_not_abandon_the_refresh() -> None:
     clock = ManualClock()
     portal = FakePortal(clock=clock)
     portal.add_chat()  # chat1
-    portal.oauth.latency = 0.05
+    gated = GatedRefreshes(portal)
     app = portal.register_app()
     old = portal.issue_tokens()
     store = MemoryTokenStore([old])
     auth = make_auth(portal, app, old, clock, store)
     clock.advance(3600)
-    async with Client(auth, transport=portal.transport()) as client:
+    async with Client(auth, transport=gated.transport) as client:
         first = asyncio.create_task(client.call("im.dialog.get", {"DIALOG_ID": "chat1"}))
-        await asyncio.sleep(0.01)
+        await gated.arrived.wait()  # the refresh is in flight
         first.cancel()
         with pytest.raises(asyncio.CancelledError):
             await first
+        gated.release.set()
         await client.call("im.dialog.get", {"DIALOG_ID": "chat1"})
     assert portal.refresh_count == 1
     stored = await store.load(old.member_id)
@@ -371,7 +375,7 @@ async def test_no_call_uses_the_new_pair_before_the_store_has_it() -> None:
         first = asyncio.create_task(client.call("im.dialog.get", params))
         await store.saving.wait()  # refreshed; the new pair is being saved
         late = asyncio.create_task(client.call("im.dialog.get", params))
-        await asyncio.sleep(0.01)
+        await settle()  # late runs as far as it can
         assert sent_tokens(timeline) == []  # neither call went out meanwhile
         assert not late.done()
         store.gate.set()

@@ -12,9 +12,8 @@ a real 127.0.0.1 socket it runs in real time, smaller, in a few seconds.
 
 from __future__ import annotations
 
-import asyncio
+from collections.abc import Awaitable, Callable
 
-import aiohttp
 import attrs
 
 from bitrix_dialog import (
@@ -38,7 +37,17 @@ from bitrix_dialog import (
 from bitrix_dialog.abc import Transport
 from bitrix_dialog.testing import FakePortal, Faults, VirtualTimeLoop, run_in_virtual_time
 
-from .bulk_kit import CALLER, drain, open_fds, other_tasks, seed
+from .bulk_kit import (
+    CALLER,
+    assert_every_connection_is_free,
+    drain,
+    open_fds,
+    other_tasks,
+    seed,
+)
+
+CONNECTIONS = 8
+"""The socket soak's connection pool: small, so a connection never handed back shows."""
 
 # What a lookup may come to when faults outlast the retries: the portal never
 # answered, failed, or answered with something that is not an envelope.
@@ -75,8 +84,17 @@ def hostile_portal(soak: Soak, **options: object) -> FakePortal:
     return portal
 
 
-async def run_soak(soak: Soak, portal: FakePortal, transport: Transport, base: object) -> None:
-    """Look up every seeded chat (plus duplicates and junk) and check every outcome."""
+async def run_soak(
+    soak: Soak,
+    portal: FakePortal,
+    transport: Transport,
+    base: object,
+    then: Callable[[Client], Awaitable[None]] | None = None,
+) -> None:
+    """Look up every seeded chat (plus duplicates and junk) and check every outcome.
+
+    ``then(client)`` runs after the lookup, before the client closes.
+    """
     seeded = seed(portal, readable=soak.readable, forbidden=soak.forbidden, unknown=soak.unknown)
     distinct = [*seeded.readable, *seeded.forbidden, *seeded.unknown]
     junk: list[object] = ["chat", None, -1, "sg0"]
@@ -91,8 +109,14 @@ async def run_soak(soak: Soak, portal: FakePortal, transport: Transport, base: o
     )
     # skew=0: a token is used until it has expired, so calls in flight meet the
     # portal's expired_token (reactive refresh) as well as refreshing first (proactive).
+    # Served on 127.0.0.1, the fake portal is its own authorization server: said explicitly.
     auth = OAuthAuth(
-        token, client_id=app.client_id, client_secret=app.client_secret, skew=0, clock=portal.clock
+        token,
+        client_id=app.client_id,
+        client_secret=app.client_secret,
+        skew=0,
+        clock=portal.clock,
+        oauth_server=str(base) if base else None,
     )
     bucket = LeakyBucket(*soak.bucket)
     retry = RetryPolicy(backoff=Backoff(base=0.05, cap=1.0))
@@ -100,6 +124,8 @@ async def run_soak(soak: Soak, portal: FakePortal, transport: Transport, base: o
         pairs = await drain(client.dialogs.get_many(ids))  # type: ignore[arg-type]
         assert bucket.in_flight == 0
         assert bucket.waiting == 0
+        if then is not None:
+            await then(client)
 
     # Exactly one outcome per distinct id and per junk input; nothing else.
     keys = [key for key, _ in pairs]
@@ -169,17 +195,17 @@ async def test_soak_over_a_real_socket() -> None:
         token_lifetime=0.4,
     )
     portal = hostile_portal(soak)
+
+    async def every_connection_is_free(client: Client) -> None:
+        await assert_every_connection_is_free(client, portal, CONNECTIONS)
+
     async with portal.serve() as base:
         before = open_fds()
-        transport = AiohttpTransport()
+        transport = AiohttpTransport(limit=CONNECTIONS)
         try:
-            await run_soak(soak, portal, transport, base)
-            session = transport.session
-            assert isinstance(session, aiohttp.ClientSession)
-            assert isinstance(session.connector, aiohttp.TCPConnector)
-            assert not session.connector._acquired  # every connection handed back
+            await run_soak(soak, portal, transport, base, then=every_connection_is_free)
         finally:
             await transport.aclose()
-        await asyncio.sleep(0.2)  # the server's side of the closed connections winds down
-        assert other_tasks() == set()  # neither the client's nor the server's
-        assert open_fds() <= before
+    # Leaving serve() waits for the server's handlers of the closed connections.
+    assert other_tasks() == set()  # neither the client's nor the server's
+    assert open_fds() <= before

@@ -27,6 +27,18 @@ being cancelled never abandons a half-saved pair. The flight itself:
 A refresh failure raises a typed ``OAuthError``/``TransportError`` and changes
 nothing: the old pair stays in memory and in the store.
 
+A refresh answer refused here (a pair for another ``member_id``, a
+``client_endpoint`` that is not https to a public host, a ``server_endpoint``
+outside ``oauth_servers``, an unreadable expiry) is never saved, and the refresh
+token it replaced is spent: every waiting call gets one
+``ReauthorizationRequiredError``, and so does every later call, without sending
+that refresh token again, until the store holds a newer pair (a reinstall).
+
+Where refreshes go: to ``oauth_server=`` when given; otherwise to the pair's
+``server_endpoint`` only when it names one of ``oauth_servers`` (the documented
+Bitrix24 authorization servers by default), checked for the constructor's pair,
+for pairs adopted from the store and for every refresh answer.
+
 Portal moves (decided in :mod:`._moves`). A pair whose ``client_endpoint`` names
 another origin than the portal this auth serves (a refresh answer after the portal
 changed its address, or a pair another process saved) is never used silently:
@@ -49,7 +61,7 @@ import asyncio
 import logging
 import math
 import time
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Callable, Collection
 from contextlib import asynccontextmanager
 from typing import Final, Literal
 
@@ -59,7 +71,6 @@ from yarl import URL
 from .._errors import (
     BitrixError,
     InvalidTokenError,
-    OAuthError,
     PortalMovedError,
     ReauthorizationRequiredError,
     TokenConflictError,
@@ -68,10 +79,17 @@ from .._errors import (
 )
 from .._transports import Transport
 from .._wire._redact import redact_text, redact_url, safe_cause
-from .._wire._urls import require_secure_url
+from .._wire._urls import require_public_url
 from ._base import Authorization
 from ._moves import PortalGuard, PortalMoveCallback
-from ._oauth_server import normalise_token_url, request_refresh, token_url
+from ._oauth_server import (
+    DEFAULT_OAUTH_SERVERS,
+    check_oauth_servers,
+    normalise_token_url,
+    request_refresh,
+    server_problem,
+    token_url,
+)
 from ._tokens import MemoryTokenStore, OAuthToken, TokenStore, secrets_of
 
 __all__ = ["OAuthAuth"]
@@ -99,8 +117,11 @@ class OAuthAuth:
     :class:`MemoryTokenStore` holding ``token``) is where every new pair is saved
     before use. ``skew`` is how many seconds before expiry a call refreshes first
     (never more than half the token's lifetime). ``oauth_server`` overrides the
-    token endpoint (default: the token's ``server_endpoint`` host, else
-    ``https://oauth.bitrix.info/oauth/token/``). ``clock`` returns Unix seconds.
+    token endpoint (default: the token's ``server_endpoint`` host when it is one of
+    ``oauth_servers``, else ``https://oauth.bitrix.info/oauth/token/``).
+    ``allow_loopback=True`` lets a portal move name a loopback http address
+    (tests and demos against a fake portal on 127.0.0.1; never in production).
+    ``clock`` returns Unix seconds.
     """
 
     def __init__(
@@ -112,7 +133,9 @@ class OAuthAuth:
         store: TokenStore | None = None,
         skew: float = 300.0,
         oauth_server: str | URL | None = None,
+        oauth_servers: Collection[str] = DEFAULT_OAUTH_SERVERS,
         on_portal_moved: PortalMoveCallback | None = None,
+        allow_loopback: bool = False,
         clock: Callable[[], float] = time.time,
     ) -> None:
         if not isinstance(token, OAuthToken):
@@ -140,10 +163,20 @@ class OAuthAuth:
         if not callable(clock):
             msg = "clock must be a callable returning Unix seconds"
             raise TypeError(msg)
-        self._guard = PortalGuard(token.client_endpoint, on_portal_moved)
+        if not isinstance(allow_loopback, bool):
+            msg = "allow_loopback must be a bool"
+            raise TypeError(msg)
+        self._allow_loopback = allow_loopback
+        self._guard = PortalGuard(
+            token.client_endpoint, on_portal_moved, allow_loopback=allow_loopback
+        )
         self._oauth_server = normalise_token_url(oauth_server) if oauth_server else None
-        if self._oauth_server is None and token.server_endpoint:
-            require_secure_url(token.server_endpoint, parameter="token.server_endpoint")
+        self._servers = check_oauth_servers(oauth_servers)
+        if self._oauth_server is None:
+            problem = server_problem(token.server_endpoint, self._servers)
+            if problem is not None:
+                msg = f"token.server_endpoint is refused ({problem}); oauth_server= overrides it"
+                raise ValueError(msg)
         self._token = token
         self._client_id = client_id
         self._client_secret = client_secret
@@ -152,6 +185,8 @@ class OAuthAuth:
         self._clock = clock
         self._flight: asyncio.Task[OAuthToken] | None = None
         self._unsaved: tuple[OAuthToken, OAuthToken | None] | None = None
+        self._spent: OAuthToken | None = None
+        """A pair whose refresh token is known spent: never sent to the server again."""
 
     # ------------------------------------------------------------ properties
     @property
@@ -187,7 +222,10 @@ class OAuthAuth:
             token = await self._fresh(token, transport, "expiring")
         base = await self._guard.base_for(token)
         return Authorization(
-            url=base / method, params={"auth": token.access_token}, credential=token
+            url=base / method,
+            params={"auth": token.access_token},
+            credential=token,
+            secrets=self._secrets_of(token),
         )
 
     async def recover(
@@ -202,6 +240,10 @@ class OAuthAuth:
             return False
         token = await self._fresh(sent, transport, "rejected")
         return not token.same_pair(sent)
+
+    def _secrets_of(self, token: OAuthToken) -> tuple[str, ...]:
+        known = (token.access_token, token.refresh_token, token.application_token)
+        return (self._client_secret, *(secret for secret in known if secret))
 
     # ----------------------------------------------------------- the flight
     def _expiring(self, token: OAuthToken) -> bool:
@@ -234,13 +276,21 @@ class OAuthAuth:
                     self._token = base = stored
                     if not self._must_refresh(base, reason):
                         return base
+                if base.same_pair(self._spent):
+                    msg = (
+                        f"the refresh token of member {self.member_id} is spent and its "
+                        "successor was refused or lost; the app must be authorised again"
+                    )
+                    raise ReauthorizationRequiredError(msg, code="REFRESH_TOKEN_SPENT")
                 try:
                     new = await self._refresh(base, transport, reason)
+                    self._check_answer(new)
                 except ReauthorizationRequiredError:
                     # A worker whose lock lease ran out may have spent the token
                     # meanwhile; its pair, if stored, is the live one.
                     winner = await self._load()
                     if not self._is_newer(winner, base):
+                        self._spent = base
                         raise
                     assert winner is not None
                     self._token = winner
@@ -270,7 +320,7 @@ class OAuthAuth:
         if not base.refresh_token:
             msg = "the stored pair has no refresh_token; the app must be authorised again"
             raise ReauthorizationRequiredError(msg)
-        url = token_url(self._oauth_server, base.server_endpoint)
+        url = token_url(self._oauth_server, base.server_endpoint, self._servers)
         logger.debug(
             "OAuth: refreshing the pair of member %s at %s (%s)", self.member_id, url, reason
         )
@@ -288,14 +338,43 @@ class OAuthAuth:
             new = attrs.evolve(new, application_token=base.application_token)
         return new
 
+    def _check_answer(self, new: OAuthToken) -> None:
+        """Refuse a refresh answer before it is saved or used (its predecessor is spent)."""
+        problem: str | None
+        if new.member_id != self.member_id:
+            problem = f"it is a pair for member {new.member_id}, not {self.member_id}"
+            code = "MEMBER_ID_MISMATCH"
+        else:
+            problem = self._endpoint_problem(new)
+            code = "REFRESH_ANSWER_REFUSED"
+        if problem is not None:
+            msg = (
+                f"the authorization server's answer for member {self.member_id} is refused: "
+                f"{problem}; the refresh token it replaced is spent, so the app must be "
+                "authorised again"
+            )
+            raise ReauthorizationRequiredError(msg, code=code)
+
+    def _endpoint_problem(self, new: OAuthToken) -> str | None:
+        try:
+            moved = URL(new.client_endpoint).origin() != self._guard.portal
+        except ValueError:
+            moved = True
+        if moved:  # an address from outside: https to a public host name only
+            try:
+                require_public_url(
+                    new.client_endpoint,
+                    parameter="client_endpoint",
+                    allow_loopback=self._allow_loopback,
+                )
+            except ValueError as exc:
+                return str(exc)
+        if self._oauth_server is None:
+            return server_problem(new.server_endpoint, self._servers)
+        return None
+
     async def _commit(self, new: OAuthToken, replaces: OAuthToken | None) -> OAuthToken:
         """Save ``new`` (compare-and-set on ``replaces``), then start using it."""
-        if new.member_id != self.member_id:
-            msg = (
-                f"the authorization server answered with a pair for member {new.member_id}, "
-                f"not {self.member_id}; refusing it"
-            )
-            raise OAuthError(msg, code="MEMBER_ID_MISMATCH")
         failure: TokenStoreError | None = None
         try:
             await self._store.save(new, replaces=replaces)

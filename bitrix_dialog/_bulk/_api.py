@@ -15,7 +15,7 @@ An input *id* that is wrong is data, not code: it becomes that id's own
 from __future__ import annotations
 
 from collections.abc import AsyncIterable, Callable, Iterable
-from typing import Any, Final, TypeAlias
+from typing import Any, ClassVar, Final, TypeAlias
 
 from .._call._executor import Executor
 from .._methods._dialog_id import DialogId, DialogIdLike
@@ -29,10 +29,8 @@ from ._types import DialogKey, DialogOutcome, DialogResults, ProgressCallback
 
 __all__ = ["DialogsApi"]
 
-# Past the bucket's first burst its drain rate sets the pace, and a few requests in
-# flight keep up with it; each one in flight may hold a ~0.35 MiB answer.
-_MAX_DEFAULT_IN_FLIGHT: Final = 16
-_UNKNOWN_LIMITER_IN_FLIGHT: Final = 8
+# A limiter reporting no usable capacity: as many as the smallest plan admits at once.
+_UNKNOWN_CAPACITY: Final = 50
 
 DialogIds = Iterable[DialogIdLike] | AsyncIterable[DialogIdLike]
 """The ids of a bulk lookup: any iterable or async iterable, read lazily."""
@@ -74,6 +72,17 @@ def _check_ids(ids: object) -> None:
         raise TypeError(msg)
 
 
+def _check_budget(memory_budget: object) -> None:
+    if memory_budget is None:
+        return
+    if isinstance(memory_budget, bool) or not isinstance(memory_budget, int):
+        msg = f"memory_budget must be an int (bytes) or None, not {type(memory_budget).__name__}"
+        raise TypeError(msg)
+    if memory_budget < 1:
+        msg = f"memory_budget must be >= 1 byte, not {memory_budget}"
+        raise ValueError(msg)
+
+
 def _check_in_flight(max_in_flight: object) -> None:
     if max_in_flight is None:
         return
@@ -87,6 +96,12 @@ def _check_in_flight(max_in_flight: object) -> None:
 
 class DialogsApi:
     """Bulk lookups of many dialogs at once: :meth:`get_many` and :meth:`get_all`."""
+
+    ANSWER_MEMORY: ClassVar[int] = 512 * 1024
+    """Bytes one batch answer in flight is planned at: 50 rich dialogs, read and parsed."""
+    DEFAULT_MEMORY_BUDGET: ClassVar[int] = 128 * 1024 * 1024
+    """Bytes of answers in flight the default width allows: 256 answers, an Enterprise
+    bucket's whole burst (250)."""
 
     def __init__(self, executor: Executor, bot: BotCredentials, closed: Callable[[], bool]) -> None:
         self._executor = executor
@@ -102,6 +117,7 @@ class DialogsApi:
         bot_token: str | None = None,
         progress: ProgressCallback | None = None,
         max_in_flight: int | None = None,
+        memory_budget: int | None = None,
     ) -> DialogStream:
         """Look up every dialog in ``ids``; yields ``(dialog_id, Dialog | BitrixError)``
         as the answers arrive.
@@ -120,9 +136,13 @@ class DialogsApi:
           ``bot_id``, with ``bot_token`` for webhooks; both default to the client's).
         - ``progress``: called as ``progress(done, total, errors)`` as outcomes
           settle; ``total`` is ``None`` until an unsized input has been read to its end.
-        - ``max_in_flight``: batch requests sent at once (default: the limiter's
-          capacity, at most 16). Memory is bounded by it, not by the number of ids;
-          raise it to spend a large bucket's burst (Enterprise: 250) in one round trip.
+        - ``max_in_flight``: batch requests sent at once. By default as many as the
+          limiter admits at once (its ``capacity``: 50 on Standard, 250 on
+          Enterprise, following the bucket as it learns), so a burst is never held
+          back by the stream, but at most ``memory_budget`` bytes of answers in
+          flight (default :attr:`DEFAULT_MEMORY_BUDGET`, 128 MiB, at
+          :attr:`ANSWER_MEMORY`, 0.5 MiB, each: 256 requests). Memory is bounded by
+          it, not by the number of ids. A ``max_in_flight`` given is used as it is.
 
         Ids travel 50 per ``batch`` request, each request taking its turn in the
         client's rate limiter. A per-id failure (``ACCESS_ERROR`` for one chat) is that
@@ -137,6 +157,7 @@ class DialogsApi:
             msg = f"progress must be callable or None, not {type(progress).__name__}"
             raise TypeError(msg)
         _check_in_flight(max_in_flight)
+        _check_budget(memory_budget)
         if self._closed():
             msg = "the client is closed"
             raise RuntimeError(msg)
@@ -145,7 +166,7 @@ class DialogsApi:
             method=lookup,
             ids=ids,
             progress=progress,
-            max_in_flight=max_in_flight or self._default_in_flight(),
+            width=self._width(max_in_flight, memory_budget),
         )
 
     async def get_all(
@@ -157,6 +178,7 @@ class DialogsApi:
         bot_token: str | None = None,
         progress: ProgressCallback | None = None,
         max_in_flight: int | None = None,
+        memory_budget: int | None = None,
     ) -> DialogResults:
         """Like :meth:`get_many`, gathered into a :class:`DialogResults` mapping in input
         order (first appearance of each id). Holds every dialog in memory: for very
@@ -168,6 +190,7 @@ class DialogsApi:
             bot_token=bot_token,
             progress=progress,
             max_in_flight=max_in_flight,
+            memory_budget=memory_budget,
         )
         order = stream.record_order()
         outcomes: dict[DialogKey, DialogOutcome] = {}
@@ -190,11 +213,21 @@ class DialogsApi:
         lookup.params(DialogId.chat(1))
         return lookup
 
-    def _default_in_flight(self) -> int:
-        capacity = self._executor.limiter.capacity
-        if isinstance(capacity, int) and not isinstance(capacity, bool) and capacity > 0:
-            return min(capacity, _MAX_DEFAULT_IN_FLIGHT)
-        return _UNKNOWN_LIMITER_IN_FLIGHT  # a limiter reporting no usable size
+    def _width(self, max_in_flight: int | None, memory_budget: int | None) -> Callable[[], int]:
+        """How many requests the stream may have in flight, asked anew as it runs."""
+        if max_in_flight is not None:
+            return lambda: max_in_flight
+        budget = self.DEFAULT_MEMORY_BUDGET if memory_budget is None else memory_budget
+        by_memory = max(1, budget // self.ANSWER_MEMORY)
+        executor = self._executor
+
+        def width() -> int:
+            capacity = executor.limiter.capacity
+            if not isinstance(capacity, int) or isinstance(capacity, bool) or capacity < 1:
+                capacity = _UNKNOWN_CAPACITY  # a limiter reporting no usable size
+            return min(capacity, by_memory)
+
+        return width
 
     def __repr__(self) -> str:
         return "DialogsApi()"

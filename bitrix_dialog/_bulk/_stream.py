@@ -8,7 +8,7 @@ from top to bottom of :meth:`DialogStream._run`::
          method takes is settled at once as its own InvalidDialogIdError
       -> one command per distinct id (named d0, d1, ...: never numeric), 50 per chunk,
          re-queued ids first
-      -> up to ``max_in_flight`` chunks at once through send_batch (each is one request
+      -> up to ``width()`` chunks at once through send_batch (each is one request
          of the executor's attempt loop, under its own deadline: it waits there for its
          limiter slot and its commands' operating turns, and is retried there)
       -> each command's answer decoded to a Dialog; a per-command rate-limit or
@@ -38,7 +38,7 @@ import heapq
 import itertools
 import logging
 from collections import deque
-from collections.abc import AsyncGenerator, AsyncIterable, AsyncIterator, Iterable
+from collections.abc import AsyncGenerator, AsyncIterable, AsyncIterator, Callable, Iterable
 from types import TracebackType
 from typing import Any, Final, Self
 
@@ -109,14 +109,14 @@ class DialogStream(AsyncIterator[tuple[DialogKey, DialogOutcome]]):
         method: DialogLookup,
         ids: Iterable[object] | AsyncIterable[object],
         progress: ProgressCallback | None,
-        max_in_flight: int,
+        width: Callable[[], int],
     ) -> None:
         self._executor = executor
         self._method = method
         self._reader = IdReader(ids)
         self._commands = CommandMaker(method)
         self._progress = progress
-        self._width = max_in_flight
+        self._width = width  # asked anew each time: a bucket may change size as it learns
         # Settled outcomes wait here for the consumer: one answered chunk's, plus a
         # chunk's worth of invalid inputs at most before reading pauses.
         self._ready_limit = 2 * BATCH_LIMIT
@@ -174,7 +174,7 @@ class DialogStream(AsyncIterator[tuple[DialogKey, DialogOutcome]]):
         timer: asyncio.Future[None] | None = None
         try:
             while True:
-                while len(tasks) + len(answered) < self._width:
+                while len(tasks) + len(answered) < self._width():
                     chunk = await self._next_chunk()
                     if chunk is None:
                         break
@@ -193,12 +193,12 @@ class DialogStream(AsyncIterator[tuple[DialogKey, DialogOutcome]]):
                 if answered:
                     await self._settle_chunk(*answered.popleft())
                     continue
-                if len(tasks) < self._width and not self._reader.exhausted:
+                if len(tasks) < self._width() and not self._reader.exhausted:
                     continue  # reading paused to hand over outcomes; read on
                 if not tasks and not self._retries and not self._filling:
                     return
                 waiting: set[asyncio.Future[Any]] = set(tasks)
-                if self._retries and len(tasks) < self._width:
+                if self._retries and len(tasks) < self._width():
                     delay = max(self._retries[0][0] - self._executor.clock(), 0.0)
                     timer = asyncio.ensure_future(self._executor.sleep(delay))
                     waiting.add(timer)

@@ -18,6 +18,7 @@ from .._methods._dialogs import (
 )
 from .._methods._spec import MethodSpec
 from .._models import Dialog
+from .._pacing._plan import Plan
 from .._wire._redact import redact_url
 
 __all__ = ["METHOD_CHOICES", "USAGE_ERROR", "UsageError", "build_parser", "webhook_from"]
@@ -51,6 +52,16 @@ def _add_method_options(parser: argparse.ArgumentParser) -> None:
         "--webhook",
         metavar="URL",
         help=f"incoming webhook URL https://PORTAL/rest/USER_ID/CODE/ (default: ${WEBHOOK_ENV})",
+    )
+    parser.add_argument(
+        "--plan",
+        choices=[plan.value for plan in Plan],
+        default=Plan.AUTO.value,
+        help=(
+            "the portal's plan, which sizes the request bucket: standard (50, 2/s), "
+            "enterprise (250, 5/s), or auto (default; a webhook cannot ask the portal, "
+            "so auto paces as standard)"
+        ),
     )
     parser.add_argument("--bot-id", type=int, help="bot id, for imbot.v2.chat.get")
     parser.add_argument(

@@ -20,6 +20,7 @@ from .._client import Client
 from .._decode._converter import dialog_to_json
 from .._errors import BitrixError
 from .._methods._dialog_id import DialogId
+from .._pacing._plan import Plan
 from ._args import (
     BOT_TOKEN_ENV,
     METHOD_CHOICES,
@@ -63,7 +64,12 @@ def _bot(args: argparse.Namespace) -> tuple[int | None, str | None]:
 def _client(args: argparse.Namespace) -> Client:
     bot_id, bot_token = _bot(args)
     try:
-        return Client(webhook_from(args.webhook), bot_id=bot_id, bot_token=bot_token)
+        return Client(
+            webhook_from(args.webhook),
+            limiter=Plan(args.plan),
+            bot_id=bot_id,
+            bot_token=bot_token,
+        )
     except (TypeError, ValueError) as exc:
         raise UsageError(str(exc)) from None
 
@@ -123,6 +129,7 @@ async def _get_many(args: argparse.Namespace) -> int:
     method = METHOD_CHOICES[args.method]
     ok = failed = 0
     async with _client(args) as client:
+        plan = client.plan
         with ProgressBar(wanted=args.progress) as progress:
             async for dialog_id, outcome in client.dialogs.get_many(
                 ids, method=method, progress=progress
@@ -135,7 +142,8 @@ async def _get_many(args: argparse.Namespace) -> int:
                     line = {"id": str(dialog_id), "ok": True, "dialog": dialog_to_json(outcome)}
                 _dump(line, sys.stdout)
     print(
-        f"bitrix-dialog: {ok + failed} distinct ids: {ok} found, {failed} failed",
+        f"bitrix-dialog: {ok + failed} distinct ids: {ok} found, {failed} failed "
+        f"(paced as {plan.name.title()}: {plan.capacity} requests, {plan.drain_rate:g}/s)",
         file=sys.stderr,
     )
     return 1 if failed else 0

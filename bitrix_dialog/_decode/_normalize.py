@@ -195,7 +195,7 @@ def json_object(value: Any, _: object = None) -> dict[str, Any] | None:
             return None
         try:
             value = json.loads(value)
-        except ValueError:
+        except (ValueError, RecursionError):  # too deep is no object either
             msg = f"expected an object or a JSON string of one, got {_shown(value)}"
             raise WireError(msg) from None
     if type(value) is dict:

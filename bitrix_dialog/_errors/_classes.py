@@ -35,6 +35,7 @@ The tree groups errors by what a caller does about them, not by HTTP status
     │   └── RequestTimeoutError          no answer in time (also a builtin TimeoutError)
     │       └── DeadlineExceededError        the call's own deadline left no time (never retried)
     ├── ResponseDecodeError          an answer that is not a Bitrix24 envelope
+    │   ├── ResponseTooLargeError        an answer longer than the transport's max_body
     │   └── BatchResultMissingError      a batch answer says nothing about one command
     ├── BatchNotExecutedError        a batch command never ran (halt, or an earlier request failed)
     └── ModelDecodeError             an envelope whose result does not fit the typed model
@@ -76,6 +77,7 @@ __all__ = [
     "ReauthorizationRequiredError",
     "RequestTimeoutError",
     "ResponseDecodeError",
+    "ResponseTooLargeError",
     "ServerError",
     "TokenConflictError",
     "TokenExpiredError",
@@ -310,6 +312,20 @@ class ResponseDecodeError(BitrixError):
         base = super()._message()
         preview = self.body_preview[:120]
         return f"{base}; body starts {preview!r}" if preview else base
+
+
+class ResponseTooLargeError(ResponseDecodeError):
+    """The answer is longer than the transport's ``max_body`` (default 16 MiB).
+
+    Reading stopped there, so ``body`` is empty; ``limit`` is the cap in bytes. Never
+    retried: the portal would send the same again.
+    """
+
+    default_code = "RESPONSE_TOO_LARGE"
+
+    def __init__(self, description: str = "", *, limit: int = 0, **kwargs: object) -> None:
+        self.limit = limit
+        super().__init__(description, **kwargs)  # type: ignore[arg-type]
 
 
 class BatchResultMissingError(ResponseDecodeError):

@@ -76,7 +76,10 @@ class Endpoint(Generic[P, R]):
         self._call = call
         self._bot = bot or BotCredentials()
         self.__doc__ = spec.build.__doc__
-        self.__signature__ = inspect.signature(spec.build)
+        # The arguments are the builder's; what comes back is the spec's result, not params.
+        self.__signature__ = inspect.signature(spec.build).replace(
+            return_annotation=inspect.Signature.empty
+        )
 
     def params(self, *args: P.args, **kwargs: P.kwargs) -> Params:
         """The request parameters these arguments make, checked; for a bot method with

@@ -37,6 +37,7 @@ from ._bots import FakeBot
 from ._bound import BucketBound
 from ._bucket import BucketSpec, PortalBucket
 from ._chats import PAYLOAD_STYLES, FakeChat, PayloadStyle
+from ._context import CallContext, Caller, MethodHandler, RecordedCall
 from ._errors import DOCUMENTED_STATUS, PortalError
 from ._events import FORM_CONTENT_TYPE, FakeEvents
 from ._faults import Faults
@@ -46,7 +47,7 @@ from ._memory import MemoryTransport
 from ._oauth import FakeApp, FakeOAuthServer, RecordedRefresh
 from ._operating import OperatingModel
 from ._php import http_build_query, parse_str
-from ._portal import CallContext, Caller, FakePortal, MethodHandler, RecordedCall
+from ._portal import FakePortal
 from ._redis_server import RedisServerError, redis_server_path, run_redis_server
 from ._virtual import VirtualTimeLoop, run_in_virtual_time
 

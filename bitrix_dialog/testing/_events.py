@@ -105,15 +105,20 @@ class FakeEvents:
         refresh_token: bool = True,
         application_token: str | None = None,
         base: str | URL | None = None,
+        ts: float | None = None,
     ) -> bytes:
-        """Any event's post: ``event``, ``event_handler_id``, ``data``, ``ts``, ``auth``."""
+        """Any event's post: ``event``, ``event_handler_id``, ``data``, ``ts``, ``auth``.
+
+        ``ts`` (Unix seconds) defaults to the portal clock's now; pass another to post
+        a late or early one (the endpoint refuses installs outside its ``max_age``).
+        """
         name = event.upper()
         handler_id = self._handler_ids.setdefault(name, 400 + len(self._handler_ids) + 1)
         form = {
             "event": name,
             "event_handler_id": str(handler_id),
             "data": dict(data or {}),
-            "ts": str(int(self.portal.clock())),
+            "ts": str(int(self.portal.clock() if ts is None else ts)),
             "auth": self.auth(
                 client_id,
                 user_id=user_id,
@@ -134,6 +139,7 @@ class FakeEvents:
         language: str = "en",
         application_token: str | None = None,
         base: str | URL | None = None,
+        ts: float | None = None,
     ) -> bytes:
         """``ONAPPINSTALL`` with the installing user's pair (refresh token included)."""
         data = {"VERSION": version, "ACTIVE": "Y", "INSTALLED": "Y", "LANGUAGE_ID": language}
@@ -144,6 +150,7 @@ class FakeEvents:
             user_id=user_id,
             application_token=application_token,
             base=base,
+            ts=ts,
         )
 
     def update(
@@ -156,6 +163,7 @@ class FakeEvents:
         language: str = "en",
         application_token: str | None = None,
         base: str | URL | None = None,
+        ts: float | None = None,
     ) -> bytes:
         """``ONAPPUPDATE``: a new version was installed."""
         data = {"VERSION": version, "PREVIOUS_VERSION": previous_version, "LANGUAGE_ID": language}
@@ -166,6 +174,7 @@ class FakeEvents:
             user_id=user_id,
             application_token=application_token,
             base=base,
+            ts=ts,
         )
 
     def uninstall(
@@ -176,6 +185,7 @@ class FakeEvents:
         language: str = "en",
         application_token: str | None = None,
         base: str | URL | None = None,
+        ts: float | None = None,
     ) -> bytes:
         """``ONAPPUNINSTALL``: no tokens, only the application token to check."""
         data = {"LANGUAGE_ID": language, "CLEAN": "1" if clean else "0"}
@@ -186,6 +196,7 @@ class FakeEvents:
             user_id=None,
             application_token=application_token,
             base=base,
+            ts=ts,
         )
 
     # ------------------------------------------------------------------- bots

@@ -1,11 +1,13 @@
-"""The fake portal's core: routing, parameter parsing, authentication, envelopes.
+"""The fake portal: its state, set-up, and the path of every request through it.
 
-Every request, in memory or over a socket, goes through :meth:`FakePortal.handle`:
+Every request, in memory or over a socket (``_serve.py``), goes through
+:meth:`FakePortal.handle`:
 
-    arrival (latency in, faults, leaky bucket, OVERLOAD_LIMIT; see ``_limits.py``)
-    -> route (/rest/[USER/CODE/]METHOD[.json]) -> parse params the PHP way
-    -> authenticate (webhook code or OAuth token) -> operating budget
-    -> method handler -> envelope + time -> latency out
+    arrival (latency in, faults, leaky bucket, OVERLOAD_LIMIT; ``_limits.py``)
+    -> route (/rest/[USER/CODE/]METHOD[.json]) -> parse params the PHP way (``_wire.py``)
+    -> authenticate (webhook code or OAuth token; ``_access.py``) -> operating budget
+    -> scripted errors, method handler (``_routes.py``; handlers in ``_methods.py``)
+    -> envelope + time -> latency out
 
 Handlers raise :class:`PortalError` for documented errors; the portal turns it into
 ``{"error", "error_description"}`` with the documented HTTP status.
@@ -14,25 +16,24 @@ Handlers raise :class:`PortalError` for documented errors; the portal turns it i
 from __future__ import annotations
 
 import asyncio
-import json
-import secrets
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
 from contextlib import asynccontextmanager
 from datetime import UTC, datetime, timedelta, timezone
-from typing import Any, Final, Literal
+from typing import Any
 
-import attrs
 from aiohttp import web
 from yarl import URL
 
 from .._auth import OAuthToken
 from .._pacing._plan import Plan
 from .._wire._http import HttpRequest, HttpResponse
-from .._wire._urls import is_loopback
+from . import _serve
+from ._access import Credentials
 from ._bots import FakeBot
 from ._bucket import BucketSpec
 from ._chats import PAYLOAD_STYLES, FakeChat, PayloadStyle
+from ._context import CallContext, Caller, MethodHandler, RecordedCall
 from ._errors import DOCUMENTED_STATUS, PortalError
 from ._events import FakeEvents
 from ._faults import Faults
@@ -42,63 +43,10 @@ from ._memory import MemoryTransport
 from ._oauth import TOKEN_PATH, FakeApp, FakeOAuthServer
 from ._openlines import add_openline_chat
 from ._operating import OperatingModel
-from ._php import parse_str
+from ._routes import MethodRoutes, ScriptedErrors
+from ._wire import json_response, parse_params, route
 
-__all__ = ["CallContext", "FakePortal", "MethodHandler", "RecordedCall"]
-
-_JSON_HEADERS: Final[Mapping[str, str]] = {"Content-Type": "application/json; charset=utf-8"}
-
-
-@attrs.frozen(kw_only=True)
-class Caller:
-    """Who is calling: the user the call runs as, and how they authenticated."""
-
-    user_id: int
-    kind: Literal["webhook", "oauth"]
-    credential: str
-    """The webhook code or the access token (the fake keeps secrets in the clear)."""
-
-
-@attrs.frozen(kw_only=True)
-class CallContext:
-    """What a method handler gets: the portal, the caller and the parsed parameters."""
-
-    portal: FakePortal
-    caller: Caller
-    method: str
-    params: Mapping[str, Any]
-    """Parameters with keys as sent (use :meth:`param` for case-insensitive lookups)."""
-
-    def param(self, name: str) -> Any:
-        """A parameter by name, case-insensitively, as the portal's legacy handlers read them."""
-        if name in self.params:
-            return self.params[name]
-        lowered = name.lower()
-        for key, value in self.params.items():
-            if key.lower() == lowered:
-                return value
-        return None
-
-
-MethodHandler = Callable[[CallContext], Awaitable[Any]]
-"""A fake REST method: returns the ``result`` value or raises :class:`PortalError`."""
-
-
-@attrs.frozen(kw_only=True)
-class RecordedCall:
-    """One request the portal served, for assertions in tests."""
-
-    method: str
-    params: Mapping[str, Any]
-    status: int
-    error: str | None
-    at: float
-
-
-@attrs.define
-class _TokenGrant:
-    user_id: int
-    expires_at: float
+__all__ = ["CallContext", "Caller", "FakePortal", "MethodHandler", "RecordedCall"]
 
 
 class FakePortal:
@@ -154,12 +102,10 @@ class FakePortal:
         self.record_calls = True
         self.chats: dict[int, FakeChat] = {}
         self.bots: dict[int, FakeBot] = {}
-        self._webhooks: dict[str, int] = {}
-        self._tokens: dict[str, _TokenGrant] = {}
-        self._methods: dict[str, MethodHandler] = {}
-        self._case_sensitive: set[str] = set()
+        self._credentials = Credentials(clock)
+        self._routes = MethodRoutes()
         self._next_chat_id = 1
-        self._injected: list[tuple[str | None, PortalError]] = []
+        self._scripted = ScriptedErrors()
         self._moved_to: URL | None = None
         self._tz = timezone(timedelta(hours=utc_offset_hours))
         self.limits = PortalLimits(
@@ -182,14 +128,12 @@ class FakePortal:
     # ----------------------------------------------------------------- set-up
     def add_webhook(self, user_id: int = 1, code: str | None = None) -> str:
         """Create an incoming webhook for ``user_id``; returns its secret code."""
-        code = code or secrets.token_hex(8)
-        self._webhooks[code] = user_id
-        return code
+        return self._credentials.add_webhook(user_id, code)
 
     def webhook_url(self, base: str | URL | None = None, *, code: str | None = None) -> str:
         """The webhook URL for the default (or given) code, on ``base`` or the portal domain."""
         code = code or self.webhook_code
-        user_id = self._webhooks[code]
+        user_id = self._credentials.webhook_user(code)
         origin = URL(base).origin() if base is not None else URL(f"https://{self.domain}")
         return str(origin / "rest" / str(user_id) / code) + "/"
 
@@ -202,9 +146,7 @@ class FakePortal:
         self, token: str | None = None, *, user_id: int = 1, expires_in: float = 3600
     ) -> str:
         """Grant an OAuth access token valid for ``expires_in`` seconds of the portal clock."""
-        token = token or secrets.token_hex(16)
-        self._tokens[token] = _TokenGrant(user_id=user_id, expires_at=self.clock() + expires_in)
-        return token
+        return self._credentials.add_access_token(token, user_id=user_id, expires_in=expires_in)
 
     def register_app(
         self, client_id: str | None = None, client_secret: str | None = None
@@ -238,7 +180,7 @@ class FakePortal:
 
     def revoke_access_token(self, token: str) -> None:
         """Forget ``token``: the portal then answers ``invalid_token``."""
-        self._tokens.pop(token, None)
+        self._credentials.revoke(token)
 
     def add_chat(self, chat_id: int | None = None, **fields: Any) -> FakeChat:
         """Seed a chat; any :class:`FakeChat` field may be given. Returns the chat."""
@@ -279,12 +221,10 @@ class FakePortal:
     def register_method(
         self, name: str, handler: MethodHandler, *, case_sensitive: bool = False
     ) -> None:
-        """Serve ``name`` with ``handler``. Classic methods match case-insensitively,
-        REST-controller methods such as ``imbot.v2.Chat.get`` only as spelled."""
-        key = name if case_sensitive else name.lower()
-        self._methods[key] = handler
-        if case_sensitive:
-            self._case_sensitive.add(name)
+        """Serve ``name`` with ``handler``. Names match in any case, as the portal's REST
+        server lower-cases them; ``case_sensitive`` serves ``name`` only as spelled (the
+        few controller methods that need their case, such as ``tasks.flow.Flow.*``)."""
+        self._routes.register(name, handler, case_sensitive=case_sensitive)
 
     def fail_next(
         self,
@@ -299,8 +239,9 @@ class FakePortal:
 
         ``status`` defaults to the status the docs give for ``code``.
         """
-        error = PortalError(code, description, status=status)
-        self._injected.extend([(method, error)] * times)
+        self._scripted.add(
+            PortalError(code, description, status=status), method=method, times=times
+        )
 
     def move_to(self, new_base: str | URL | None) -> None:
         """Move the portal to ``new_base`` (None stops): requests to any other origin get
@@ -324,39 +265,13 @@ class FakePortal:
 
     def application(self) -> web.Application:
         """An aiohttp application serving this portal (what :meth:`serve` runs)."""
-        app = web.Application(client_max_size=16 * 1024 * 1024)
-        app.router.add_route("*", "/{tail:.*}", self._aiohttp_handler)
-        return app
+        return _serve.application(self.handle)
 
     @asynccontextmanager
     async def serve(self, host: str = "127.0.0.1", port: int = 0) -> AsyncIterator[URL]:
         """Serve the portal over real HTTP; yields the base URL (``http://127.0.0.1:PORT``)."""
-        runner = web.AppRunner(self.application(), access_log=None)
-        await runner.setup()
-        site = web.TCPSite(runner, host, port)
-        await site.start()
-        try:
-            server = site._server  # the bound socket tells the port chosen by the OS
-            assert isinstance(server, asyncio.base_events.Server)
-            bound_port = server.sockets[0].getsockname()[1]
-            yield URL.build(scheme="http", host=host, port=bound_port)
-        finally:
-            await runner.cleanup()
-
-    async def _aiohttp_handler(self, request: web.Request) -> web.StreamResponse:
-        body = await request.read()
-        try:
-            response = await self.handle(
-                HttpRequest(
-                    method=request.method, url=request.url, headers=dict(request.headers), body=body
-                )
-            )
-        except ConnectionResetError:
-            # An injected drop: close the socket without a word; the status is never sent.
-            if request.transport is not None:
-                request.transport.close()
-            return web.Response(status=500)
-        return web.Response(status=response.status, headers=response.headers, body=response.body)
+        async with _serve.serve(self.application(), host, port) as base:
+            yield base
 
     # ----------------------------------------------------------------- handle
     async def handle(self, request: HttpRequest) -> HttpResponse:
@@ -368,20 +283,20 @@ class FakePortal:
             return HttpResponse(status=302, headers={"Location": str(location)})
         method = "?"
         params: dict[str, Any] = {}
-        visit = await self.limits.arrive()
+        visit = await self.limits.arrive(request.url.path)
         started = self.clock()
         if visit.refused is not None:
             response, code = visit.refused
             self._record(self._method_of(request.url), params, response.status, code)
             return await self.limits.leave(visit, response)
         try:
-            method, webhook = self._route(request.url)
-            params = _parse_params(request)
-            caller = self._authenticate(request, webhook, params)
-            handler = self._resolve(method)
+            method, webhook = route(request.url)
+            params = parse_params(request)
+            caller = self._credentials.authenticate(request, webhook, params)
+            handler = self._routes.resolve(method)
             payer = self.limits.caller_key(caller.kind, caller.credential)
             self.limits.check(payer, method)
-            self._raise_injected(method)
+            self._scripted.raise_next(method)
             result = await handler(
                 CallContext(portal=self, caller=caller, method=method, params=params)
             )
@@ -389,12 +304,12 @@ class FakePortal:
             status = error.status or DOCUMENTED_STATUS.get(error.code.upper(), 400)
             self._record(method, params, status, error.code)
             body = {"error": error.code, "error_description": error.description}
-            return await self.limits.leave(visit, _json_response(status, body))
+            return await self.limits.leave(visit, json_response(status, body))
         cost = self.limits.charge(payer, method)
         self.limits.counters.succeeded += 1
         self._record(method, params, 200, None)
         time_block = self.time_block(started, payer=payer, method=method, processing=cost)
-        answer = _json_response(200, {"result": result, "time": time_block})
+        answer = json_response(200, {"result": result, "time": time_block})
         return await self.limits.leave(visit, answer)
 
     def time_block(
@@ -419,7 +334,7 @@ class FakePortal:
 
     def _method_of(self, url: URL) -> str:
         try:
-            return self._route(url)[0]
+            return route(url)[0]
         except PortalError:
             return "?"
 
@@ -437,46 +352,6 @@ class FakePortal:
                 )
             )
 
-    def _route(self, url: URL) -> tuple[str, tuple[str, str] | None]:
-        parts = [p for p in url.path.split("/") if p]
-        if not parts or parts[0] != "rest" or len(parts) not in (2, 4):
-            raise PortalError("ERROR_METHOD_NOT_FOUND", "Method not found!", status=404)
-        method = parts[-1]
-        if method.endswith(".json"):
-            method = method[: -len(".json")]
-        elif method.endswith(".xml"):
-            raise PortalError("INTERNAL_WRONG_TRANSPORT", "Wrong transport!", status=500)
-        webhook = (parts[1], parts[2]) if len(parts) == 4 else None
-        return method, webhook
-
-    def _authenticate(
-        self, request: HttpRequest, webhook: tuple[str, str] | None, params: dict[str, Any]
-    ) -> Caller:
-        if webhook is not None:
-            if request.url.scheme != "https" and not is_loopback(request.url.host):
-                raise PortalError("INVALID_REQUEST", "Https required.")
-            user, code = webhook
-            if self._webhooks.get(code) is None or str(self._webhooks[code]) != user:
-                raise PortalError("INVALID_CREDENTIALS", "Invalid request credentials")
-            return Caller(user_id=int(user), kind="webhook", credential=code)
-        token = _bearer(request) or params.pop("auth", None) or params.pop("access_token", None)
-        if not token:
-            raise PortalError("NO_AUTH_FOUND", "Wrong authorization data")
-        grant = self._tokens.get(str(token))
-        if grant is None:
-            raise PortalError("invalid_token", "Unable to get application by token", status=401)
-        if grant.expires_at <= self.clock():
-            raise PortalError("expired_token", "The access token provided has expired")
-        return Caller(user_id=grant.user_id, kind="oauth", credential=str(token))
-
-    def _resolve(self, method: str) -> MethodHandler:
-        if method in self._case_sensitive:
-            return self._methods[method]
-        handler = self._methods.get(method.lower())
-        if handler is None or method.lower() in {m.lower() for m in self._case_sensitive}:
-            raise PortalError("ERROR_METHOD_NOT_FOUND", "Method not found!", status=404)
-        return handler
-
     async def dispatch(self, caller: Caller, method: str, params: Mapping[str, Any]) -> Any:
         """Run ``method`` as ``caller`` through the portal's own handlers; what ``batch`` uses.
 
@@ -484,64 +359,15 @@ class FakePortal:
         access errors ...). Faults from ``fail_next(method=...)`` naming this method apply;
         ones for any method do not, since those stand for whole HTTP requests.
         """
-        handler = self._resolve(method)
+        handler = self._routes.resolve(method)
         payer = self.limits.caller_key(caller.kind, caller.credential)
         self.limits.check(payer, method)
-        self._raise_injected(method, any_method=False)
+        self._scripted.raise_next(method, any_method=False)
         result = await handler(
             CallContext(portal=self, caller=caller, method=method, params=params)
         )
         self.limits.charge(payer, method)
         return result
 
-    def _raise_injected(self, method: str, *, any_method: bool = True) -> None:
-        for index, (only, error) in enumerate(self._injected):
-            if (only is None and any_method) or (
-                only is not None and only.lower() == method.lower()
-            ):
-                del self._injected[index]
-                raise error
-
     def __repr__(self) -> str:
         return f"FakePortal(domain={self.domain!r}, chats={len(self.chats)})"
-
-
-def _bearer(request: HttpRequest) -> str | None:
-    for key, value in request.headers.items():
-        if key.lower() == "authorization" and value.lower().startswith("bearer "):
-            return value[7:].strip() or None
-    return None
-
-
-def _parse_params(request: HttpRequest) -> dict[str, Any]:
-    """GET/POST values the way the portal's ``getRequestData`` reads them.
-
-    Query values first; a JSON body only when the content type is exactly
-    ``application/json`` (a body that does not parse yields *no* parameters, silently,
-    as on the real server); any other body goes through ``parse_str``.
-    """
-    params: dict[str, Any] = parse_str(request.url.raw_query_string)
-    if not request.body:
-        return params
-    content_type = ""
-    for key, value in request.headers.items():
-        if key.lower() == "content-type":
-            content_type = value.split(";", 1)[0].strip().lower()
-    if content_type == "application/json":
-        try:
-            body = json.loads(request.body)
-        except ValueError:
-            return params
-        if isinstance(body, dict):
-            params.update(body)
-        return params
-    params.update(parse_str(request.body))
-    return params
-
-
-def _json_response(status: int, payload: Mapping[str, Any]) -> HttpResponse:
-    return HttpResponse(
-        status=status,
-        headers=_JSON_HEADERS,
-        body=json.dumps(payload, ensure_ascii=False).encode(),
-    )
