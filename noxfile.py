@@ -56,8 +56,11 @@ def _add_pyenv_pythons() -> None:
 
 
 _add_pyenv_pythons()
-# uv must use the interpreters found above, never download one.
+# uv must use the interpreters found above, never download one, and trust the system's
+# certificate store as pip does (a TLS-inspecting proxy's CA is only there).
 os.environ.setdefault("UV_PYTHON_DOWNLOADS", "never")
+os.environ.setdefault("UV_SYSTEM_CERTS", "1")
+os.environ.setdefault("UV_NATIVE_TLS", "1")  # the same for uv before 0.9
 
 
 def _pytest(session: nox.Session, *args: str) -> None:
