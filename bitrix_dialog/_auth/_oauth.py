@@ -53,6 +53,8 @@ own, since the token would follow it to whatever host it names. With an
 refreshes, and the answer's ``client_endpoint`` is where Bitrix24 says the portal
 lives); only when that names a new origin is the callback asked, with the
 redirect's ``location`` for comparison. Without a callback the redirect raises.
+The verifications are bounded: one in flight, and after one that names no new
+origin, redirects raise for 60 s, doubling up to an hour while they go on.
 """
 
 from __future__ import annotations
@@ -97,6 +99,11 @@ __all__ = ["OAuthAuth"]
 logger: Final = logging.getLogger("bitrix_dialog")
 
 _Reason = Literal["expiring", "rejected", "moved"]
+
+# After a redirect the authorization server does not confirm, the next verification
+# waits this long, doubling each time it again finds no move, up to the cap.
+_FIRST_VERIFY_GAP: Final = 60.0
+_MAX_VERIFY_GAP: Final = 3600.0
 
 
 def _consume(task: asyncio.Task[OAuthToken]) -> None:
@@ -186,6 +193,9 @@ class OAuthAuth:
         self._flight: asyncio.Task[OAuthToken] | None = None
         self._unsaved: tuple[OAuthToken, OAuthToken | None] | None = None
         self._spent: OAuthToken | None = None
+        self._verify_gap = 0.0
+        self._verify_after = -math.inf
+        """Unix time before which a redirect is not verified again (one found no move)."""
         """A pair whose refresh token is known spent: never sent to the server again."""
 
     # ------------------------------------------------------------ properties
@@ -458,9 +468,26 @@ class OAuthAuth:
             return False
         if authorization.url.origin() != self._guard.portal:
             return True  # another call already switched
+        if self._clock() < self._verify_after:
+            return False  # a verification found no move lately: the redirect raises
         self._guard.redirect = error.location
         token = await self._fresh(sent, transport, "moved")
-        return self._guard.elsewhere(token)
+        if self._guard.elsewhere(token):
+            self._verify_gap = 0.0
+            return True
+        if self._clock() < self._verify_after:
+            return False  # a call that shared this verification already set the pause
+        # The server says the portal has not moved: a portal that redirects everything
+        # must not cost a refresh per call. Ask again only after a doubling pause.
+        self._verify_gap = min(max(self._verify_gap * 2, _FIRST_VERIFY_GAP), _MAX_VERIFY_GAP)
+        self._verify_after = self._clock() + self._verify_gap
+        logger.warning(
+            "OAuth: the portal of member %s redirects, but the authorization server names no "
+            "new address; redirects raise PortalMovedError for the next %.0f s",
+            self.member_id,
+            self._verify_gap,
+        )
+        return False
 
     def __repr__(self) -> str:
         return (
