@@ -59,6 +59,7 @@ from ._call._hooks import (
 )
 from ._call._retry import OperationLimitRetry, QueryLimitRetry, RetryPolicy, TransientErrorRetry
 from ._client import Client
+from ._coalesce._options import ClientStats, Coalesce
 from ._decode._converter import dialog_to_json
 from ._errors import (
     AccessDeniedError,
@@ -140,6 +141,8 @@ __all__ = [
     "CallStartEvent",
     "ChatType",
     "Client",
+    "ClientStats",
+    "Coalesce",
     "DeadlineExceededError",
     "Dialog",
     "DialogId",
