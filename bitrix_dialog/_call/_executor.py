@@ -11,7 +11,7 @@ whoever starts it. Each step is one call into one module; nothing here knows dia
       source()                           (send_from only) the contents, decided now
       auth.authorize (_auth)             URL and credentials, fresh at sending time
       transport.send (_transports)       one HTTP request, timeouts cut to the deadline
-      mask_body (_redact)                the call's known secrets masked in the answer
+      mask_answer (_send)                the call's known secrets masked in the answer
       limiter.release                    the answer is back: the slot starts draining
       decode_response (_envelope)        error codes become exceptions, built complete
       learn                              time feeds the method's budget (a batch's
@@ -53,15 +53,15 @@ from .._pacing._pool import LimiterPool
 from .._transports import Transport
 from .._types import Clock, Sleep
 from .._wire._envelope import RestResponse, decode_response
-from .._wire._http import HttpRequest, HttpResponse, Timeout
-from .._wire._redact import mask_body, secrets_in
+from .._wire._http import HttpRequest, Timeout
+from .._wire._redact import secrets_in
 from ._hooks import Hooks, LimiterWaitEvent, RequestEvent
 from ._idempotent import is_known_read
 from ._observe import Announced, observed, observed_source, start_event
 from ._plan_probe import read_plan
 from ._request import Decode, Learn, Request, RequestSource, as_is
 from ._retry import RetryDecision, RetryPolicy, RetryState, next_retry, retry_loop
-from ._send import JSON_HEADERS, encode_json_body, request_timeout, send_logged
+from ._send import JSON_HEADERS, encode_json_body, mask_answer, request_timeout, send_logged
 
 __all__ = ["Executor"]
 
@@ -394,11 +394,9 @@ class Executor:
                 await self._report(method, state, None, error, self.clock() - started)
             raise
         elapsed = self.clock() - started if reporting else 0.0
-        body = mask_body(
-            response.body, (*authorization.secrets, *self._secrets, *secrets_in(params))
+        response = mask_answer(
+            response, (*authorization.secrets, *self._secrets, *secrets_in(params))
         )
-        if body is not response.body:  # the portal echoed a secret (an error page, say)
-            response = HttpResponse(status=response.status, headers=response.headers, body=body)
         try:
             result = decode_response(response, method, hold=self._hold)
         except BitrixError as error:
