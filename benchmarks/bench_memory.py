@@ -8,11 +8,17 @@ with ``client.dialogs.get_many`` and drops each dialog as it arrives, then repor
 limiter never fills, so the run is as fast as the two processes allow.
 
 What stays in memory per id is a bit of the dedupe bitmap; everything else is
-bounded by the batch requests in flight (by default up to 16, each answer about
-0.35 MiB until decoded). The 100,000-id run is also compared with a 10,000-id one:
-both long enough to meet every kind of bunching of answers, so that ratio shows
-whether memory grows with the number of ids. Goal: at most 1.10x
-("nearly flat").
+bounded by the batch requests in flight. The lookups run on ``get_many``'s defaults:
+the width follows the limiter's capacity, bounded by the memory budget for answers
+in flight (``DEFAULT_MEMORY_BUDGET``, 128 MiB at 0.5 MiB per answer: 256 requests);
+this limiter's capacity is unbounded, so the budget alone sets it, and the peak
+shown is what the default allows at most.
+
+The 100,000-id run is compared with a 20,000-id one: both fill the default width
+(12,800 ids in flight) many times over and meet every kind of bunching of answers,
+so that ratio shows whether memory grows with the number of ids. Goal: at most
+1.10x ("nearly flat"). The 1,000-id run (20 requests, never the full width) is
+shown beside it, without a goal: the difference is what the answers in flight cost.
 """
 
 from __future__ import annotations
@@ -32,9 +38,9 @@ from ._server import served_portal
 from ._table import Row
 
 SMALL = 1_000
-MIDDLE = 10_000
+MIDDLE = 20_000
 LARGE = 100_000
-QUICK_MIDDLE, QUICK_LARGE = 5_000, 20_000
+QUICK_MIDDLE, QUICK_LARGE = 15_000, 30_000
 GOAL = 1.10
 
 
@@ -82,10 +88,10 @@ def run(*, quick: bool = False) -> list[Row]:
             value=runs[large]["peak_mib"],
             baseline=runs[baseline]["peak_mib"],
             unit="MiB",
-            goal=GOAL,
-            note=f"fresh process each; default max_in_flight; {speed}",
+            goal=GOAL if baseline == middle else None,
+            note=f"fresh process each; get_many defaults (256 in flight at most); {speed}",
         )
-        for baseline in (SMALL, middle)
+        for baseline in (middle, SMALL)
     ]
 
 
