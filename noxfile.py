@@ -56,8 +56,11 @@ def _add_pyenv_pythons() -> None:
 
 
 _add_pyenv_pythons()
-# uv must use the interpreters found above, never download one.
+# uv must use the interpreters found above, never download one, and trust the system's
+# certificate store as pip does (a TLS-inspecting proxy's CA is only there).
 os.environ.setdefault("UV_PYTHON_DOWNLOADS", "never")
+os.environ.setdefault("UV_SYSTEM_CERTS", "1")
+os.environ.setdefault("UV_NATIVE_TLS", "1")  # the same for uv before 0.9
 
 
 def _pytest(session: nox.Session, *args: str) -> None:
@@ -69,6 +72,8 @@ def _pytest(session: nox.Session, *args: str) -> None:
 @nox.session(python=PYTHONS)
 def tests(session: nox.Session) -> None:
     """Run the whole test suite against the fake portal (no network)."""
+    # TEST_EXTRAS has ``speedups``: answers parse with orjson here, and
+    # tests/test_answer_parsing.py runs itself again with orjson made unimportable.
     session.install("-e", TEST_EXTRAS)
     _pytest(session)
 
@@ -246,5 +251,6 @@ def bench(session: nox.Session) -> None:
     """Run the benchmarks and print ratios against same-run baselines."""
     # The workers benchmark shares a bucket through a local redis-server.
     session.run("bash", ".ci/ensure-redis", external=True)
-    session.install("-e", ".[redis,cli]")
+    # The decode benchmark measures with orjson here and without it in a child process.
+    session.install("-e", ".[redis,cli,speedups]")
     session.run("python", "-m", "benchmarks", *session.posargs)

@@ -5,45 +5,54 @@ three things are timed in the same run, interleaved in rounds so that machine no
 hits them alike:
 
 - ``json.loads(body)``: the baseline, what parsing the bytes costs at all;
-- the path a user pays: ``decode_response`` (the envelope: error check, ``time`` block)
-  and then the method's ``decode`` (what ``client.im.dialog.get`` runs);
+- the path a user pays: ``decode_response`` (parsing, the envelope's error check and
+  ``time`` block) and then the method's ``decode`` (what ``client.im.dialog.get`` runs);
 - the model decode alone, from the already parsed ``result``.
+
+The full path is measured twice: in this process, parsing with ``orjson`` (the
+``speedups`` extra; skipped when it is not installed), and in a child process where
+importing ``orjson`` fails, parsing with :mod:`json` (``python -m
+benchmarks.bench_decode --child``). Each run has its own ``json.loads`` baseline.
 
 Each figure is the median over rounds of CPU time per payload (``time.process_time``,
 so time the process spends descheduled on a busy machine does not count), with the
-garbage collector off during timing as ``timeit`` does. Goal: the rich payload's full
-path at most 2.5x ``json.loads``.
+garbage collector off during timing as ``timeit`` does. Goals (issue #12), for every
+payload: at most 2.5x ``json.loads`` with ``orjson``, at most 3.5x without.
 """
 
 from __future__ import annotations
 
+import argparse
 import json
 import statistics
+import subprocess
+import sys
 import time
 import timeit
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any, Final
 
+from bitrix_dialog._decode._json import PARSER
 from bitrix_dialog._methods._namespaces import METHODS
 from bitrix_dialog._wire._envelope import decode_response
 from bitrix_dialog.abc import HttpResponse
 
 from ._table import Row
 
-GOAL: Final = 2.5
-FIXTURES: Final = Path(__file__).resolve().parent.parent / "tests" / "fixtures" / "payloads"
+GOALS: Final = {"orjson": 2.5, "json": 3.5}
+ROOT: Final = Path(__file__).resolve().parent.parent
+FIXTURES: Final = ROOT / "tests" / "fixtures" / "payloads"
 
-# label -> (REST method, fixture file, goal); the goal applies to the full path.
-PAYLOADS: Final[dict[str, tuple[str, str, float | None]]] = {
-    "legacy": ("im.dialog.get", "im.dialog.get__b24restdocs-en__legacy-2017.json", None),
-    "rich": ("im.dialog.get", "im.dialog.get__b24restdocs-en__rich-2026.json", GOAL),
+# label -> (REST method, fixture file)
+PAYLOADS: Final[dict[str, tuple[str, str]]] = {
+    "legacy": ("im.dialog.get", "im.dialog.get__b24restdocs-en__legacy-2017.json"),
+    "rich": ("im.dialog.get", "im.dialog.get__b24restdocs-en__rich-2026.json"),
     "open-lines": (
         "imopenlines.dialog.get",
         "imopenlines.dialog.get__b24restdocs-en__rich-2026.json",
-        None,
     ),
-    "v2": ("imbot.v2.Chat.get", "imbot.v2.Chat.get__b24restdocs-en__2026-current.json", None),
+    "v2": ("imbot.v2.Chat.get", "imbot.v2.Chat.get__b24restdocs-en__2026-current.json"),
 }
 
 
@@ -80,32 +89,76 @@ def _measure(cases: dict[str, Callable[[], object]], number: int, rounds: int) -
     return {name: statistics.median(values) for name, values in samples.items()}
 
 
-def run(*, quick: bool = False) -> list[Row]:
+def _medians(quick: bool) -> dict[str, dict[str, float]]:
+    """Per payload label: median microseconds of ``json``, ``full`` and ``model``."""
     number, rounds = (200, 7) if quick else (2000, 25)
-    rows: list[Row] = []
-    for label, (method, fixture, goal) in PAYLOADS.items():
+    figures: dict[str, dict[str, float]] = {}
+    for label, (method, fixture) in PAYLOADS.items():
         body = (FIXTURES / fixture).read_bytes()
         medians = _measure(_cases(method, body), number, rounds)
-        baseline = medians["json"] * 1e6
+        figures[label] = {name: seconds * 1e6 for name, seconds in medians.items()}
+    return figures
+
+
+def _without_orjson(quick: bool) -> dict[str, dict[str, float]]:
+    code = (
+        "import sys; sys.modules['orjson'] = None; "  # import orjson now raises ImportError
+        "from benchmarks.bench_decode import main; main()"
+    )
+    argv = [sys.executable, "-c", code, "--child", *(["--quick"] if quick else [])]
+    output = subprocess.run(argv, cwd=ROOT, check=True, capture_output=True, text=True).stdout
+    figures: dict[str, dict[str, float]] = json.loads(output)
+    return figures
+
+
+def _full_rows(figures: dict[str, dict[str, float]], parser: str) -> list[Row]:
+    rows = []
+    for label, (method, fixture) in PAYLOADS.items():
+        size = (FIXTURES / fixture).stat().st_size
         rows.append(
             Row(
                 benchmark="decode",
-                case=f"{label}: bytes -> Dialog ({len(body)} B)",
-                value=medians["full"] * 1e6,
-                baseline=baseline,
+                case=f"{label}: bytes -> Dialog ({size} B), {parser}",
+                value=figures[label]["full"],
+                baseline=figures[label]["json"],
                 unit="us",
-                goal=goal,
+                goal=GOALS[parser],
                 note=f"{method}: decode_response + decode vs json.loads",
             )
         )
+    return rows
+
+
+def run(*, quick: bool = False) -> list[Row]:
+    here = _medians(quick)
+    rows = _full_rows(here, PARSER)
+    if PARSER == "orjson":
+        rows += _full_rows(_without_orjson(quick), "json")
+    for label in PAYLOADS:
         rows.append(
             Row(
                 benchmark="decode",
                 case=f"{label}: model only",
-                value=medians["model"] * 1e6,
-                baseline=baseline,
+                value=here[label]["model"],
+                baseline=here[label]["json"],
                 unit="us",
                 note="decode of the parsed result vs json.loads",
             )
         )
     return rows
+
+
+def main() -> None:
+    """``--child``: print this process's medians as JSON (for the run without orjson)."""
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--child", action="store_true")
+    parser.add_argument("--quick", action="store_true")
+    args = parser.parse_args()
+    if args.child:
+        if PARSER != "json":
+            raise SystemExit("the child must run without orjson")
+        print(json.dumps(_medians(args.quick)))
+
+
+if __name__ == "__main__":
+    main()

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
-from typing import TYPE_CHECKING
 
 from aiohttp import web
 from aiohttp.test_utils import TestClient, TestServer
@@ -12,10 +11,7 @@ from aiohttp.test_utils import TestClient, TestServer
 from bitrix_dialog.abc import HttpRequest, HttpResponse
 from bitrix_dialog.testing import FakePortal, MemoryTransport
 
-if TYPE_CHECKING:
-    WebClient = TestClient[web.Request, web.Application]
-else:  # TestClient is generic at run time only from aiohttp 3.11 on (the floor is 3.10)
-    WebClient = TestClient
+WebClient = TestClient[web.Request, web.Application]
 EVENTS = "/bitrix/events"
 
 

@@ -147,7 +147,14 @@ def make_auth(
     store: MemoryTokenStore | None = None,
     **options: object,
 ) -> OAuthAuth:
-    """An OAuthAuth for ``app`` on ``portal``'s clock."""
+    """An OAuthAuth for ``app`` on ``portal``'s clock.
+
+    A pair issued by a portal served on 127.0.0.1 names that server as its
+    authorization server: the test lists it, as an app lists its own servers.
+    """
+    server = URL(token.server_endpoint or "https://oauth.bitrix.info/")
+    if server.host == "127.0.0.1" and "oauth_server" not in options:
+        options.setdefault("oauth_servers", {f"127.0.0.1:{server.port}"})
     return OAuthAuth(
         token,
         client_id=app.client_id,

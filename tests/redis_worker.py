@@ -24,6 +24,7 @@ import time
 from typing import Any
 
 import redis.asyncio
+from yarl import URL
 
 from bitrix_dialog import BitrixError, Client, OAuthAuth, WebhookAuth
 from bitrix_dialog.abc import Auth
@@ -46,6 +47,9 @@ async def _auth(config: dict[str, Any], store: RedisTokenStore) -> Auth:
         hole = await asyncio.start_server(_never_answer, "127.0.0.1", 0)
         port = hole.sockets[0].getsockname()[1]
         server = f"http://127.0.0.1:{port}/oauth/token/"
+    elif token.server_endpoint is not None:
+        # The fake portal on 127.0.0.1 is this test's authorization server.
+        server = str(URL(token.server_endpoint).origin())
     return OAuthAuth(
         token,
         client_id=oauth["client_id"],

@@ -6,6 +6,7 @@ Both answer ``{"ID": 1437}`` for a linked chat and ``null`` for none (EN
 
 from __future__ import annotations
 
+import inspect
 from collections.abc import AsyncIterator
 from typing import Any
 
@@ -148,3 +149,13 @@ async def test_in_a_batch_and_over_http(portal: FakePortal) -> None:
     assert batched.successes["line"].result == {"ID": 77}
     assert [call.method for call in portal.calls] == ["imbot.chat.get", "batch"]
     assert portal.calls[1].params["cmd"]["line"].startswith("im.chat.get?")
+
+
+def test_the_typed_method_shows_its_arguments_and_name() -> None:
+    client = Client("https://portal.example.com/rest/1/code/")
+    signature = inspect.signature(client.im.chat.get)
+    assert list(signature.parameters) == ["entity_type", "entity_id"]
+    assert all(p.kind is p.KEYWORD_ONLY for p in signature.parameters.values())
+    assert signature.return_annotation is inspect.Signature.empty
+    assert repr(client.imbot.chat.get) == "<typed method imbot.chat.get>"
+    assert "entity_type" in (client.im.chat.get.__doc__ or "")

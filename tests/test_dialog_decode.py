@@ -5,6 +5,7 @@ from __future__ import annotations
 import copy
 import json
 import pickle
+import weakref
 from datetime import UTC, datetime, timedelta, timezone
 from typing import Any
 
@@ -53,6 +54,21 @@ def test_decoded_models_are_genuine_frozen_values() -> None:
     with pytest.raises(attrs.exceptions.FrozenInstanceError):
         dialog.restrictions.send = False  # type: ignore[misc]
     assert attrs.evolve(dialog, name="x").name == "x"
+
+
+def test_decoded_models_are_slotted_and_can_be_weakly_referenced() -> None:
+    dialog = snake(restrictions={"send": True}, readed_list=[{"user_id": 1}])
+    assert not hasattr(dialog, "__dict__")  # slotted: no per-instance dict
+    assert dialog.restrictions is not None
+    assert dialog.readers is not None
+    cache: weakref.WeakValueDictionary[int, Dialog] = weakref.WeakValueDictionary()
+    cache[dialog.id] = dialog
+    assert cache[1] is dialog
+    assert weakref.ref(dialog.restrictions)() is dialog.restrictions
+    assert weakref.ref(dialog.readers[0])() is dialog.readers[0]
+    copied = pickle.loads(pickle.dumps(dialog))
+    assert copied == dialog
+    assert weakref.ref(copied)() is copied
 
 
 def test_only_id_is_required_and_everything_else_reads_as_unset() -> None:

@@ -93,20 +93,24 @@ async def test_a_failing_hook_never_breaks_the_call(caplog: pytest.LogCaptureFix
     assert "hook raised on RequestEvent" in caplog.text
 
 
-async def test_debug_logs_tell_retries_and_waits_without_secrets(
+def test_debug_logs_tell_retries_and_waits_without_secrets(
     caplog: pytest.LogCaptureFixture,
 ) -> None:
     portal = FakePortal()
     chat = portal.add_chat()
     portal.fail_next("QUERY_LIMIT_EXCEEDED")
-    async with Client(
-        portal.webhook_url(),
-        transport=portal.transport(),
-        limiter=LeakyBucket(5, 100.0),  # after the 503: a 10 ms drain to wait
-        retry=RetryPolicy(backoff=Backoff(base=0.001, cap=0.001)),
-    ) as client:
-        with caplog.at_level(logging.DEBUG, logger="bitrix_dialog"):
-            await client.call("im.dialog.get", {"DIALOG_ID": chat.dialog_id})
+
+    async def scenario() -> None:  # virtual time: the 10 ms drain is waited for on any machine
+        async with Client(
+            portal.webhook_url(),
+            transport=portal.transport(),
+            limiter=LeakyBucket(5, 100.0),  # after the 503: a 10 ms drain to wait
+            retry=RetryPolicy(backoff=Backoff(base=0.001, cap=0.001)),
+        ) as client:
+            with caplog.at_level(logging.DEBUG, logger="bitrix_dialog"):
+                await client.call("im.dialog.get", {"DIALOG_ID": chat.dialog_id})
+
+    run_in_virtual_time(scenario())
     assert "retry im.dialog.get after attempt 1 (QUERY_LIMIT_EXCEEDED)" in caplog.text
     assert "im.dialog.get waited" in caplog.text
     assert "for the bucket limit" in caplog.text

@@ -28,7 +28,7 @@ from bitrix_dialog import (
     RetryPolicy,
 )
 from bitrix_dialog.otel import OpenTelemetryHooks
-from bitrix_dialog.testing import FakePortal
+from bitrix_dialog.testing import FakePortal, Faults, VirtualTimeLoop, run_in_virtual_time
 
 WEBHOOK_CODE = "w3bh00kS3cr3tC0de"
 BOT_TOKEN = "b0tT0kenS3cr3t"
@@ -239,23 +239,31 @@ async def test_a_bulk_run_is_one_span_per_batch_request_with_its_command_count(
     assert telemetry.total("bitrix.requests") == 3
 
 
-async def test_limiter_waits_are_summed_on_the_span_and_measured(telemetry: Telemetry) -> None:
-    portal = _portal()
-    chat = portal.add_chat()
-    async with _client(portal, telemetry, limiter=LeakyBucket(1, 1000.0)) as client:
-        # One slot: the second call waits until the first one's answer is back.
-        await asyncio.gather(
-            *(client.call("im.dialog.get", {"DIALOG_ID": chat.dialog_id}) for _ in range(2))
-        )
+def test_limiter_waits_are_summed_on_the_span_and_measured(telemetry: Telemetry) -> None:
+    async def scenario() -> None:
+        loop = VirtualTimeLoop.running()
+        portal = FakePortal(clock=loop.wall, faults=Faults(latency=0.2))
+        chat = portal.add_chat()
+        async with Client(
+            portal.webhook_url(),
+            transport=portal.transport(),
+            limiter=LeakyBucket(1, 2.0),
+            hooks=telemetry.hooks,
+        ) as client:
+            # One slot: the second call waits until the first one's answer is back and
+            # has drained (0.2 s of latency, then 0.5 s of drain).
+            await asyncio.gather(
+                *(client.call("im.dialog.get", {"DIALOG_ID": chat.dialog_id}) for _ in range(2))
+            )
+
+    run_in_virtual_time(scenario())
     waits = telemetry.points("bitrix.limiter.wait")
     assert [attributes for attributes, _ in waits] == [
         {"bitrix.method": "im.dialog.get", "bitrix.limiter": "bucket"}
     ]
     calls = telemetry.named("im.dialog.get")
     waited = sorted(_attr(call, "bitrix.limiter.wait_seconds") for call in calls)
-    assert len(waited) == 2
-    assert waited[0] == 0.0
-    assert waited[1] > 0.0
+    assert waited == [0.0, pytest.approx(0.7)]
 
 
 async def test_no_webhook_code_token_or_bot_token_reaches_any_attribute_or_event(

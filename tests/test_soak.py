@@ -109,8 +109,14 @@ async def run_soak(
     )
     # skew=0: a token is used until it has expired, so calls in flight meet the
     # portal's expired_token (reactive refresh) as well as refreshing first (proactive).
+    # Served on 127.0.0.1, the fake portal is its own authorization server: said explicitly.
     auth = OAuthAuth(
-        token, client_id=app.client_id, client_secret=app.client_secret, skew=0, clock=portal.clock
+        token,
+        client_id=app.client_id,
+        client_secret=app.client_secret,
+        skew=0,
+        clock=portal.clock,
+        oauth_server=str(base) if base else None,
     )
     bucket = LeakyBucket(*soak.bucket)
     retry = RetryPolicy(backoff=Backoff(base=0.05, cap=1.0))

@@ -39,6 +39,9 @@ class Authorization:
     """Parameters added to the call's body (e.g. ``{"auth": access_token}``)."""
     credential: object = attrs.field(default=None, repr=False)
     """An opaque marker of the credential used, handed back to :meth:`Auth.recover`."""
+    secrets: tuple[str, ...] = attrs.field(default=(), repr=False)
+    """Every secret this attempt relies on (webhook code, tokens, client secret): the
+    client masks each of them in the answer before any error is built from it."""
 
 
 @runtime_checkable

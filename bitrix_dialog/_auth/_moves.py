@@ -7,6 +7,8 @@ pair some other process stored) says, so :class:`PortalGuard` lets a pair out on
 to the portal it was configured for, and asks ``on_portal_moved`` once per new
 pair when that differs. A declined move raises ``PortalMovedError`` on every call
 without asking again; the pair itself is kept (its refresh token is the live one).
+A new address is an address from outside: it must be https to a public host name
+(``allow_loopback`` relaxes that for a fake portal on 127.0.0.1), whatever the callback says.
 """
 
 from __future__ import annotations
@@ -14,6 +16,7 @@ from __future__ import annotations
 import asyncio
 import inspect
 import logging
+import math
 from collections.abc import Awaitable, Callable
 from typing import Final
 
@@ -22,12 +25,17 @@ from yarl import URL
 
 from .._errors import OAuthError, PortalMovedError
 from .._wire._redact import redact_url
-from .._wire._urls import require_secure_url
+from .._wire._urls import require_public_url, require_secure_url
 from ._tokens import OAuthToken
 
-__all__ = ["PortalGuard", "PortalMove", "PortalMoveCallback", "rest_base"]
+__all__ = ["PortalGuard", "PortalMove", "PortalMoveCallback", "RedirectPause", "rest_base"]
 
 logger: Final = logging.getLogger("bitrix_dialog")
+
+# After a redirect the authorization server does not confirm, the next verification
+# waits this long, doubling each time it again finds no move, up to the cap.
+_FIRST_GAP: Final = 60.0
+_MAX_GAP: Final = 3600.0
 
 
 @attrs.frozen(kw_only=True)
@@ -57,9 +65,12 @@ def rest_base(endpoint: str | URL, parameter: str) -> URL:
 class PortalGuard:
     """The portal one ``OAuthAuth`` serves, and the one place that may change it."""
 
-    def __init__(self, client_endpoint: str, callback: PortalMoveCallback | None) -> None:
+    def __init__(
+        self, client_endpoint: str, callback: PortalMoveCallback | None, *, allow_loopback: bool
+    ) -> None:
         self.base = rest_base(client_endpoint, "token.client_endpoint")
         self.callback = callback
+        self.allow_loopback = allow_loopback
         self.redirect: str | None = None
         """The ``Location`` of the last redirect being verified, shown in the next move."""
         self._verified = client_endpoint  # the endpoint ``base`` was built from
@@ -72,10 +83,12 @@ class PortalGuard:
 
     def elsewhere(self, token: OAuthToken) -> bool:
         """True when ``token`` names another portal origin than the one served."""
-        return (
-            token.client_endpoint != self._verified
-            and URL(token.client_endpoint).origin() != self.portal
-        )
+        if token.client_endpoint == self._verified:
+            return False
+        try:
+            return URL(token.client_endpoint).origin() != self.portal
+        except ValueError:  # not an absolute URL: nowhere this auth serves
+            return True
 
     async def base_for(self, token: OAuthToken) -> URL:
         """The REST base to sign ``token`` for, or raise if the move is not accepted."""
@@ -91,9 +104,14 @@ class PortalGuard:
 
     async def _decide(self, token: OAuthToken) -> URL:
         try:
+            require_public_url(
+                token.client_endpoint,
+                parameter="client_endpoint",
+                allow_loopback=self.allow_loopback,
+            )
             new_base = rest_base(token.client_endpoint, "client_endpoint")
         except ValueError as exc:
-            msg = f"the portal's new address is not https; not switching: {exc}"
+            msg = f"the portal's new address is refused; not switching: {exc}"
             raise OAuthError(msg, code="INSECURE_ENDPOINT") from None
         move = PortalMove(
             member_id=token.member_id,
@@ -124,3 +142,34 @@ class PortalGuard:
         self._verified = token.client_endpoint
         self.redirect = self._declined = None
         return new_base
+
+
+class RedirectPause:
+    """How often a redirect may be verified with a refresh: a portal (or a proxy) that
+    redirects every call must not cost one refresh per call.
+
+    After a verification that finds no move, redirects raise at once for 60 s, then
+    120 s, ... up to an hour, until one finds a move. Times are the auth's Unix clock.
+    """
+
+    def __init__(self) -> None:
+        self._gap = 0.0
+        self._until = -math.inf
+
+    def allows(self, now: float) -> bool:
+        """True when a redirect may be verified now."""
+        return now >= self._until
+
+    def found_no_move(self, now: float) -> float | None:
+        """A verification named no new address: the new pause in seconds, or ``None`` when
+        another call that shared the same verification already set it."""
+        if now < self._until:
+            return None
+        self._gap = min(max(self._gap * 2, _FIRST_GAP), _MAX_GAP)
+        self._until = now + self._gap
+        return self._gap
+
+    def clear(self) -> None:
+        """A verification found the move: the next redirect is verified at once."""
+        self._gap = 0.0
+        self._until = -math.inf

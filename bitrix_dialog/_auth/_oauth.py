@@ -27,6 +27,18 @@ being cancelled never abandons a half-saved pair. The flight itself:
 A refresh failure raises a typed ``OAuthError``/``TransportError`` and changes
 nothing: the old pair stays in memory and in the store.
 
+A refresh answer refused here (a pair for another ``member_id``, a
+``client_endpoint`` that is not https to a public host, a ``server_endpoint``
+outside ``oauth_servers``, an unreadable expiry) is never saved, and the refresh
+token it replaced is spent: every waiting call gets one
+``ReauthorizationRequiredError``, and so does every later call, without sending
+that refresh token again, until the store holds a newer pair (a reinstall).
+
+Where refreshes go: to ``oauth_server=`` when given; otherwise to the pair's
+``server_endpoint`` only when it names one of ``oauth_servers`` (the documented
+Bitrix24 authorization servers by default), checked for the constructor's pair,
+for pairs adopted from the store and for every refresh answer.
+
 Portal moves (decided in :mod:`._moves`). A pair whose ``client_endpoint`` names
 another origin than the portal this auth serves (a refresh answer after the portal
 changed its address, or a pair another process saved) is never used silently:
@@ -41,6 +53,8 @@ own, since the token would follow it to whatever host it names. With an
 refreshes, and the answer's ``client_endpoint`` is where Bitrix24 says the portal
 lives); only when that names a new origin is the callback asked, with the
 redirect's ``location`` for comparison. Without a callback the redirect raises.
+The verifications are bounded: one in flight, and after one that names no new
+origin, redirects raise for 60 s, doubling up to an hour while they go on.
 """
 
 from __future__ import annotations
@@ -49,7 +63,7 @@ import asyncio
 import logging
 import math
 import time
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Callable, Collection
 from contextlib import asynccontextmanager
 from typing import Final, Literal
 
@@ -59,7 +73,6 @@ from yarl import URL
 from .._errors import (
     BitrixError,
     InvalidTokenError,
-    OAuthError,
     PortalMovedError,
     ReauthorizationRequiredError,
     TokenConflictError,
@@ -68,10 +81,17 @@ from .._errors import (
 )
 from .._transports import Transport
 from .._wire._redact import redact_text, redact_url, safe_cause
-from .._wire._urls import require_secure_url
+from ._answers import check_refresh_answer
 from ._base import Authorization
-from ._moves import PortalGuard, PortalMoveCallback
-from ._oauth_server import normalise_token_url, request_refresh, token_url
+from ._moves import PortalGuard, PortalMoveCallback, RedirectPause
+from ._oauth_server import (
+    DEFAULT_OAUTH_SERVERS,
+    check_oauth_servers,
+    normalise_token_url,
+    request_refresh,
+    server_problem,
+    token_url,
+)
 from ._tokens import MemoryTokenStore, OAuthToken, TokenStore, secrets_of
 
 __all__ = ["OAuthAuth"]
@@ -99,8 +119,11 @@ class OAuthAuth:
     :class:`MemoryTokenStore` holding ``token``) is where every new pair is saved
     before use. ``skew`` is how many seconds before expiry a call refreshes first
     (never more than half the token's lifetime). ``oauth_server`` overrides the
-    token endpoint (default: the token's ``server_endpoint`` host, else
-    ``https://oauth.bitrix.info/oauth/token/``). ``clock`` returns Unix seconds.
+    token endpoint (default: the token's ``server_endpoint`` host when it is one of
+    ``oauth_servers``, else ``https://oauth.bitrix.info/oauth/token/``).
+    ``allow_loopback=True`` lets a portal move name a loopback http address
+    (tests and demos against a fake portal on 127.0.0.1; never in production).
+    ``clock`` returns Unix seconds.
     """
 
     def __init__(
@@ -112,7 +135,9 @@ class OAuthAuth:
         store: TokenStore | None = None,
         skew: float = 300.0,
         oauth_server: str | URL | None = None,
+        oauth_servers: Collection[str] = DEFAULT_OAUTH_SERVERS,
         on_portal_moved: PortalMoveCallback | None = None,
+        allow_loopback: bool = False,
         clock: Callable[[], float] = time.time,
     ) -> None:
         if not isinstance(token, OAuthToken):
@@ -140,10 +165,20 @@ class OAuthAuth:
         if not callable(clock):
             msg = "clock must be a callable returning Unix seconds"
             raise TypeError(msg)
-        self._guard = PortalGuard(token.client_endpoint, on_portal_moved)
+        if not isinstance(allow_loopback, bool):
+            msg = "allow_loopback must be a bool"
+            raise TypeError(msg)
+        self._allow_loopback = allow_loopback
+        self._guard = PortalGuard(
+            token.client_endpoint, on_portal_moved, allow_loopback=allow_loopback
+        )
         self._oauth_server = normalise_token_url(oauth_server) if oauth_server else None
-        if self._oauth_server is None and token.server_endpoint:
-            require_secure_url(token.server_endpoint, parameter="token.server_endpoint")
+        self._servers = check_oauth_servers(oauth_servers)
+        if self._oauth_server is None:
+            problem = server_problem(token.server_endpoint, self._servers)
+            if problem is not None:
+                msg = f"token.server_endpoint is refused ({problem}); oauth_server= overrides it"
+                raise ValueError(msg)
         self._token = token
         self._client_id = client_id
         self._client_secret = client_secret
@@ -152,6 +187,9 @@ class OAuthAuth:
         self._clock = clock
         self._flight: asyncio.Task[OAuthToken] | None = None
         self._unsaved: tuple[OAuthToken, OAuthToken | None] | None = None
+        self._spent: OAuthToken | None = None
+        self._pause = RedirectPause()
+        """A pair whose refresh token is known spent: never sent to the server again."""
 
     # ------------------------------------------------------------ properties
     @property
@@ -187,7 +225,10 @@ class OAuthAuth:
             token = await self._fresh(token, transport, "expiring")
         base = await self._guard.base_for(token)
         return Authorization(
-            url=base / method, params={"auth": token.access_token}, credential=token
+            url=base / method,
+            params={"auth": token.access_token},
+            credential=token,
+            secrets=self._secrets_of(token),
         )
 
     async def recover(
@@ -202,6 +243,10 @@ class OAuthAuth:
             return False
         token = await self._fresh(sent, transport, "rejected")
         return not token.same_pair(sent)
+
+    def _secrets_of(self, token: OAuthToken) -> tuple[str, ...]:
+        known = (token.access_token, token.refresh_token, token.application_token)
+        return (self._client_secret, *(secret for secret in known if secret))
 
     # ----------------------------------------------------------- the flight
     def _expiring(self, token: OAuthToken) -> bool:
@@ -234,13 +279,27 @@ class OAuthAuth:
                     self._token = base = stored
                     if not self._must_refresh(base, reason):
                         return base
+                if base.same_pair(self._spent):
+                    msg = (
+                        f"the refresh token of member {self.member_id} is spent and its "
+                        "successor was refused or lost; the app must be authorised again"
+                    )
+                    raise ReauthorizationRequiredError(msg, code="REFRESH_TOKEN_SPENT")
                 try:
                     new = await self._refresh(base, transport, reason)
+                    check_refresh_answer(
+                        new,
+                        member_id=self.member_id,
+                        portal=self._guard.portal,
+                        allow_loopback=self._allow_loopback,
+                        servers=None if self._oauth_server else self._servers,
+                    )
                 except ReauthorizationRequiredError:
                     # A worker whose lock lease ran out may have spent the token
                     # meanwhile; its pair, if stored, is the live one.
                     winner = await self._load()
                     if not self._is_newer(winner, base):
+                        self._spent = base
                         raise
                     assert winner is not None
                     self._token = winner
@@ -270,7 +329,7 @@ class OAuthAuth:
         if not base.refresh_token:
             msg = "the stored pair has no refresh_token; the app must be authorised again"
             raise ReauthorizationRequiredError(msg)
-        url = token_url(self._oauth_server, base.server_endpoint)
+        url = token_url(self._oauth_server, base.server_endpoint, self._servers)
         logger.debug(
             "OAuth: refreshing the pair of member %s at %s (%s)", self.member_id, url, reason
         )
@@ -290,12 +349,6 @@ class OAuthAuth:
 
     async def _commit(self, new: OAuthToken, replaces: OAuthToken | None) -> OAuthToken:
         """Save ``new`` (compare-and-set on ``replaces``), then start using it."""
-        if new.member_id != self.member_id:
-            msg = (
-                f"the authorization server answered with a pair for member {new.member_id}, "
-                f"not {self.member_id}; refusing it"
-            )
-            raise OAuthError(msg, code="MEMBER_ID_MISMATCH")
         failure: TokenStoreError | None = None
         try:
             await self._store.save(new, replaces=replaces)
@@ -379,9 +432,22 @@ class OAuthAuth:
             return False
         if authorization.url.origin() != self._guard.portal:
             return True  # another call already switched
+        if not self._pause.allows(self._clock()):
+            return False  # a verification found no move lately: the redirect raises
         self._guard.redirect = error.location
         token = await self._fresh(sent, transport, "moved")
-        return self._guard.elsewhere(token)
+        if self._guard.elsewhere(token):
+            self._pause.clear()
+            return True
+        gap = self._pause.found_no_move(self._clock())
+        if gap is not None:
+            logger.warning(
+                "OAuth: the portal of member %s redirects, but the authorization server names "
+                "no new address; redirects raise PortalMovedError for the next %.0f s",
+                self.member_id,
+                gap,
+            )
+        return False
 
     def __repr__(self) -> str:
         return (

@@ -43,7 +43,9 @@ class AccessTokenAuth:
         return f"{self.portal}|token"
 
     async def authorize(self, method: str, transport: Transport) -> Authorization:
-        return Authorization(url=self._base / method, params={"auth": self._token})
+        return Authorization(
+            url=self._base / method, params={"auth": self._token}, secrets=(self._token,)
+        )
 
     async def recover(
         self, authorization: Authorization, error: BitrixError, transport: Transport

@@ -60,9 +60,14 @@ def _optional_str(instance: object, attribute: attrs.Attribute[Any], value: obje
         raise TypeError(msg)
 
 
+# The Unix times a datetime can hold (years 1 to 9999): ``expires_at_datetime`` never overflows.
+_MIN_UNIX: Final = -62135596800.0
+_MAX_UNIX: Final = 253402300799.0
+
+
 def _finite(instance: object, attribute: attrs.Attribute[Any], value: float) -> None:
-    if not math.isfinite(value):
-        msg = f"{attribute.name} must be a finite Unix time, got {value!r}"
+    if not math.isfinite(value) or not _MIN_UNIX <= value <= _MAX_UNIX:
+        msg = f"{attribute.name} must be a Unix time within the years 1 to 9999, got {value!r}"
         raise ValueError(msg)
 
 

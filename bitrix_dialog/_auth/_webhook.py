@@ -42,7 +42,8 @@ class WebhookAuth:
             )
             raise ValueError(msg)
         user_id, code = parts[-2], parts[-1]
-        if not user_id.isdigit() or int(user_id) <= 0:
+        # ASCII digits only: str.isdigit() also takes Arabic-Indic digits or superscripts.
+        if not (user_id.isascii() and user_id.isdigit()) or int(user_id) <= 0:
             msg = f"{_PARAMETER} lacks a positive numeric user id after /rest/ (got {user_id!r})"
             raise ValueError(msg)
         if not code.strip() or code.endswith(".json"):
@@ -50,6 +51,7 @@ class WebhookAuth:
             raise ValueError(msg)
         self._base = url.with_path("/" + "/".join(parts) + "/").with_query(None).with_fragment(None)
         self._user_id = int(user_id)
+        self._secrets = (code, *((url.password,) if url.password else ()))
         self._identity = f"{self._base.origin()}|webhook:{self._user_id}"
         # The authorization of a webhook call depends on the method alone: made once each.
         self._authorizations: dict[str, Authorization] = {}
@@ -70,7 +72,9 @@ class WebhookAuth:
     async def authorize(self, method: str, transport: Transport) -> Authorization:
         authorization = self._authorizations.get(method)
         if authorization is None:
-            authorization = Authorization(url=self._base / method, params=_NO_PARAMS)
+            authorization = Authorization(
+                url=self._base / method, params=_NO_PARAMS, secrets=self._secrets
+            )
             if len(self._authorizations) >= _MAX_CACHED:
                 self._authorizations.clear()
             self._authorizations[method] = authorization

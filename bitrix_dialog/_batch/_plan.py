@@ -63,6 +63,8 @@ _PATH: Final = re.compile(r"\[([^\]]+)\]")
 _TOP_LEVEL_MANGLED: Final = frozenset(". ")
 _PHP_SPACE: Final = frozenset(" \t\n\v\f\r")  # one of these alone as an index means "append"
 _POSITIONAL_PREFIX: Final = "c"
+_MAX_DEPTH: Final = 64
+"""How deep parameters may nest: PHP's default max_input_nesting_level."""
 
 
 def _params_repr(params: object) -> str:
@@ -241,13 +243,13 @@ def _check_name(name: object) -> None:
     if not isinstance(name, str):
         msg = f"batch command names must be str, got {name!r}"
         raise TypeError(msg)
-    if not _NAME.match(name):
+    if not _NAME.fullmatch(name):
         msg = (
             f"batch command name {name!r} must be letters, digits, '_', '.', ':' or '-' "
             "(it becomes a PHP array key and appears in $result[name] references)"
         )
         raise ValueError(msg)
-    if _NUMERIC.match(name):
+    if _NUMERIC.fullmatch(name):
         msg = (
             f"batch command name {name!r} is purely numeric: the portal would answer with "
             f"lists instead of named objects; use a name such as 'c{name}'"
@@ -280,9 +282,15 @@ def _check_key(where: str, key: object, *, top_level: bool) -> None:
         raise ValueError(msg)
 
 
-def _check_value(where: str, path: str, value: object) -> None:
+def _check_value(where: str, path: str, value: object, depth: int = 0) -> None:
     if value is None or isinstance(value, str | bool | int):
         return
+    if depth >= _MAX_DEPTH:
+        msg = (
+            f"{where}: parameter {path[:80]}... nests deeper than {_MAX_DEPTH} levels (PHP's "
+            "max_input_nesting_level), or contains itself"
+        )
+        raise TypeError(msg)
     if isinstance(value, float):
         if not math.isfinite(value):
             msg = f"{where}: parameter {path} is {value!r}, which cannot be sent"
@@ -294,11 +302,11 @@ def _check_value(where: str, path: str, value: object) -> None:
                 msg = f"{where}: parameter {path} has a key {key!r}; keys must be str or int"
                 raise TypeError(msg)
             _check_key(where, key, top_level=False)
-            _check_value(where, f"{path}[{key}]", item)
+            _check_value(where, f"{path}[{key}]", item, depth + 1)
         return
     if isinstance(value, Sequence) and not isinstance(value, bytes | bytearray):
         for position, item in enumerate(value):
-            _check_value(where, f"{path}[{position}]", item)
+            _check_value(where, f"{path}[{position}]", item, depth + 1)
         return
     msg = (
         f"{where}: parameter {path} is a {type(value).__name__}; use str, int, float, "

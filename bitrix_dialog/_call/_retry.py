@@ -13,7 +13,8 @@ handler                        errors                     only if         retrie
 :class:`TransientErrorRetry`   no answer, timeouts,       idempotent      3
                                HTTP 500/502/504,
                                ``INTERNAL_SERVER_ERROR``,
-                               non-JSON 5xx answers
+                               non-JSON 5xx answers,
+                               200s that are no envelope
 =============================  =========================  ==============  ============
 
 .. [#] the portal refused the request before running it, so repeating is safe; an
@@ -47,12 +48,14 @@ from .._deadline import Deadline
 from .._errors import (
     AccessError,
     AuthError,
+    BatchResultMissingError,
     BitrixError,
     DeadlineExceededError,
     OperationTimeLimitError,
     OverloadLimitError,
     QueryLimitExceededError,
     ResponseDecodeError,
+    ResponseTooLargeError,
     ServerError,
     TransportError,
 )
@@ -81,6 +84,7 @@ NEVER_RETRIED: Final = (OverloadLimitError, AuthError, AccessError, DeadlineExce
 
 _TRANSIENT_STATUSES: Final = frozenset({500, 502, 504})
 _TRANSIENT_CODES: Final = frozenset({"INTERNAL_SERVER_ERROR", "ERROR_UNEXPECTED_ANSWER"})
+_TOKEN_METHOD: Final = "oauth/token"  # errors from the authorization server name it
 
 
 @attrs.define(kw_only=True)
@@ -171,18 +175,28 @@ class OperationLimitRetry(RetryHandler):
 
 
 def is_transient(error: BitrixError) -> bool:
-    """No answer, a gateway/server failure, or a non-JSON 5xx page: may work next time."""
+    """No answer, a gateway/server failure, a non-JSON 5xx page, or a 200 that is not a REST
+    envelope (an HTML page, truncated JSON): may work next time.
+
+    A too-large answer and a batch answer silent on one command are not: asking again
+    gets the same; nor is an unreadable refresh answer, whose refresh token may be spent.
+    """
     if isinstance(error, TransportError):
         return True
     if isinstance(error, ResponseDecodeError):
-        return error.status is not None and error.status >= 500
+        if isinstance(error, BatchResultMissingError | ResponseTooLargeError):
+            return False
+        if error.method == _TOKEN_METHOD:  # the refresh token it answered may be spent
+            return False
+        return error.status is not None and (error.status == 200 or error.status >= 500)
     if isinstance(error, ServerError) or type(error) is BitrixError:
         return error.code.upper() in _TRANSIENT_CODES or error.status in _TRANSIENT_STATUSES
     return False
 
 
 class TransientErrorRetry(RetryHandler):
-    """Connection errors, timeouts, HTTP 500/502/504: repeated only for idempotent calls."""
+    """Connection errors, timeouts, HTTP 500/502/504, garbage 200s: repeated only for
+    idempotent calls."""
 
     name = "transient"
 

@@ -28,16 +28,19 @@ _HEADERS: Final[Mapping[str, str]] = {
     "Accept": "application/json",
 }
 
-# Built once: ``json.dumps`` with options makes a new encoder on every call.
-_ENCODER: Final = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"))
+# Built once: ``json.dumps`` with options makes a new encoder on every call. NaN and
+# infinities are refused: they are not JSON, and PHP's json_decode rejects the body.
+_ENCODER: Final = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"), allow_nan=False)
 
 
 def encode_json_body(method: str, params: Mapping[str, Any]) -> bytes:
-    """UTF-8 JSON for the body; a value JSON cannot carry fails here, before sending."""
+    """UTF-8 JSON for the body; a value JSON cannot carry (NaN, an object, a structure
+    that contains itself or nests past the interpreter's limit) fails here, before sending."""
     try:
         return _ENCODER.encode(params).encode()
-    except (TypeError, ValueError) as exc:
-        msg = f"params for {method} are not JSON-serialisable: {exc}"
+    except (TypeError, ValueError, RecursionError) as exc:
+        reason = "they nest too deeply" if isinstance(exc, RecursionError) else str(exc)
+        msg = f"params for {method} are not JSON-serialisable: {reason}"
         raise TypeError(msg) from None
 
 

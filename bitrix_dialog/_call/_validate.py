@@ -24,7 +24,7 @@ def check_method(method: object) -> str:
     if not method:
         msg = "method must not be empty (e.g. 'im.dialog.get')"
         raise ValueError(msg)
-    if not _METHOD.match(method):
+    if not _METHOD.fullmatch(method):
         msg = f"method {method!r} is not a REST method name such as 'im.dialog.get'"
         raise ValueError(msg)
     return method

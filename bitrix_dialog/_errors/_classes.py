@@ -27,7 +27,8 @@ The tree groups errors by what a caller does about them, not by HTTP status
     ├── ServerError                  the portal failed; often transient
     ├── PortalUnavailableError       the portal will not serve this app now
     │   ├── OverloadLimitError           OVERLOAD_LIMIT: manual block, never retried
-    │   └── PortalMovedError             HTTP 3xx: the portal has a new address
+    │   ├── PortalMovedError             HTTP 3xx: the portal has a new address
+    │   └── ModuleNotInstalledError      IM_NOT_INSTALLED: a setup error, never retried
     ├── TokenStoreError              the token store failed; the tokens in use are unchanged
     │   └── TokenConflictError           save(replaces=old) found another pair stored
     ├── LimiterUnavailableError      a shared rate limiter's backend failed; nothing was sent
@@ -35,6 +36,7 @@ The tree groups errors by what a caller does about them, not by HTTP status
     │   └── RequestTimeoutError          no answer in time (also a builtin TimeoutError)
     │       └── DeadlineExceededError        the call's own deadline left no time (never retried)
     ├── ResponseDecodeError          an answer that is not a Bitrix24 envelope
+    │   ├── ResponseTooLargeError        an answer longer than the transport's max_body
     │   └── BatchResultMissingError      a batch answer says nothing about one command
     ├── BatchNotExecutedError        a batch command never ran (halt, or an earlier request failed)
     └── ModelDecodeError             an envelope whose result does not fit the typed model
@@ -64,6 +66,7 @@ __all__ = [
     "LimiterUnavailableError",
     "MethodNotFoundError",
     "ModelDecodeError",
+    "ModuleNotInstalledError",
     "NotFoundError",
     "OAuthError",
     "OperationTimeLimitError",
@@ -76,6 +79,7 @@ __all__ = [
     "ReauthorizationRequiredError",
     "RequestTimeoutError",
     "ResponseDecodeError",
+    "ResponseTooLargeError",
     "ServerError",
     "TokenConflictError",
     "TokenExpiredError",
@@ -240,6 +244,16 @@ class PortalMovedError(PortalUnavailableError):
         super().__init__(description, **kwargs)  # type: ignore[arg-type]
 
 
+class ModuleNotInstalledError(PortalUnavailableError):
+    """``IM_NOT_INSTALLED``: the portal lacks the module the method needs (the messenger).
+
+    A permanent setup error of that portal, not a server failure: never retried, and a
+    bulk lookup stops sending to it. Someone must install the module there.
+    """
+
+    default_code = "IM_NOT_INSTALLED"
+
+
 class TokenStoreError(BitrixError):
     """The token store failed to load, lock or save a token pair.
 
@@ -310,6 +324,20 @@ class ResponseDecodeError(BitrixError):
         base = super()._message()
         preview = self.body_preview[:120]
         return f"{base}; body starts {preview!r}" if preview else base
+
+
+class ResponseTooLargeError(ResponseDecodeError):
+    """The answer is longer than the transport's ``max_body`` (default 16 MiB).
+
+    Reading stopped there, so ``body`` is empty; ``limit`` is the cap in bytes. Never
+    retried: the portal would send the same again.
+    """
+
+    default_code = "RESPONSE_TOO_LARGE"
+
+    def __init__(self, description: str = "", *, limit: int = 0, **kwargs: object) -> None:
+        self.limit = limit
+        super().__init__(description, **kwargs)  # type: ignore[arg-type]
 
 
 class BatchResultMissingError(ResponseDecodeError):

@@ -29,12 +29,8 @@ from ._nested import EntityLink, LastMessageViews, Permissions, PublicLink, Read
 
 __all__ = ["Dialog"]
 
-# Models are frozen and slotted, without a ``__weakref__`` slot: the converter builds
-# instances in a plain class of the same slot layout and then retypes them
-# (``_structure.compile_model``), which CPython allows only for identical layouts.
 
-
-@attrs.frozen(kw_only=True, weakref_slot=False)
+@attrs.frozen(kw_only=True)
 class Dialog:
     """A chat: the ``result`` of the dialog methods (``result.chat`` for ``imbot.v2``).
 

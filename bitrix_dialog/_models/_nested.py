@@ -25,12 +25,8 @@ __all__ = [
     "Viewer",
 ]
 
-# Models are frozen and slotted, without a ``__weakref__`` slot: the converter builds
-# instances in a plain class of the same slot layout and then retypes them
-# (``_structure.compile_model``), which CPython allows only for identical layouts.
 
-
-@attrs.frozen(kw_only=True, weakref_slot=False)
+@attrs.frozen(kw_only=True)
 class Restrictions:
     """What may be done in the chat (wire ``restrictions``; rich and open-lines payloads only).
 
@@ -64,7 +60,7 @@ class Restrictions:
     """Keys of ``restrictions`` this SDK does not know yet, as sent."""
 
 
-@attrs.frozen(kw_only=True, weakref_slot=False)
+@attrs.frozen(kw_only=True)
 class Permissions:
     """The minimum role for each action (wire ``permissions``).
 
@@ -94,7 +90,7 @@ class Permissions:
     """Keys of ``permissions`` this SDK does not know yet, as sent."""
 
 
-@attrs.frozen(kw_only=True, weakref_slot=False)
+@attrs.frozen(kw_only=True)
 class Reader:
     """How far one member has read (an item of wire ``readed_list``)."""
 
@@ -110,7 +106,7 @@ class Reader:
     """Keys this SDK does not know yet, as sent."""
 
 
-@attrs.frozen(kw_only=True, weakref_slot=False)
+@attrs.frozen(kw_only=True)
 class Viewer:
     """One of the first viewers of the last message (item of ``first_viewers``)."""
 
@@ -124,7 +120,7 @@ class Viewer:
     """Keys this SDK does not know yet, as sent."""
 
 
-@attrs.frozen(kw_only=True, weakref_slot=False)
+@attrs.frozen(kw_only=True)
 class LastMessageViews:
     """Who has seen the last message (wire ``last_message_views`` / ``lastMessageViews``).
 
@@ -142,7 +138,7 @@ class LastMessageViews:
     """Keys this SDK does not know yet, as sent."""
 
 
-@attrs.frozen(kw_only=True, weakref_slot=False)
+@attrs.frozen(kw_only=True)
 class EntityLink:
     """The object the chat is bound to (wire ``entity_link`` / ``entityLink``)."""
 
@@ -156,7 +152,7 @@ class EntityLink:
     """Keys this SDK does not know yet, as sent."""
 
 
-@attrs.frozen(kw_only=True, weakref_slot=False)
+@attrs.frozen(kw_only=True)
 class PublicLink:
     """The chat's public alias (wire ``public``), sent only for chats that have one."""
 

@@ -11,14 +11,33 @@ it then never closes: an aiohttp app that shares one session keeps control of it
 from __future__ import annotations
 
 import asyncio
+from typing import Final
 
 import aiohttp
 
-from .._errors import RequestTimeoutError, TransportError
+from .._errors import RequestTimeoutError, ResponseTooLargeError, TransportError
 from .._wire._http import HttpRequest, HttpResponse, Timeout
 from .._wire._redact import redact_text, redact_url, safe_cause
 
-__all__ = ["AiohttpTransport"]
+__all__ = ["DEFAULT_MAX_BODY", "AiohttpTransport", "check_max_body", "too_large"]
+
+DEFAULT_MAX_BODY: Final = 16 * 1024 * 1024
+"""The longest answer a transport reads by default (16 MiB), compressed or not."""
+_CHUNK: Final = 64 * 1024
+
+
+def check_max_body(max_body: object) -> int:
+    """``max_body=`` as given: a positive int of bytes."""
+    if isinstance(max_body, bool) or not isinstance(max_body, int) or max_body <= 0:
+        msg = f"max_body must be a positive int of bytes, not {max_body!r}"
+        raise ValueError(msg)
+    return max_body
+
+
+def too_large(limit: int, status: int, where: str) -> ResponseTooLargeError:
+    """The error for an answer past ``limit`` bytes."""
+    msg = f"the answer from {where} is longer than max_body ({limit} bytes); not read further"
+    return ResponseTooLargeError(msg, limit=limit, status=status)
 
 
 class AiohttpTransport:
@@ -26,6 +45,8 @@ class AiohttpTransport:
 
     ``limit`` caps open connections in all, ``limit_per_host`` per portal; both apply
     only to a session this transport makes. ``timeout`` is the default per request.
+    ``max_body`` caps the bytes read of one answer (after decompression): a longer one
+    raises :class:`ResponseTooLargeError` as soon as it passes the cap, never read whole.
     """
 
     def __init__(
@@ -36,7 +57,9 @@ class AiohttpTransport:
         limit_per_host: int = 0,
         timeout: Timeout | None = None,
         user_agent: str | None = None,
+        max_body: int = DEFAULT_MAX_BODY,
     ) -> None:
+        self.max_body = check_max_body(max_body)
         if limit < 0 or limit_per_host < 0:
             msg = "limit and limit_per_host must be >= 0 (0 means no limit)"
             raise ValueError(msg)
@@ -88,7 +111,7 @@ class AiohttpTransport:
                 allow_redirects=False,
                 timeout=timeout,
             ) as response:
-                body = await response.read()
+                body = await self._read(response, request)
                 # The multidict proxy is a read-only Mapping already: no copy on the hot path.
                 return HttpResponse(status=response.status, headers=response.headers, body=body)
         except (TimeoutError, aiohttp.ServerTimeoutError) as exc:
@@ -107,6 +130,24 @@ class AiohttpTransport:
             cause = safe_cause(exc)
         raise failure from cause  # outside the handler: a dropped cause is no __context__
 
+    async def _read(self, response: aiohttp.ClientResponse, request: HttpRequest) -> bytes:
+        """The body, read in chunks unless its declared length is within ``max_body``."""
+        limit = self.max_body
+        length = response.content_length
+        encoded = response.headers.get("Content-Encoding", "identity").lower() != "identity"
+        if length is not None and not encoded:
+            if length > limit:
+                raise too_large(limit, response.status, redact_url(request.url))
+            return await response.read()
+        chunks: list[bytes] = []
+        size = 0
+        async for chunk in response.content.iter_chunked(_CHUNK):
+            size += len(chunk)
+            if size > limit:
+                raise too_large(limit, response.status, redact_url(request.url))
+            chunks.append(chunk)
+        return b"".join(chunks)
+
     async def aclose(self) -> None:
         if self._owns_session and self._session is not None and not self._session.closed:
             await self._session.close()
@@ -117,7 +158,10 @@ class AiohttpTransport:
 
 
 def _client_timeout(limits: Timeout) -> aiohttp.ClientTimeout:
-    total = None if limits.connect is None or limits.read is None else limits.connect + limits.read
+    # ``total`` bounds the whole answer, not just the gap between two reads: a portal
+    # (or proxy) that drips a byte every few seconds must not hold a call forever. Only
+    # ``read=None`` lifts it.
+    total = None if limits.read is None else (limits.connect or 0.0) + limits.read
     return aiohttp.ClientTimeout(
         total=total, connect=limits.connect, sock_connect=limits.connect, sock_read=limits.read
     )

@@ -9,14 +9,13 @@ body's ``error`` code, never by the HTTP status alone: Bitrix24 sends
 
 from __future__ import annotations
 
-import json
 from collections.abc import Callable, Mapping
 from datetime import datetime
 from typing import Any, Final
 
 import attrs
 
-from .._decode._frozen import slot_builder
+from .._decode._json import loads
 from .._errors import (
     BitrixError,
     OperationTimeLimitError,
@@ -103,10 +102,6 @@ class RestResponse:
     """The raw answer bytes, kept for errors raised while decoding ``result`` further."""
 
 
-_new_time: Final = slot_builder(Time)
-_new_response: Final = slot_builder(RestResponse)
-
-
 def _number(value: object) -> float | None:
     kind = type(value)
     if kind is float:
@@ -155,7 +150,7 @@ def parse_time(block: object) -> Time | None:
         if date_start is not None and finish_text == get("date_start")
         else _date(finish_text)
     )
-    return _new_time(
+    return Time(
         start=_number(get("start")),
         finish=_number(get("finish")),
         duration=_number(get("duration")),
@@ -172,22 +167,16 @@ def _extra(block: Mapping[str, Any]) -> dict[str, Any]:
     return {k: v for k, v in block.items() if k not in _TIME_FIELDS}
 
 
-_DECODER: Final = json.JSONDecoder()
-
-
 def decode_json(response: HttpResponse, method: str) -> Any:
     """Parse the body as JSON or raise :class:`ResponseDecodeError` keeping status and body.
 
-    Portals answer in UTF-8, decoded here directly; any other body (a BOM, UTF-16, lone
-    surrogates) goes through :func:`json.loads`, which detects its encoding.
+    ``orjson`` parses it when installed, :mod:`json` otherwise, with the same value or the
+    same error either way (:mod:`.._decode._json`).
     """
     body = response.body
     try:
-        try:
-            return _DECODER.decode(body.decode())
-        except ValueError:  # not UTF-8 or not JSON: json.loads decides, as it always did
-            return json.loads(body)
-    except (ValueError, UnicodeDecodeError):
+        return loads(body)
+    except (ValueError, RecursionError):  # UnicodeDecodeError, JSONDecodeError; too deep
         msg = "the answer is not JSON"
         raise ResponseDecodeError(msg, status=response.status, method=method, body=body) from None
 
@@ -255,7 +244,7 @@ def decode_response(
         msg = "the answer has neither 'result' nor 'error'"
         raise ResponseDecodeError(msg, status=response.status, method=method, body=response.body)
     time, next_, total = payload.get("time"), payload.get("next"), payload.get("total")
-    return _new_response(
+    return RestResponse(
         method=method,
         result=result,
         time=None if time is None else parse_time(time),

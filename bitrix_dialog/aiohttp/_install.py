@@ -23,7 +23,7 @@ import logging
 from typing import Final
 
 from .._auth import AccessTokenAuth, OAuthToken
-from .._auth._oauth_server import request_refresh, token_url
+from .._auth._oauth_server import DEFAULT_OAUTH_SERVERS, request_refresh, token_url
 from .._client import Client
 from .._errors import BitrixError, TransportError
 from .._transports import Transport
@@ -69,8 +69,11 @@ async def confirm_pair(
     client_secret: str,
     received_at: float,
     allow_loopback: bool,
+    servers: frozenset[str] = DEFAULT_OAUTH_SERVERS,
 ) -> OAuthToken:
     """Spend ``token``'s refresh token; the authorization server's new pair, or a refusal.
+
+    ``servers`` are the authorization-server hosts the refresh may go to.
 
     A ``TransportError`` (no answer) propagates: the endpoint answers 503 and the
     portal may post again. Any answer that is not a pair for the same portal is an
@@ -80,7 +83,7 @@ async def confirm_pair(
     try:
         confirmed = await request_refresh(
             transport,
-            token_url(None, token.server_endpoint),
+            token_url(None, token.server_endpoint, servers),
             client_id=client_id,
             client_secret=client_secret,
             refresh_token=token.refresh_token,

@@ -340,6 +340,7 @@ class Portals:
             client_id=self._client_id,
             client_secret=self._client_secret,
             store=self._store,
+            oauth_servers=self._servers,
             on_portal_moved=self._on_portal_moved,
             clock=self.clock,
         )
@@ -375,6 +376,7 @@ class Portals:
             client_secret=self._client_secret,
             received_at=self.clock(),
             allow_loopback=allow_loopback,
+            servers=self._servers,
         )
         self._check_install_server(confirmed)
         return confirmed

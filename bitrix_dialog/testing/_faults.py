@@ -5,7 +5,9 @@
 Each request draws once: a fraction ``dropped`` loses its connection with no answer
 (in memory the handler raises ``ConnectionResetError``; over a socket the connection
 is closed), ``server_errors`` are answered HTTP 500 ``INTERNAL_SERVER_ERROR``,
-``non_json`` get an HTML error page (status ``non_json_status``), and every request
+``non_json`` get an HTML error page (status ``non_json_status``; the page names the
+request path, as Apache's do, webhook code and all), ``truncated`` get HTTP 200 with an
+envelope cut off mid-string (a proxy that dropped the connection), and every request
 takes ``latency`` seconds more (a number, or a ``(low, high)`` range drawn
 uniformly), half on the way in and half on the way out. Faults strike in front of
 the portal: a faulted request is neither counted in the leaky bucket nor executed.
@@ -21,7 +23,7 @@ import attrs
 
 __all__ = ["FaultInjector", "FaultKind", "Faults"]
 
-FaultKind = Literal["dropped", "server_error", "non_json"]
+FaultKind = Literal["dropped", "server_error", "non_json", "truncated"]
 
 
 def _fraction(_: object, attribute: attrs.Attribute[float], value: float) -> None:
@@ -41,15 +43,17 @@ class Faults:
     non_json: float = attrs.field(default=0.0, validator=_fraction)
     """Fraction answered with an HTML page instead of JSON."""
     non_json_status: int = 502
-    """The HTTP status of those HTML pages."""
+    """The HTTP status of those HTML pages (200 models a portal's garbage 200s)."""
+    truncated: float = attrs.field(default=0.0, validator=_fraction)
+    """Fraction answered HTTP 200 with a truncated JSON envelope."""
     latency: float | tuple[float, float] = 0.0
     """Seconds added to every request (half arriving, half answering), or a range."""
     seed: int = 0
     """Seed of the generator that picks the faulted requests."""
 
     def __attrs_post_init__(self) -> None:
-        if self.server_errors + self.dropped + self.non_json > 1:
-            msg = "server_errors + dropped + non_json must not exceed 1"
+        if self.server_errors + self.dropped + self.non_json + self.truncated > 1:
+            msg = "server_errors + dropped + non_json + truncated must not exceed 1"
             raise ValueError(msg)
 
 
@@ -70,6 +74,8 @@ class FaultInjector:
             return "server_error"
         if roll < faults.dropped + faults.server_errors + faults.non_json:
             return "non_json"
+        if roll < faults.dropped + faults.server_errors + faults.non_json + faults.truncated:
+            return "truncated"
         return None
 
     def latency(self) -> float:

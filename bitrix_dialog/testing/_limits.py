@@ -21,8 +21,10 @@ Splitting the latency matters: the portal's bucket counts a request when it
 
 from __future__ import annotations
 
+import html
 import json
 from collections.abc import Awaitable, Callable, Mapping
+from http import HTTPStatus
 from typing import Any, Final
 
 import attrs
@@ -37,7 +39,20 @@ __all__ = ["PortalCounters", "PortalLimits", "Visit"]
 
 _JSON: Final[Mapping[str, str]] = {"Content-Type": "application/json; charset=utf-8"}
 _HTML: Final[Mapping[str, str]] = {"Content-Type": "text/html; charset=utf-8"}
-_HTML_PAGE: Final = b"<html><head><title>502 Bad Gateway</title></head><body>nginx</body></html>"
+# A truncated answer: the first bytes of an envelope, cut mid-string.
+_TRUNCATED: Final = b'{"result":{"id":1,"name":"Supp'
+
+
+def _html_page(status: int, path: str) -> bytes:
+    """An error page as Apache serves one: it names the request path, webhook code and all."""
+    try:
+        reason = HTTPStatus(status).phrase
+    except ValueError:
+        reason = "Error"
+    return (
+        f"<html><head><title>{status} {reason}</title></head><body><h1>{reason}</h1>"
+        f"<p>The requested URL {html.escape(path)} could not be served.</p></body></html>"
+    ).encode()
 
 
 @attrs.frozen(kw_only=True)
@@ -70,6 +85,8 @@ class PortalCounters:
     """Injected HTTP 500 ``INTERNAL_SERVER_ERROR`` answers."""
     injected_non_json: int = 0
     """Injected HTML answers."""
+    injected_truncated: int = 0
+    """Injected HTTP 200 answers cut off mid-envelope."""
     dropped: int = 0
     """Connections dropped without an answer."""
 
@@ -124,17 +141,18 @@ class PortalLimits:
     def faults(self, faults: Faults | None) -> None:
         self._faults = None if faults is None else FaultInjector(faults)
 
-    async def arrive(self) -> Visit:
-        """Let a request in: the way in, then count it and decide whether it goes further.
+    async def arrive(self, path: str = "/") -> Visit:
+        """Let a request for ``path`` in: the way in, then count it and decide whether it
+        goes further.
 
         Raises ``ConnectionResetError`` for a dropped connection.
         """
         latency = self._faults.latency() if self._faults is not None else 0.0
         if latency > 0:
             await self._sleep(latency / 2)
-        return Visit(latency=latency, refused=self._front_door())
+        return Visit(latency=latency, refused=self._front_door(path))
 
-    def _front_door(self) -> tuple[HttpResponse, str] | None:
+    def _front_door(self, path: str) -> tuple[HttpResponse, str] | None:
         self.counters.received += 1
         fault = self._faults.draw() if self._faults is not None else None
         if fault == "dropped":
@@ -147,7 +165,10 @@ class PortalLimits:
         if fault == "non_json":
             self.counters.injected_non_json += 1
             status = self._faults.faults.non_json_status if self._faults is not None else 502
-            return HttpResponse(status=status, headers=_HTML, body=_HTML_PAGE), ""
+            return HttpResponse(status=status, headers=_HTML, body=_html_page(status, path)), ""
+        if fault == "truncated":
+            self.counters.injected_truncated += 1
+            return HttpResponse(status=200, headers=_JSON, body=_TRUNCATED), ""
         if self.bucket is not None and not self.bucket.admit():
             self.counters.rejected_query_limit += 1
             return _error(PortalError("QUERY_LIMIT_EXCEEDED", "Too many requests"))

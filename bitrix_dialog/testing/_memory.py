@@ -13,6 +13,7 @@ import asyncio
 from collections.abc import Awaitable, Callable
 
 from .._errors import RequestTimeoutError, TransportError
+from .._transports._aiohttp import DEFAULT_MAX_BODY, check_max_body, too_large
 from .._wire._http import HttpRequest, HttpResponse, Timeout
 from .._wire._redact import redact_text, redact_url, safe_cause
 
@@ -26,10 +27,14 @@ class MemoryTransport:
     """Routes each request to ``handler``; a handler's ``OSError`` becomes ``TransportError``.
 
     The read timeout (the request's own, else ``timeout``) is honoured, so latency
-    injected by a fake portal behaves as it would over a socket.
+    injected by a fake portal behaves as it would over a socket, and so is
+    ``max_body``: a longer answer raises :class:`ResponseTooLargeError`.
     """
 
-    def __init__(self, handler: Handler, *, timeout: Timeout | None = None) -> None:
+    def __init__(
+        self, handler: Handler, *, timeout: Timeout | None = None, max_body: int = DEFAULT_MAX_BODY
+    ) -> None:
+        self.max_body = check_max_body(max_body)
         self._handler = handler
         self.timeout = timeout or Timeout()
         self.closed = False
@@ -42,7 +47,10 @@ class MemoryTransport:
         failure: TransportError
         try:
             async with asyncio.timeout(timeout):
-                return await self._handler(request)
+                response = await self._handler(request)
+            if len(response.body) > self.max_body:
+                raise too_large(self.max_body, response.status, redact_url(request.url))
+            return response
         except TransportError:
             raise  # the handler's own (a RequestTimeoutError is a TimeoutError too)
         except TimeoutError as exc:

@@ -283,7 +283,7 @@ class FakePortal:
             return HttpResponse(status=302, headers={"Location": str(location)})
         method = "?"
         params: dict[str, Any] = {}
-        visit = await self.limits.arrive()
+        visit = await self.limits.arrive(request.url.path)
         started = self.clock()
         if visit.refused is not None:
             response, code = visit.refused
