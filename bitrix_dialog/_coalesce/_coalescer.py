@@ -52,7 +52,7 @@ from __future__ import annotations
 import asyncio
 import itertools
 import math
-from collections.abc import Hashable, Mapping
+from collections.abc import Awaitable, Hashable, Mapping
 from typing import Any, TypeVar
 
 from .._batch._decode import Outcome, decode_batch
@@ -113,9 +113,9 @@ class Coalescer:
         self._shared = 0
 
     # ------------------------------------------------------------ interface
-    async def get(
+    def get(
         self, spec: MethodSpec[..., R], params: Params, *, deadline: float | None = None
-    ) -> R:
+    ) -> Awaitable[R]:
         """``spec``'s decoded answer for ``params`` (already checked by ``spec.build``)."""
         key: Hashable
         try:
@@ -123,22 +123,18 @@ class Coalescer:
             hash(key)
         except TypeError:  # a builder made an unhashable value: no sharing, still coalesced
             key = object()
-        result: R = await self._submit(key, spec.name, params, spec, None, deadline)
-        return result
+        return self._submit(key, spec.name, params, spec, None, deadline)
 
-    async def call(
+    def call(
         self,
         method: str,
         params: Mapping[str, Any],
         command: BatchCommand,
         *,
         deadline: float | None = None,
-    ) -> RestResponse:
+    ) -> Awaitable[RestResponse]:
         """The answer of a known read ``method`` (``command``: its checked batch form)."""
-        response: RestResponse = await self._submit(
-            ("call", command.cmd), method, params, None, command, deadline
-        )
-        return response
+        return self._submit(("call", command.cmd), method, params, None, command, deadline)
 
     def stats(self) -> ClientStats:
         """What this client has sent and served so far."""
@@ -299,7 +295,12 @@ class Coalescer:
             if answer is None or pump.commands is None:
                 return  # nobody was waiting any more
             for command in pump.commands:
-                await self._settle(command, answer[command.name])
+                outcome = answer[command.name]
+                if isinstance(outcome, BitrixError):
+                    if command.waiters and not await self._retry(command, outcome):
+                        self._deliver(command, error=outcome)
+                else:
+                    self._settle(command, outcome)
         except asyncio.CancelledError:
             for command in pump.carried():
                 if command.pump is pump and command.waiters:
@@ -311,22 +312,19 @@ class Coalescer:
                 self._open = None
 
     # -------------------------------------------------------------- outcomes
-    async def _settle(self, command: Command, outcome: Outcome) -> None:
+    def _settle(self, command: Command, response: RestResponse) -> None:
+        """A command's answer, decoded once for all of its callers."""
         if not command.waiters:
             return
-        if isinstance(outcome, RestResponse):
-            if command.spec is None:
-                self._deliver(command, value=outcome)
-                return
-            try:
-                value = command.spec.decode(outcome.result, outcome.body or None)
-            except ModelDecodeError as error:
-                self._deliver(command, error=error)
-                return
-            self._deliver(command, value=value)
+        if command.spec is None:
+            self._deliver(command, value=response)
             return
-        if not await self._retry(command, outcome):
-            self._deliver(command, error=outcome)
+        try:
+            value = command.spec.decode(response.result, response.body or None)
+        except ModelDecodeError as error:
+            self._deliver(command, error=error)
+            return
+        self._deliver(command, value=value)
 
     async def _retry(self, command: Command, error: BitrixError) -> bool:
         """Send a command refused inside a ``batch`` again later, as the policy allows."""

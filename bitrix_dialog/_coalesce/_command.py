@@ -18,11 +18,11 @@ from typing import Any
 import attrs
 
 from .._batch._plan import Command as BatchCommand
-from .._batch._plan import make_command
 from .._call._retry import RetryState
 from .._deadline import Deadline
 from .._methods._spec import MethodSpec
 from .._types import Clock
+from .._wire._formencode import build_query
 
 __all__ = ["Command", "Pump", "SharedDeadline", "Waiter"]
 
@@ -86,9 +86,20 @@ class Command:
         return any(not waiter.future.done() for waiter in self.waiters)
 
     def batch_command(self) -> BatchCommand:
-        """Its ``cmd[name]`` entry, encoded the first time it rides in a ``batch``."""
+        """Its ``cmd[name]`` entry, encoded the first time it rides in a ``batch``.
+
+        A typed method's parameters come from its spec's builder, already checked and
+        of plain values, so they are encoded without :func:`make_command`'s checks
+        (``client.call`` lookups arrive checked by it).
+        """
         if self._batch is None:
-            self._batch = make_command(self.name, self.method, self.params)
+            query = build_query(self.params)
+            self._batch = BatchCommand(
+                name=self.name,
+                method=self.method,
+                params=self.params,
+                cmd=f"{self.method}?{query}" if query else self.method,
+            )
         return self._batch
 
     def joinable(self, at: float) -> bool:
