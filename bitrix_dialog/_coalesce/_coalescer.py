@@ -244,7 +244,7 @@ class Coalescer:
             pump = Pump(first=command.method, billed=billed, clock=self._executor.clock)
             self._open = pump
             self._pumps.add(pump)
-            pump.task = asyncio.ensure_future(self._pump(pump))
+            pump.task = asyncio.get_running_loop().create_task(self._pump(pump))
         pump.reserved.append(command)
         command.pump = pump
 
@@ -259,7 +259,7 @@ class Coalescer:
         if not live:
             return None
         pump.deadline.cover(live)
-        callers = sum(not w.future.done() for command in live for w in command.waiters)
+        callers = sum(map(len, (command.waiters for command in live)))
         self._commands += len(live)
         if len(live) == 1:
             only = live[0]

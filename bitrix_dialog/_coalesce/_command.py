@@ -12,8 +12,9 @@ from __future__ import annotations
 
 import asyncio
 import math
+import re
 from collections.abc import Hashable, Mapping
-from typing import Any
+from typing import Any, Final
 
 import attrs
 
@@ -25,6 +26,21 @@ from .._types import Clock
 from .._wire._formencode import build_query
 
 __all__ = ["Command", "Pump", "SharedDeadline", "Waiter"]
+
+# Characters http_build_query leaves as they are: such keys and values need no quoting.
+_PLAIN: Final = re.compile(r"[A-Za-z0-9_.~-]*")
+
+
+def _query(params: Mapping[str, Any]) -> str:
+    """``build_query(params)``, without its quoting pass for the usual plain lookups
+    (``DIALOG_ID=chat5``, ``botId=456&dialogId=chat5``)."""
+    pieces = []
+    for key, value in params.items():
+        text = value if type(value) is str else str(value) if type(value) is int else None
+        if text is None or not _PLAIN.fullmatch(key) or not _PLAIN.fullmatch(text):
+            return build_query(params)
+        pieces.append(f"{key}={text}")
+    return "&".join(pieces)
 
 
 class Waiter:
@@ -93,7 +109,7 @@ class Command:
         (``client.call`` lookups arrive checked by it).
         """
         if self._batch is None:
-            query = build_query(self.params)
+            query = _query(self.params)
             self._batch = BatchCommand(
                 name=self.name,
                 method=self.method,
@@ -128,7 +144,10 @@ class SharedDeadline(Deadline):
 
     def cover(self, commands: list[Command]) -> None:
         """Stretch to the latest deadline of the callers of ``commands``."""
-        latest = max(waiter.at for command in commands for waiter in command.waiters)
+        if len(commands) == 1 and len(commands[0].waiters) == 1:
+            latest = commands[0].waiters[0].at  # a lone call: its own deadline
+        else:
+            latest = max(waiter.at for command in commands for waiter in command.waiters)
         if math.isinf(latest):
             self.seconds, self._at, self.at = None, None, math.inf
             return
