@@ -173,6 +173,7 @@ class Coalescer:
         remaining = deadline.remaining()
         at = math.inf if remaining is None else executor.clock() + remaining
         command = self._inflight.get(key)
+        fresh: Pump | None = None
         if command is not None and command.joinable(at):
             self._shared += 1
         else:
@@ -185,12 +186,16 @@ class Coalescer:
                 batch=batch,
             )
             self._inflight[key] = command
-            self._enqueue(command)
+            fresh = self._enqueue(command)
         waiter = Waiter(asyncio.get_running_loop().create_future(), deadline, at)
         command.waiters.append(waiter)
         if remaining is not None:
+            self._start(fresh)  # a caller with a deadline never leads: its timer may fire
+            fresh = None
             waiter.timer = asyncio.ensure_future(self._expire(command, waiter, remaining))
         try:
+            if fresh is not None:
+                await self._lead(fresh, waiter)
             return await waiter.future
         finally:
             if waiter.timer is not None:
@@ -217,20 +222,22 @@ class Coalescer:
         if self._inflight.get(command.key) is command:
             del self._inflight[command.key]
         pump = command.pump
-        if pump is None or pump.task is None:
+        if pump is None:
             return  # between attempts: its retry finds nobody waiting
         if pump.commands is None:
             pump.reserved.remove(command)
             if not pump.reserved:
                 if self._open is pump:
                     self._open = None
-                pump.task.cancel()
-        elif not any(other.wanted for other in pump.commands):
+                if pump.task is not None:
+                    pump.task.cancel()
+        elif pump.task is not None and not any(other.wanted for other in pump.commands):
             pump.task.cancel()
 
     # ---------------------------------------------------------------- pumps
-    def _enqueue(self, command: Command) -> None:
-        """Reserve ``command`` to the request still waiting for its turn, or start one."""
+    def _enqueue(self, command: Command) -> Pump | None:
+        """Reserve ``command`` to the request still waiting for its turn, or to a new
+        one, returned to be led or started (``None``: it joined one under way)."""
         if command.method not in self._methods:
             self._methods[command.method] = None
         pump = self._open
@@ -239,14 +246,58 @@ class Coalescer:
                 pump = None
             else:
                 pump.billed.append(command.method)  # its turns are not taken yet
+        fresh = None
         if pump is None or len(pump.reserved) >= self._max:
             billed = list(self._methods)
-            pump = Pump(first=command.method, billed=billed, clock=self._executor.clock)
+            pump = fresh = Pump(first=command.method, billed=billed, clock=self._executor.clock)
             self._open = pump
-            self._pumps.add(pump)
-            pump.task = asyncio.get_running_loop().create_task(self._pump(pump))
         pump.reserved.append(command)
         command.pump = pump
+        return fresh
+
+    def _start(self, pump: Pump | None) -> None:
+        """Run ``pump`` in a task of its own (no caller leads it)."""
+        if pump is not None:
+            self._pumps.add(pump)
+            pump.task = asyncio.get_running_loop().create_task(self._pump_task(pump))
+
+    async def _lead(self, pump: Pump, waiter: Waiter) -> None:
+        """The caller that started ``pump`` sends it from its own task: no task, no
+        wake-up, so a lone call costs about what a plain call costs. If that caller is
+        cancelled, the others' commands are handed over, never dropped."""
+        try:
+            await self._drive(pump, lead=True)
+        except asyncio.CancelledError:
+            waiter.future.cancel()  # the leader itself no longer waits
+            self._hand_over(pump)
+            raise
+        if self._open is pump:
+            self._open = None
+
+    def _hand_over(self, pump: Pump) -> None:
+        if pump.commands is None:  # never built: a task carries on with it
+            if any(command.wanted for command in pump.reserved):
+                self._start(pump)
+            elif self._open is pump:
+                self._open = None
+            return
+        for command in pump.commands:  # its request was abandoned: send them again
+            if command.pump is pump and command.wanted:
+                command.pump = None
+                self._start(self._enqueue(command))
+
+    async def _pump_task(self, pump: Pump) -> None:
+        try:
+            await self._drive(pump, lead=False)
+        except asyncio.CancelledError:
+            for command in pump.carried():
+                if command.pump is pump and command.wanted:
+                    self._deliver(command, error=self._closed(command))
+            raise
+        finally:
+            self._pumps.discard(pump)
+            if self._open is pump:
+                self._open = None
 
     def _build(self, pump: Pump) -> Request[_Answer] | None:
         """The request of one attempt, built once its slot is granted (the source)."""
@@ -275,41 +326,34 @@ class Coalescer:
             callers=callers,
         )
 
-    async def _pump(self, pump: Pump) -> None:
+    async def _drive(self, pump: Pump, *, lead: bool) -> None:
+        """Send ``pump``'s request once its turn comes, and settle every command in it."""
+        if self._window:
+            await self._executor.sleep(self._window)
+        elif lead:
+            await asyncio.sleep(0)  # the calls made in this loop iteration join it first
+        pump.sending = True
         try:
-            if self._window:
-                await self._executor.sleep(self._window)
-            pump.sending = True
-            try:
-                answer = await self._executor.send_from(
-                    lambda: self._build(pump),
-                    method=pump.first,
-                    deadline=pump.deadline,
-                    idempotent=True,
-                    billed=pump.billed,
-                )
-            except Exception as error:  # every caller gets it, as alone
-                for command in pump.carried():
-                    self._deliver(command, error=error)
-                return
-            if answer is None or pump.commands is None:
-                return  # nobody was waiting any more
-            for command in pump.commands:
-                outcome = answer[command.name]
-                if isinstance(outcome, BitrixError):
-                    if command.waiters and not await self._retry(command, outcome):
-                        self._deliver(command, error=outcome)
-                else:
-                    self._settle(command, outcome)
-        except asyncio.CancelledError:
+            answer = await self._executor.send_from(
+                lambda: self._build(pump),
+                method=pump.first,
+                deadline=pump.deadline,
+                idempotent=True,
+                billed=pump.billed,
+            )
+        except Exception as error:  # every caller gets it, as alone
             for command in pump.carried():
-                if command.pump is pump and command.waiters:
-                    self._deliver(command, error=self._closed(command))
-            raise
-        finally:
-            self._pumps.discard(pump)
-            if self._open is pump:
-                self._open = None
+                self._deliver(command, error=error)
+            return
+        if answer is None or pump.commands is None:
+            return  # nobody was waiting any more
+        for command in pump.commands:
+            outcome = answer[command.name]
+            if isinstance(outcome, BitrixError):
+                if command.waiters and not await self._retry(command, outcome):
+                    self._deliver(command, error=outcome)
+            else:
+                self._settle(command, outcome)
 
     # -------------------------------------------------------------- outcomes
     def _settle(self, command: Command, response: RestResponse) -> None:
@@ -351,13 +395,13 @@ class Coalescer:
             self._timers.add(timer)
             timer.add_done_callback(self._timers.discard)
         else:
-            self._enqueue(command)
+            self._start(self._enqueue(command))
         return True
 
     async def _requeue(self, command: Command, delay: float) -> None:
         await self._executor.sleep(delay)
         if command.waiters:
-            self._enqueue(command)
+            self._start(self._enqueue(command))
 
     def _deliver(
         self, command: Command, *, value: object = None, error: BaseException | None = None
