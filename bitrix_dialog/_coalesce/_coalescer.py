@@ -59,7 +59,7 @@ from .._batch._decode import Outcome, decode_batch
 from .._batch._plan import Command as BatchCommand
 from .._batch._plan import encode_body
 from .._call._executor import Executor
-from .._call._request import Learn, Request
+from .._call._request import Learn, Request, as_is
 from .._call._retry import RetryState
 from .._errors import BitrixError, ModelDecodeError, TransportError
 from .._methods._spec import MethodSpec, Params
@@ -71,14 +71,8 @@ __all__ = ["Coalescer"]
 
 R = TypeVar("R")
 
-_Answer = dict[str, Outcome]
-
-
-def _single(name: str) -> Any:
-    def decode(response: RestResponse, learn: Learn) -> _Answer:
-        return {name: response}
-
-    return decode
+_Answer = dict[str, Outcome] | RestResponse
+"""A ``batch``'s outcomes by command name, or the answer of a request of one command."""
 
 
 def _chunk(chunk: list[BatchCommand]) -> Any:
@@ -107,6 +101,7 @@ class Coalescer:
         self._timers: set[asyncio.Future[None]] = set()
         self._methods: dict[str, None] = {"batch": None}
         self._names = itertools.count()
+        self._forever = executor.start_deadline(math.inf)
         self._callers = 0
         self._commands = 0
         self._batched = 0
@@ -169,9 +164,12 @@ class Coalescer:
         seconds: float | None,
     ) -> Any:
         executor = self._executor
-        deadline = executor.start_deadline(seconds)
-        remaining = deadline.remaining()
-        at = math.inf if remaining is None else executor.clock() + remaining
+        if seconds is None and executor.default_deadline is None:
+            deadline, remaining, at = self._forever, None, math.inf
+        else:
+            deadline = executor.start_deadline(seconds)
+            remaining = deadline.remaining()
+            at = math.inf if remaining is None else executor.clock() + remaining
         command = self._inflight.get(key)
         fresh: Pump | None = None
         if command is not None and command.joinable(at):
@@ -310,13 +308,13 @@ class Coalescer:
         if not live:
             return None
         pump.deadline.cover(live)
-        callers = sum(map(len, (command.waiters for command in live)))
         self._commands += len(live)
-        if len(live) == 1:
+        if len(live) == 1:  # a plain call, exactly as the caller alone would send it
             only = live[0]
             return Request(
-                method=only.method, params=only.params, decode=_single(only.name), callers=callers
+                method=only.method, params=only.params, decode=as_is, callers=len(only.waiters)
             )
+        callers = sum(map(len, (command.waiters for command in live)))
         self._batched += 1
         chunk = [command.batch_command() for command in live]
         return Request(
@@ -347,6 +345,9 @@ class Coalescer:
             return
         if answer is None or pump.commands is None:
             return  # nobody was waiting any more
+        if isinstance(answer, RestResponse):  # the request carried one command
+            self._settle(pump.commands[0], answer)
+            return
         for command in pump.commands:
             outcome = answer[command.name]
             if isinstance(outcome, BitrixError):

@@ -99,7 +99,10 @@ class Command:
     @property
     def wanted(self) -> bool:
         """Whether any caller still waits (one cancelled a moment ago no longer does)."""
-        return any(not waiter.future.done() for waiter in self.waiters)
+        waiters = self.waiters
+        if len(waiters) == 1:
+            return not waiters[0].future.done()
+        return any(not waiter.future.done() for waiter in waiters)
 
     def batch_command(self) -> BatchCommand:
         """Its ``cmd[name]`` entry, encoded the first time it rides in a ``batch``.
