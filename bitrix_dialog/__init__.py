@@ -99,6 +99,17 @@ from ._errors import (
     TokenStoreError,
     TransportError,
 )
+from ._events._types import (
+    V2BotDeleteEvent,
+    V2CommandAddEvent,
+    V2ContextGetEvent,
+    V2Event,
+    V2JoinChatEvent,
+    V2MessageAddEvent,
+    V2MessageDeleteEvent,
+    V2MessageUpdateEvent,
+    V2ReactionChangeEvent,
+)
 from ._methods._dialog_id import DialogId
 from ._methods._dialogs import decode_dialog
 from ._models import (
@@ -112,6 +123,10 @@ from ._models import (
     Reader,
     Restrictions,
     Role,
+    V2Bot,
+    V2Command,
+    V2Message,
+    V2User,
     Viewer,
 )
 from ._pacing._limiter import LeakyBucket, Plan
@@ -207,6 +222,19 @@ __all__ = [
     "TokenStoreError",
     "TransientErrorRetry",
     "TransportError",
+    "V2Bot",
+    "V2BotDeleteEvent",
+    "V2Command",
+    "V2CommandAddEvent",
+    "V2ContextGetEvent",
+    "V2Event",
+    "V2JoinChatEvent",
+    "V2Message",
+    "V2MessageAddEvent",
+    "V2MessageDeleteEvent",
+    "V2MessageUpdateEvent",
+    "V2ReactionChangeEvent",
+    "V2User",
     "Viewer",
     "WebhookAuth",
     "decode_dialog",
