@@ -48,8 +48,10 @@ from ._bulk._types import (
     ProgressCallback,
     RejectedInput,
 )
+from ._cache import DialogCache
 from ._call._backoff import Backoff
 from ._call._hooks import (
+    CacheEvent,
     CallEndEvent,
     CallStartEvent,
     Hooks,
@@ -61,6 +63,7 @@ from ._call._retry import OperationLimitRetry, QueryLimitRetry, RetryPolicy, Tra
 from ._client import Client
 from ._coalesce._options import ClientStats, Coalesce
 from ._decode._converter import dialog_to_json
+from ._decode._from_json import dialog_from_json
 from ._errors import (
     AccessDeniedError,
     AccessError,
@@ -152,6 +155,7 @@ __all__ = [
     "BatchResult",
     "BatchResultMissingError",
     "BitrixError",
+    "CacheEvent",
     "CallEndEvent",
     "CallStartEvent",
     "ChatType",
@@ -160,6 +164,7 @@ __all__ = [
     "Coalesce",
     "DeadlineExceededError",
     "Dialog",
+    "DialogCache",
     "DialogId",
     "DialogKey",
     "DialogOutcome",
@@ -238,6 +243,7 @@ __all__ = [
     "Viewer",
     "WebhookAuth",
     "decode_dialog",
+    "dialog_from_json",
     "dialog_to_json",
     "parse_event_auth",
     "verify_application_token",
