@@ -147,6 +147,11 @@ class Executor:
         """What is known of ``method``'s operating budget right now."""
         return self._operating.usage(method)
 
+    @property
+    def default_deadline(self) -> float | None:
+        """The seconds a call may take when it names no deadline (``None``: no limit)."""
+        return self._deadline
+
     def start_deadline(self, seconds: float | None = None) -> Deadline:
         """The one deadline of a call or chunk: ``seconds`` from now, or the client's default."""
         return Deadline(self._deadline if seconds is None else seconds, self.clock)
