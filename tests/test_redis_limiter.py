@@ -127,26 +127,33 @@ async def test_callers_in_one_worker_are_served_in_order(connect: Connect) -> No
 
 async def test_query_limit_exceeded_fills_the_bucket_for_every_worker(connect: Connect) -> None:
     one, two = connect(), connect()
-    a = RedisLeakyBucket.for_plan(one, KEY, Plan.STANDARD)
-    b = RedisLeakyBucket.for_plan(two, KEY, Plan.STANDARD)
+    # Standard's capacity with a tenth of its drain: a free slot is five seconds away,
+    # far more than a busy machine spends between the calls below.
+    a = RedisLeakyBucket(one, KEY, 50, 0.2)
+    b = RedisLeakyBucket(two, KEY, 50, 0.2)
     slot = await a.acquire()
+    loop = asyncio.get_running_loop()
+    before = loop.time()
     await a.saturate()
     state = await b.state()
-    assert state.level == pytest.approx(50, abs=0.1)
+    drained = (loop.time() - before) * 0.2  # at most this much since it filled
+    assert 50 - drained - 0.01 <= state.level <= 50 + 1e-6
     assert state.in_flight == 1
     with pytest.raises(TimeoutError):
-        await b.acquire(max_wait=0.1)  # a slot needs half a second of draining
+        await b.acquire(max_wait=0.1)  # a slot needs five seconds of draining
     await a.release(slot)
 
 
 async def test_saturate_moves_reservations_back_in_order(connect: Connect) -> None:
     one, two, three = connect(), connect(), connect()
-    # Slow enough that b is still waiting when c's reservation is seen, on a busy machine.
-    a = RedisLeakyBucket(one, KEY, 2, 4.0)
-    b = RedisLeakyBucket(two, KEY, 2, 4.0)
-    c = RedisLeakyBucket(three, KEY, 2, 4.0)
+    # Slow enough that b is still waiting when c's reservation is seen, on a busy machine:
+    # b's reservation matures a whole second after the bucket filled (at 4/s it was a
+    # quarter of one, which a loaded machine spends on the two round trips in between).
+    a = RedisLeakyBucket(one, KEY, 2, 1.0)
+    b = RedisLeakyBucket(two, KEY, 2, 1.0)
+    c = RedisLeakyBucket(three, KEY, 2, 1.0)
     for slot in [await a.acquire(), await a.acquire()]:
-        await a.release(slot)  # full, draining: the next slots are 250 ms apart
+        await a.release(slot)  # full, draining: the next slots are a second apart
     order: list[str] = []
 
     async def take(name: str, bucket: RedisLeakyBucket) -> None:
@@ -197,8 +204,10 @@ async def test_a_dead_waiters_place_is_dropped_after_its_lease(
 
 async def test_a_cancelled_or_timed_out_waiter_leaves_no_trace(connect: Connect) -> None:
     one, two = connect(), connect()
-    holder = RedisLeakyBucket(one, KEY, 1, 0.5)
-    waiter = RedisLeakyBucket(two, KEY, 1, 0.5)
+    # A slow drain: the slot released below is ten seconds from draining, so however
+    # busy the machine, the waiter's half-second max_wait can never be enough.
+    holder = RedisLeakyBucket(one, KEY, 1, 0.1)
+    waiter = RedisLeakyBucket(two, KEY, 1, 0.1)
     slot = await holder.acquire()
     waiting = asyncio.create_task(waiter.acquire())
     await until(lambda: _queued(holder, 1), what="the waiter queueing")
@@ -207,7 +216,7 @@ async def test_a_cancelled_or_timed_out_waiter_leaves_no_trace(connect: Connect)
         await waiting
     await holder.release(slot)
     with pytest.raises(TimeoutError):
-        await waiter.acquire(max_wait=0.5)  # the drain needs 2 s: no reservation is kept
+        await waiter.acquire(max_wait=0.5)  # the drain needs 10 s: no reservation is kept
     state = await holder.state()
     assert (state.in_flight, state.reserved, state.queued) == (0, 0, 0)
 

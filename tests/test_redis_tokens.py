@@ -76,8 +76,10 @@ async def test_compare_and_set_refuses_a_replaced_or_missing_pair(connect: Conne
 async def test_a_late_worker_whose_lease_ran_out_cannot_overwrite_a_newer_pair(
     connect: Connect, redis_url: str, caplog: pytest.LogCaptureFixture
 ) -> None:
-    late = RedisTokenStore(connect(), lock_lease=0.2)
-    prompt = RedisTokenStore(connect(), lock_lease=0.2, lock_wait=5.0)
+    # Leases a busy machine's late renewals cannot lapse (renewed every third of one):
+    # only the stall below lets the late worker's run out, and the prompt one's never does.
+    late = RedisTokenStore(connect(), lock_lease=1.0)
+    prompt = RedisTokenStore(connect(), lock_lease=3.0, lock_wait=5.0)
     watcher = connect()
     await late.save(pair("a0", "r0"))
     prompt_saved = asyncio.Event()
@@ -139,15 +141,16 @@ async def test_the_lock_admits_one_worker_at_a_time(connect: Connect) -> None:
 async def test_a_slow_refresh_keeps_its_lease_and_others_give_up_waiting(
     connect: Connect,
 ) -> None:
-    # A lease long enough that a renewal is never late on a busy machine.
-    holder = RedisTokenStore(connect(), lock_lease=0.6)
+    # A lease long enough that a renewal is never late on a busy machine: renewed every
+    # second, it survives a two-second stall (0.6 s, renewed every 0.2 s, did not).
+    holder = RedisTokenStore(connect(), lock_lease=3.0)
     impatient = RedisTokenStore(connect(), lock_wait=0.5)
     watcher = connect()
     async with holder.refresh_lock(MEMBER) as lock:
-        # Held for three leases: nine renewals (one every third of a lease), each a
-        # script run that Redis counts.
+        # Held past its lease: four renewals (one every third of a lease) take four
+        # seconds, each a script run that Redis counts.
         start = await _scripts_run(watcher)
-        await until(lambda: _scripts_run_since(watcher, start, 9), what="nine renewals", within=30)
+        await until(lambda: _scripts_run_since(watcher, start, 4), what="four renewals", within=30)
         assert await impatient.is_locked(MEMBER)
         with pytest.raises(TokenStoreError, match="another worker still holds it"):
             async with impatient.refresh_lock(MEMBER):
