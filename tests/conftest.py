@@ -6,11 +6,18 @@ from collections.abc import AsyncIterator, Callable, Iterator
 
 import pytest
 import redis.asyncio
+from hypothesis import HealthCheck, settings
 
 from bitrix_dialog import Backoff, Client, RetryPolicy
 from bitrix_dialog.testing import FakePortal
 
 from .redis_kit import redis_server_or_skip
+
+# Property tests judge behaviour, never speed: no per-example deadline and no health
+# check on slow generation, which a loaded CI machine trips for every test that does not
+# turn them off itself.
+settings.register_profile("suite", deadline=None, suppress_health_check=[HealthCheck.too_slow])
+settings.load_profile("suite")
 
 # Retries as the client makes them, with millisecond backoff so error tests stay fast.
 QUICK_RETRY = RetryPolicy(backoff=Backoff(base=0.001, cap=0.01))
