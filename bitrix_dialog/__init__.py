@@ -59,6 +59,7 @@ from ._call._hooks import (
 )
 from ._call._retry import OperationLimitRetry, QueryLimitRetry, RetryPolicy, TransientErrorRetry
 from ._client import Client
+from ._coalesce._options import ClientStats, Coalesce
 from ._decode._converter import dialog_to_json
 from ._errors import (
     AccessDeniedError,
@@ -78,6 +79,7 @@ from ._errors import (
     LimiterUnavailableError,
     MethodNotFoundError,
     ModelDecodeError,
+    ModuleNotInstalledError,
     NotFoundError,
     OAuthError,
     OperationTimeLimitError,
@@ -139,6 +141,8 @@ __all__ = [
     "CallStartEvent",
     "ChatType",
     "Client",
+    "ClientStats",
+    "Coalesce",
     "DeadlineExceededError",
     "Dialog",
     "DialogId",
@@ -162,6 +166,7 @@ __all__ = [
     "MessageType",
     "MethodNotFoundError",
     "ModelDecodeError",
+    "ModuleNotInstalledError",
     "NotFoundError",
     "OAuthAuth",
     "OAuthError",

@@ -9,21 +9,25 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from types import TracebackType
-from typing import Any, Final, Self
+from typing import Any, Final, Self, TypeVar
 
 from yarl import URL
 
 from ._auth import Auth, WebhookAuth
-from ._batch._plan import BatchCalls, plan_batch
+from ._batch._plan import BatchCalls, make_command, plan_batch
 from ._batch._run import BatchResult, run_batch
 from ._bulk._api import DialogsApi
 from ._call._executor import Executor
 from ._call._hooks import Hooks
+from ._call._idempotent import is_known_read
 from ._call._retry import RetryPolicy
 from ._call._validate import check_method, check_params
+from ._coalesce._coalescer import Coalescer
+from ._coalesce._options import ClientStats, Coalesce
 from ._deadline import check_deadline_seconds
 from ._methods._endpoint import BotCredentials
 from ._methods._namespaces import METHODS, ImApi, ImbotApi, ImopenlinesApi
+from ._methods._spec import MethodSpec, Params
 from ._pacing._limiter import Limiter, Plan
 from ._pacing._operating import OperatingBudget, OperatingUsage
 from ._transports import AiohttpTransport, Transport
@@ -32,6 +36,8 @@ from ._wire._envelope import RestResponse
 from ._wire._http import Timeout
 
 __all__ = ["Client"]
+
+R = TypeVar("R")
 
 
 def _check_type(name: str, value: object, kind: type) -> None:
@@ -66,6 +72,12 @@ class Client:
       backoff included (default ``None``: no overall limit; each request is still
       bounded by ``timeout`` and retries by the policy).
     - ``hooks``: :class:`Hooks` callbacks for metrics.
+    - ``coalesce``: how concurrent typed reads are merged into ``batch`` requests
+      (:class:`Coalesce`; on by default): calls made in the same event-loop iteration,
+      or waiting for a limiter slot, share one request of up to 50 commands, and
+      identical lookups in flight share one command; a lone call still goes out at
+      once as a plain call. ``False`` sends every call as its own request.
+      :meth:`stats` shows what was sent for how many callers.
     - ``clock`` / ``sleep``: monotonic time and sleeping, injectable for tests.
 
     Use it as ``async with Client(...) as client:``, or call :meth:`aclose` yourself.
@@ -94,6 +106,7 @@ class Client:
         sleep: Sleep | None = None,
         bot_id: int | None = None,
         bot_token: str | None = None,
+        coalesce: Coalesce | bool | None = None,
     ) -> None:
         if isinstance(auth, str | URL):
             auth = WebhookAuth(auth)
@@ -107,6 +120,11 @@ class Client:
         _check_type("operating", operating, OperatingBudget)
         _check_type("timeout", timeout, Timeout)
         _check_type("hooks", hooks, Hooks)
+        if coalesce is None or coalesce is True:
+            coalesce = Coalesce()
+        elif coalesce is not False and not isinstance(coalesce, Coalesce):
+            msg = f"coalesce must be a Coalesce, True or False, not {type(coalesce).__name__}"
+            raise TypeError(msg)
         default_deadline = check_deadline_seconds("deadline", deadline)
         bot = BotCredentials.checked(bot_id, bot_token)
         self._owns_transport = transport is None
@@ -124,10 +142,11 @@ class Client:
             sleep=sleep,
             secrets=() if bot.bot_token is None else (bot.bot_token,),
         )
+        self._coalescer = None if coalesce is False else Coalescer(self._executor, coalesce)
         self._closed = False
-        self.im: Final = ImApi(self.call)
-        self.imbot: Final = ImbotApi(self.call, bot)
-        self.imopenlines: Final = ImopenlinesApi(self.call)
+        self.im: Final = ImApi(self._read)
+        self.imbot: Final = ImbotApi(self._read, bot)
+        self.imopenlines: Final = ImopenlinesApi(self._read)
         self.dialogs: Final = DialogsApi(self._executor, bot, lambda: self._closed)
 
     @property
@@ -165,6 +184,27 @@ class Client:
         """
         return self._executor.operating_usage(check_method(method))
 
+    def stats(self) -> ClientStats:
+        """A read-only snapshot of the requests sent and the callers served so far.
+
+        >>> client.stats()   # after 1,000 concurrent lookups of 548 distinct dialogs
+        ClientStats(requests=11, callers=1000, commands=548, batched=11, shared=452, ...)
+        """
+        if self._coalescer is None:
+            return ClientStats(requests=self._executor.requests_sent)
+        return self._coalescer.stats()
+
+    async def _read(self, spec: MethodSpec[..., R], params: Params) -> R:
+        """The typed read path: ``spec`` with checked ``params``, coalesced unless off."""
+        if self._closed:
+            msg = "the client is closed"
+            raise RuntimeError(msg)
+        if self._coalescer is not None:
+            return await self._coalescer.get(spec, params)
+        response = await self._executor.execute(spec.name, params)
+        result: R = spec.decode(response.result, response.body)
+        return result
+
     async def call(
         self,
         method: str,
@@ -172,6 +212,7 @@ class Client:
         *,
         idempotent: bool | None = None,
         deadline: float | None = None,
+        coalesce: bool = False,
     ) -> RestResponse:
         """Send one REST call and return its decoded answer, or raise a ``BitrixError``.
 
@@ -183,6 +224,9 @@ class Client:
         and batches of them, ``False`` otherwise).
         ``deadline`` overrides the client's overall time limit for this call
         (``math.inf`` lifts it); past it :class:`DeadlineExceededError` is raised.
+        ``coalesce=True`` lets a known read (``*.get``, ``*.list`` ...) share a
+        ``batch`` request with concurrent calls, as the typed methods do (unless the
+        client's coalescing is off); a write with it raises ``ValueError``.
         """
         method = METHODS.canonical(check_method(method))
         checked = check_params(method, params)
@@ -190,9 +234,25 @@ class Client:
             msg = f"idempotent must be a bool or None, not {type(idempotent).__name__}"
             raise TypeError(msg)
         seconds = check_deadline_seconds("deadline", deadline)
+        if not isinstance(coalesce, bool):
+            msg = f"coalesce must be a bool, not {type(coalesce).__name__}"
+            raise TypeError(msg)
+        if coalesce and (method.lower() == "batch" or not is_known_read(method, checked)):
+            msg = (
+                f"{method} is not a known read; writes are never coalesced "
+                "(call it without coalesce=True)"
+            )
+            raise ValueError(msg)
         if self._closed:
             msg = "the client is closed"
             raise RuntimeError(msg)
+        if coalesce and self._coalescer is not None and idempotent is not False:
+            try:
+                command = make_command("q", method, checked)
+            except (TypeError, ValueError):
+                command = None  # fine as JSON, not as a batch command: sent alone
+            if command is not None:
+                return await self._coalescer.call(method, checked, command, deadline=seconds)
         return await self._executor.execute(
             method, checked, idempotent=idempotent, deadline=seconds
         )
@@ -227,6 +287,8 @@ class Client:
         if self._closed:
             return
         self._closed = True
+        if self._coalescer is not None:
+            await self._coalescer.aclose()
         await self._executor.aclose()
         if self._owns_transport:
             await self._transport.aclose()

@@ -89,6 +89,11 @@ async def until(
         raise AssertionError(msg) from None
 
 
+async def blocked_on_a_lock(watcher: redis.asyncio.Redis) -> int:
+    """How many clients wait in ``BLPOP`` right now: lock waiters, as Redis sees them."""
+    return sum(client.get("cmd") == "blpop" for client in await watcher.client_list())
+
+
 class Worker:
     """One worker process (``python -m tests.redis_worker CONFIG``) driven over its pipes.
 

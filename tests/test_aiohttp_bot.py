@@ -16,7 +16,6 @@ from aiohttp import web
 from aiohttp.test_utils import TestClient, TestServer
 
 from bitrix_dialog import Client, MemoryTokenStore
-from bitrix_dialog._wire._formencode import build_query
 from bitrix_dialog.abc import HttpRequest, HttpResponse
 from bitrix_dialog.aiohttp import (
     PORTALS_KEY,
@@ -27,7 +26,7 @@ from bitrix_dialog.aiohttp import (
     RawEvent,
     setup,
 )
-from bitrix_dialog.testing import FakeApp, FakePortal
+from bitrix_dialog.testing import FakeApp, FakePortal, http_build_query
 
 from .aiohttp_kit import EVENTS, WebClient, post, served
 
@@ -143,7 +142,7 @@ async def test_a_forged_install_is_refused_and_stores_nothing(
     # A genuine-looking install whose pair the authorization server never issued.
     auth = portal.events.auth() | {"refresh_token": "0" * 32, "access_token": "1" * 32}
     form = {"event": "ONAPPINSTALL", "ts": str(int(portal.clock())), "auth": auth}
-    body = build_query(form | {"data": {"VERSION": "1"}})
+    body = http_build_query(form | {"data": {"VERSION": "1"}})
     async with served(app) as client:
         assert await post(client, body.encode()) == (403, "forbidden")
     assert await store.load(portal.oauth.member_id) is None

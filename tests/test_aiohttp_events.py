@@ -15,7 +15,6 @@ from typing import Any
 import pytest
 
 from bitrix_dialog import ChatType, EventAuth, MessageType
-from bitrix_dialog._wire._formencode import build_query, parse_query
 from bitrix_dialog.aiohttp import (
     AppInstallEvent,
     AppUninstallEvent,
@@ -26,7 +25,7 @@ from bitrix_dialog.aiohttp import (
     RawEvent,
     parse_event,
 )
-from bitrix_dialog.testing import FakePortal
+from bitrix_dialog.testing import FakePortal, http_build_query, parse_str
 
 MEMBER = "bac1cd5c8940947a75e0d71b1a84e348"
 APP_TOKEN = "831c76b092f9f135d9b6b36c3a720757"
@@ -125,7 +124,7 @@ GROUP_MESSAGE = {
 
 def posted(payload: dict[str, Any]) -> tuple[dict[str, Any], EventAuth]:
     """The payload as the app receives it: form-encoded by the portal, parsed back."""
-    form = parse_query(build_query(payload))
+    form = parse_str(http_build_query(payload))
     return form, EventAuth.from_auth_block(form["auth"], clock=lambda: 1771940028.0)
 
 
@@ -340,7 +339,7 @@ def test_the_fake_portals_posts_parse_into_what_they_describe(portal: FakePortal
     portal.add_bot(1000, name="Echo")
 
     def parse(body: bytes) -> Any:
-        form = parse_query(body.decode())
+        form = parse_str(body.decode())
         return parse_event(form, EventAuth.from_auth_block(form["auth"]))
 
     message = parse(portal.events.bot_message(1000, "hi", dialog_id=chat.dialog_id, from_user_id=7))

@@ -70,6 +70,8 @@ def _dialog_id(body: bytes) -> int:
         (f'{{"result": [{BIG}, {SMALL}, {BIG * BIG}]}}'.encode(), repr([BIG, SMALL, BIG * BIG])),
         (b'{"result": [18446744073709551615, -9223372036854775808]}', repr([BIG - 1, -(2**63)])),
         (b'{"result": "\\ud800"}', repr("\ud800")),  # a lone surrogate escape
+        (b'{"result": 0.00027132034301757812}', repr(2.713203430175781e-4)),  # a long fraction
+        (b'{"result": 12345678901234567890.5}', repr(1.2345678901234567e19)),
         (b'{"result": "id 12345678901234567890123"}', "'id 12345678901234567890123'"),
         (b'\xef\xbb\xbf{"result": 1}', "1"),  # a UTF-8 byte order mark
         ('{"result": "\u00e9t\u00e9"}'.encode("utf-16"), repr("\u00e9t\u00e9")),

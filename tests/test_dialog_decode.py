@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import copy
+import gc
 import json
 import pickle
 import weakref
@@ -69,6 +70,10 @@ def test_decoded_models_are_slotted_and_can_be_weakly_referenced() -> None:
     copied = pickle.loads(pickle.dumps(dialog))
     assert copied == dialog
     assert weakref.ref(copied)() is copied
+    del cache[1]
+    dropped = weakref.ref(snake())
+    gc.collect()
+    assert dropped() is None  # the reference does not keep the dialog alive
 
 
 def test_only_id_is_required_and_everything_else_reads_as_unset() -> None:

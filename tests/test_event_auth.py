@@ -12,8 +12,7 @@ from bitrix_dialog import (
     parse_event_auth,
     verify_application_token,
 )
-from bitrix_dialog._wire._formencode import build_query, parse_query
-from bitrix_dialog.testing import FakePortal
+from bitrix_dialog.testing import FakePortal, http_build_query, parse_str
 
 from .oauth_kit import START, ManualClock
 
@@ -76,7 +75,7 @@ def test_an_install_event_yields_the_pair_and_its_application_token() -> None:
 
 
 def test_str_bytes_and_parsed_mappings_give_the_same_result() -> None:
-    parsed = parse_query(ONAPPINSTALL)
+    parsed = parse_str(ONAPPINSTALL)
     results = {
         parse_event_auth(body, clock=lambda: START)
         for body in (ONAPPINSTALL, ONAPPINSTALL.encode(), parsed)
@@ -93,7 +92,7 @@ def test_an_event_without_tokens_still_carries_what_verifies_it() -> None:
 
 
 def test_absolute_expires_and_user_id_are_read_when_sent() -> None:
-    body = build_query(
+    body = http_build_query(
         {
             "event": "ONCRMDEALADD",
             "auth": {
@@ -181,7 +180,7 @@ async def test_tokens_from_an_install_event_drive_an_oauth_client() -> None:
     block = {**issued.to_dict(), "application_token": "app-token-1"}
     block.pop("expires_at")
     block["expires_in"] = str(block["expires_in"])
-    post = build_query({"event": "ONAPPINSTALL", "ts": str(int(START)), "auth": block})
+    post = http_build_query({"event": "ONAPPINSTALL", "ts": str(int(START)), "auth": block})
 
     event = parse_event_auth(post, clock=clock)
     assert isinstance(event, EventAuth)

@@ -13,10 +13,9 @@ import pytest
 from aiohttp import web
 
 from bitrix_dialog import MemoryTokenStore, OAuthToken, TransportError
-from bitrix_dialog._wire._formencode import build_query
 from bitrix_dialog.abc import HttpRequest, HttpResponse
 from bitrix_dialog.aiohttp import PORTALS_KEY, BitrixEvents, Portals, setup
-from bitrix_dialog.testing import FakeApp, FakePortal
+from bitrix_dialog.testing import FakeApp, FakePortal, http_build_query
 
 from .aiohttp_kit import EVENTS, WebClient, post, served
 
@@ -163,10 +162,10 @@ async def test_what_a_post_says_is_logged_cut_short(
 ) -> None:
     long_name = "ONAPPINSTALL" + "X" * 300_000
     long_member = "m" * 300_000
-    body = build_query({"event": long_name, "auth": {"member_id": long_member}})
+    body = http_build_query({"event": long_name, "auth": {"member_id": long_member}})
     with caplog.at_level(logging.DEBUG, logger="bitrix_dialog"):
         assert await post(endpoint, body.encode()) == (403, "forbidden")
-        malformed = build_query(
+        malformed = http_build_query(
             {"event": "ONX", "auth": {"member_id": "m", "user_id": "u" * 300_000}}
         )
         assert await post(endpoint, malformed.encode()) == (400, "bad request")
@@ -234,7 +233,7 @@ async def test_forged_posts_for_many_portals_build_no_clients(
     portal: FakePortal, endpoint: WebClient
 ) -> None:
     for index in range(50):
-        body = build_query(
+        body = http_build_query(
             {
                 "event": "ONIMBOTMESSAGEADD",
                 "ts": str(int(portal.clock())),

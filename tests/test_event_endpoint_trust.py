@@ -10,10 +10,9 @@ import pytest
 from aiohttp import web
 
 from bitrix_dialog import AiohttpTransport, Client, MemoryTokenStore, parse_event_auth
-from bitrix_dialog._wire._formencode import build_query, parse_query
 from bitrix_dialog.abc import HttpRequest, HttpResponse
 from bitrix_dialog.aiohttp import BitrixEvents, RawEvent, setup
-from bitrix_dialog.testing import FakeApp, FakePortal
+from bitrix_dialog.testing import FakeApp, FakePortal, http_build_query, parse_str
 
 from .aiohttp_kit import EVENTS, WebClient, post, served
 from .oauth_kit import START, ManualClock
@@ -194,9 +193,9 @@ async def test_the_fake_portal_answers_user_admin_per_user(portal: FakePortal) -
 async def test_an_install_with_a_domain_and_no_client_endpoint_derives_it(
     portal: FakePortal, fake_app: FakeApp, store: MemoryTokenStore, deals: list[str]
 ) -> None:
-    form = parse_query(portal.events.install().decode())
+    form = parse_str(portal.events.install().decode())
     del form["auth"]["client_endpoint"]
-    legacy = build_query(form).encode()
+    legacy = http_build_query(form).encode()
     auth = parse_event_auth(legacy)
     assert auth.token is not None
     assert auth.token.client_endpoint == f"https://{portal.domain}/rest/"
@@ -257,7 +256,7 @@ async def test_a_post_pointing_the_app_at_a_private_or_plain_url_is_refused(
         async def aclose(self) -> None:
             await inner.aclose()
 
-    form = parse_query(portal.events.install().decode())
+    form = parse_str(portal.events.install().decode())
     form["auth"][key] = value
     app = web.Application()
     setup(
@@ -270,7 +269,7 @@ async def test_a_post_pointing_the_app_at_a_private_or_plain_url_is_refused(
     )
     BitrixEvents(verify_install=False).add_route(app, EVENTS)
     async with served(app) as endpoint:
-        assert await post(endpoint, build_query(form).encode()) == (403, "forbidden")
+        assert await post(endpoint, http_build_query(form).encode()) == (403, "forbidden")
     assert await store.load(portal.oauth.member_id) is None
     assert sent == []
 
@@ -281,9 +280,9 @@ async def test_a_bot_block_pointing_at_a_private_url_is_refused(
     assert await post(endpoint, portal.events.install()) == (200, "")
     chat = portal.add_chat()
     bot = portal.add_bot(1000)
-    form = parse_query(portal.events.bot_message(bot.id, "hi", dialog_id=chat.dialog_id).decode())
+    form = parse_str(portal.events.bot_message(bot.id, "hi", dialog_id=chat.dialog_id).decode())
     form["data"]["BOT"][str(bot.id)]["client_endpoint"] = "https://169.254.169.254/rest/"
-    assert await post(endpoint, build_query(form).encode()) == (403, "forbidden")
+    assert await post(endpoint, http_build_query(form).encode()) == (403, "forbidden")
     assert portal.messages == []
     genuine = portal.events.bot_message(bot.id, "hi", dialog_id=chat.dialog_id)
     assert await post(endpoint, genuine) == (200, "")

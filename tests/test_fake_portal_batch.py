@@ -12,9 +12,8 @@ from typing import Any
 
 from yarl import URL
 
-from bitrix_dialog._wire._formencode import build_query
 from bitrix_dialog.abc import HttpRequest
-from bitrix_dialog.testing import CallContext, FakePortal
+from bitrix_dialog.testing import CallContext, FakePortal, http_build_query
 
 
 async def post(
@@ -81,8 +80,8 @@ async def test_cmd_as_a_list_gives_list_shaped_sections_where_keys_are_0_to_n() 
 async def test_form_encoded_batch_is_read_like_a_json_one() -> None:
     portal = FakePortal()
     chat = portal.add_chat(name="Form")
-    command = "im.dialog.get?" + build_query({"DIALOG_ID": chat.dialog_id})
-    _, payload = await post(portal, build_query({"cmd": {"first": command}, "halt": 0}))
+    command = "im.dialog.get?" + http_build_query({"DIALOG_ID": chat.dialog_id})
+    _, payload = await post(portal, http_build_query({"cmd": {"first": command}, "halt": 0}))
     assert sections(payload)["result"]["first"]["name"] == "Form"
 
 
@@ -101,7 +100,7 @@ async def test_halt_is_cast_like_php_bool() -> None:
         _, payload = await post(portal, {"cmd": cmd, "halt": halt})
         ran = "good" in sections(payload)["result"]
         assert ran is not stops, halt
-    _, payload = await post(portal, build_query({"cmd": cmd, "halt": "false"}))
+    _, payload = await post(portal, http_build_query({"cmd": cmd, "halt": "false"}))
     assert sections(payload)["result"] == []
 
 
@@ -155,7 +154,7 @@ async def test_references_follow_the_servers_substitution_rules() -> None:
         return dict(context.params)
 
     portal.register_method("test.echo", echo)
-    query = build_query(
+    query = http_build_query(
         {
             "whole": "$result[d][restrictions]",
             "number": "chat$result[d][id]",

@@ -2,7 +2,8 @@
 
 ``tests/test_dialog_decode.py`` fuzzes ``decode_dialog`` on decoded JSON. These go one
 level up, where users meet the decoders: raw answer bytes and statuses through the
-envelope (``decode_response``), the typed methods (``client.im.dialog.get`` ...) and
+envelope (``client.call``, checked against ``envelope_oracle``, written from the
+docs), the typed methods (``client.im.dialog.get`` ...) and
 ``client.batch``. Whatever the portal (or a proxy in front of it) answers, the call
 returns a value or raises a ``BitrixError`` that keeps the status and the raw body;
 a batch gives every command exactly one outcome.
@@ -12,9 +13,7 @@ from __future__ import annotations
 
 import asyncio
 import json
-import math
 from collections.abc import Mapping
-from datetime import datetime
 from typing import Any
 
 import attrs
@@ -27,16 +26,14 @@ from bitrix_dialog import (
     Client,
     Dialog,
     ModelDecodeError,
-    PortalMovedError,
     ResponseDecodeError,
     RestResponse,
     RetryPolicy,
-    Time,
 )
-from bitrix_dialog._wire._envelope import decode_response
 from bitrix_dialog.abc import HttpRequest, HttpResponse
 from bitrix_dialog.testing import MemoryTransport
 
+from . import envelope_oracle
 from .test_dialog_decode import json_objects, json_values
 
 WEBHOOK = "https://example.bitrix24.com/rest/1/fuzzcode/"
@@ -88,112 +85,40 @@ _BODIES = (
 )
 
 
-_TIME_FIELDS = {
-    "start",
-    "finish",
-    "duration",
-    "processing",
-    "date_start",
-    "date_finish",
-    "operating",
-    "operating_reset_at",
-}
-
-
-def _number(value: object) -> float | None:
-    """The documented reading of a numeric ``time`` field: lenient, never an error."""
-    if isinstance(value, bool) or value is None:
-        return None
-    if isinstance(value, int | float):
-        return float(value)
-    if isinstance(value, str):
-        try:
-            return float(value)
-        except ValueError:
-            return None
-    return None
-
-
-def _date(value: object) -> datetime | None:
-    if not isinstance(value, str) or not value:
-        return None
-    try:
-        return datetime.fromisoformat(value)
-    except ValueError:
-        return None
-
-
-def _same(left: object, right: object) -> bool:
-    if isinstance(left, float) and isinstance(right, float) and math.isnan(left):
-        return math.isnan(right)
-    return left == right
-
-
-def _check_time(time: Time | None, block: object) -> None:
-    if not isinstance(block, Mapping):
-        assert time is None
-        return
-    assert time is not None
-    for name in ("start", "finish", "duration", "processing", "operating", "operating_reset_at"):
-        assert _same(getattr(time, name), _number(block.get(name))), name
-    assert time.date_start == _date(block.get("date_start"))
-    assert time.date_finish == _date(block.get("date_finish"))
-    assert dict(time.extra) == {k: v for k, v in block.items() if k not in _TIME_FIELDS}
-    # the decoder's value is the very value the public constructor makes
-    rebuilt = Time(**attrs.asdict(time, recurse=False))
-    assert rebuilt == time or _has_nan(time)
-    with pytest.raises(attrs.exceptions.FrozenInstanceError):
-        time.start = 0.0  # type: ignore[misc]
-
-
-def _has_nan(time: Time) -> bool:
-    return any(isinstance(v, float) and math.isnan(v) for v in attrs.astuple(time))
-
-
-def _decoded(response: HttpResponse) -> RestResponse | BitrixError:
-    try:
-        return decode_response(response, "im.dialog.get")
-    except BitrixError as error:  # any other exception fails the property
-        return error
-
-
-@_FUZZ
+@_FUZZ_CLIENT
 @given(body=_BODIES, status=_STATUSES, moved=st.booleans())
-def test_any_answer_is_a_rest_response_or_an_error_keeping_the_body(
+def test_any_answer_is_what_the_docs_say_or_an_error_keeping_the_body(
     body: bytes, status: int, moved: bool
 ) -> None:
     headers = {"Location": "https://new.bitrix24.com/rest/1/fuzzcode/x"} if moved else {}
-    response = HttpResponse(status=status, headers=headers, body=body)
-    decoded = _decoded(response)
-    if isinstance(decoded, BitrixError):
-        assert decoded.body == body
-        assert decoded.status == status
-        assert decoded.method == "im.dialog.get"
-        assert "fuzzcode" not in str(decoded)
-        if status in (301, 302):
-            assert isinstance(decoded, PortalMovedError)
+    answer = HttpResponse(status=status, headers=headers, body=body)
+
+    async def scenario() -> RestResponse | BitrixError:
+        transport = _answering([answer])
+        async with Client(WEBHOOK, transport=transport, retry=RetryPolicy.never()) as client:
+            try:
+                return await client.call("im.dialog.get", {"DIALOG_ID": "chat1"})
+            except BitrixError as error:  # any other exception fails the property
+                return error
+
+    outcome = asyncio.run(scenario())
+    want = envelope_oracle.expected(status, body)
+    if isinstance(outcome, BitrixError):
+        assert isinstance(outcome, want.kind), (want, outcome)
+        assert (outcome.body, outcome.status, outcome.method) == (body, status, "im.dialog.get")
+        assert "fuzzcode" not in str(outcome)  # the webhook code never shows
+        if want.code is not None:
+            assert outcome.code == want.code
+        if want.description is not None:
+            assert outcome.description == want.description
         return
-    assert status not in (301, 302)
-    payload = json.loads(body)
-    assert isinstance(payload, dict)
-    assert "error" not in payload
-    assert decoded.result == payload["result"]
-    assert (decoded.status, decoded.body, decoded.method) == (status, body, "im.dialog.get")
-    _check_time(decoded.time, payload.get("time"))
-    nan = decoded.time is not None and _has_nan(decoded.time)  # NaN is never equal
-    assert nan or decoded == RestResponse(  # the same value its public constructor makes
-        method=decoded.method,
-        result=decoded.result,
-        time=decoded.time,
-        next=decoded.next,
-        total=decoded.total,
-        status=decoded.status,
-        body=decoded.body,
-    )
-    for name in ("next", "total"):
-        sent = _number(payload.get(name))
-        expected = int(sent) if sent is not None and sent.is_integer() else None
-        assert getattr(decoded, name) == expected
+    assert want.kind is RestResponse, (want, outcome)
+    assert want.payload is not None
+    assert (outcome.status, outcome.body, outcome.method) == (status, body, "im.dialog.get")
+    envelope_oracle.check_success(outcome, want.payload)
+    if outcome.time is not None:
+        with pytest.raises(attrs.exceptions.FrozenInstanceError):
+            outcome.time.start = 0.0  # type: ignore[misc]
 
 
 def _answering(responses: list[HttpResponse]) -> MemoryTransport:

@@ -19,7 +19,6 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from bitrix_dialog import EventAuth, parse_event_auth
-from bitrix_dialog._wire._formencode import build_query, parse_query
 from bitrix_dialog.aiohttp import (
     AppInstallEvent,
     BitrixEvent,
@@ -29,7 +28,7 @@ from bitrix_dialog.aiohttp import (
     parse_event,
     setup,
 )
-from bitrix_dialog.testing import FakePortal
+from bitrix_dialog.testing import FakePortal, http_build_query, parse_str
 
 from .aiohttp_kit import EVENTS, post, served
 from .test_aiohttp_events import GROUP_MESSAGE
@@ -153,10 +152,10 @@ _PLACEMENTS = st.fixed_dictionaries(
         "SERVER_ENDPOINT": _WORDS,
     },
 )
-_BODIES = _FORMS.map(build_query) | _PLACEMENTS.map(build_query) | st.text(max_size=40)
+_BODIES = _FORMS.map(http_build_query) | _PLACEMENTS.map(http_build_query) | st.text(max_size=40)
 # Posts that pass the endpoint's token check, so their data reaches the typed parsers.
 _VERIFIED = st.tuples(_FORMS, _AUTH).map(
-    lambda pair: build_query(
+    lambda pair: http_build_query(
         pair[0] | {"auth": pair[1] | {"member_id": MEMBER, "application_token": PIN}}
     )
 )
@@ -178,7 +177,7 @@ def _read(body: str) -> BitrixEvent | EventAuth | ValueError:
         auth = parse_event_auth(body, clock=lambda: 1_771_940_028.0)
     except ValueError as error:
         return error
-    form = parse_query(body)
+    form = parse_str(body)
     if "event" not in form:
         return auth
     try:
@@ -194,13 +193,13 @@ def test_any_post_is_a_typed_event_or_a_value_error(body: str) -> None:
     if isinstance(outcome, ValueError):
         assert str(outcome)
     elif isinstance(outcome, BitrixEvent):
-        assert outcome.event == str(parse_query(body)["event"]).upper()
+        assert outcome.event == str(parse_str(body)["event"]).upper()
         assert outcome.event
         assert isinstance(outcome.data, dict)
     else:
         assert isinstance(outcome, EventAuth)
     # Whatever the auth, the event part alone is typed or refused with a ValueError.
-    form = parse_query(body)
+    form = parse_str(body)
     event = _attempt(lambda: parse_event(form, EventAuth()))
     if isinstance(event, ValueError):
         assert str(event)
@@ -258,7 +257,7 @@ def test_the_event_endpoint_answers_every_post_with_200_400_or_403(bodies: list[
     assert len(seen) == statuses.count(200)
     for body, status in zip(bodies, statuses, strict=True):
         if status == 200:  # only a verified post reaches a handler
-            auth = parse_query(body)["auth"]
+            auth = parse_str(body)["auth"]
             assert auth["application_token"] == PIN
             assert auth["member_id"]
 
@@ -299,7 +298,7 @@ _FIELDS = [
 def test_any_value_in_any_event_field_is_typed_or_refused_by_its_path(
     path: tuple[str, ...], value: Any
 ) -> None:
-    form = parse_query(build_query(GROUP_MESSAGE))
+    form = parse_str(http_build_query(GROUP_MESSAGE))
     node = form
     for key in path[:-1]:
         node = node[key]
@@ -379,7 +378,7 @@ def test_a_portal_built_install_post_reads_back_as_it_was_built(
 
 def test_an_unknown_event_code_is_a_raw_event_keeping_its_data() -> None:
     form = {"event": "onCrmDealUpdate", "data": {"FIELDS": {"ID": "7"}}, "auth": {"member_id": "m"}}
-    event = _read(build_query(form))
+    event = _read(http_build_query(form))
     assert isinstance(event, RawEvent)
     assert event.event == "ONCRMDEALUPDATE"
     assert event.data == {"FIELDS": {"ID": "7"}}

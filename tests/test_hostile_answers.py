@@ -26,6 +26,7 @@ from bitrix_dialog import (
     InvalidClientError,
     InvalidCredentialsError,
     LeakyBucket,
+    PortalMovedError,
     RequestTimeoutError,
     ResponseDecodeError,
     ResponseTooLargeError,
@@ -327,3 +328,18 @@ def test_invalid_credentials_is_still_not_retried() -> None:
     assert QUICK_RETRY.decide(state, InvalidCredentialsError(status=401)) is None
     assert QUICK_RETRY.decide(state, ResponseDecodeError(status=200)) is not None
     assert QUICK_RETRY.decide(state, ResponseTooLargeError(status=200)) is None
+
+
+async def test_a_redirect_repeating_the_webhook_code_is_masked_in_the_error() -> None:
+    portal = FakePortal()
+
+    async def redirect(request: HttpRequest) -> HttpResponse:
+        location = f"https://new.example.com{request.url.path}"
+        body = f"<a href='{location}'>moved</a>".encode()
+        return HttpResponse(status=302, headers={"Location": location}, body=body)
+
+    async with Client(portal.webhook_url(), transport=MemoryTransport(redirect)) as client:
+        with pytest.raises(PortalMovedError) as caught:
+            await client.call("im.dialog.get", {"DIALOG_ID": "chat1"})
+    assert caught.value.location == "https://new.example.com/rest/1/***/im.dialog.get"
+    assert portal.webhook_code not in shown(caught.value)

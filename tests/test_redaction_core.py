@@ -3,12 +3,26 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Awaitable, Callable
 
 import pytest
 
-from bitrix_dialog import AccessTokenAuth, BitrixError, Client
-from bitrix_dialog.abc import HttpRequest
-from bitrix_dialog.testing import FakePortal
+from bitrix_dialog import (
+    AccessTokenAuth,
+    BatchCall,
+    BitrixError,
+    Client,
+    MemoryTokenStore,
+    OAuthAuth,
+    OAuthToken,
+    RetryPolicy,
+    TokenStoreError,
+    TransportError,
+)
+from bitrix_dialog.abc import HttpRequest, HttpResponse
+from bitrix_dialog.testing import FakePortal, MemoryTransport
+
+WEBHOOK = "https://p.example.bitrix24.com/rest/1/c0de/"
 
 
 async def test_debug_log_has_one_record_per_request_and_response_and_no_secret(
@@ -47,28 +61,78 @@ def test_request_repr_masks_webhook_code_and_query_tokens() -> None:
     assert "/rest/7/***/" in shown
 
 
-def test_params_are_masked_at_any_depth_and_known_secrets_anywhere() -> None:
-    from bitrix_dialog._wire._redact import redact_params, redact_text
-
+def test_params_are_masked_at_any_depth_in_a_batch_call_repr() -> None:
     params = {"botToken": "t0k", "cmd": {"a": "im.dialog.get?auth=abc"}, "list": [{"auth": "x"}]}
-    assert redact_params(params) == {
-        "botToken": "***",
-        "cmd": {"a": "im.dialog.get?auth=abc"},  # a value is text: redact_text masks it
-        "list": [{"auth": "***"}],
-    }
-    assert redact_text("writing 5f1e2d3c4b5a now", secrets=["5f1e2d3c4b5a", None, "ab"]) == (
-        "writing *** now"
+    shown = repr(BatchCall(method="imbot.v2.Chat.get", params=params))
+    assert "t0k" not in shown
+    assert "'auth': 'x'" not in shown
+    assert "im.dialog.get?auth=abc" in shown  # a value is text, not a parameter name
+    assert "imbot.v2.Chat.get" in shown
+
+
+def _failing(text: str) -> Callable[[HttpRequest], Awaitable[HttpResponse]]:
+    async def handler(request: HttpRequest) -> HttpResponse:
+        raise OSError(text)
+
+    return handler
+
+
+@pytest.mark.parametrize(
+    ("text", "chained"),
+    [
+        ("database is down", True),
+        ("GET https://p.example/rest/1/c0de/x failed", False),
+        ("POST /oauth/token/?refresh_token=r1234567 failed", False),
+    ],
+)
+async def test_a_cause_is_chained_only_when_nothing_in_it_needs_masking(
+    text: str, chained: bool
+) -> None:
+    transport = MemoryTransport(_failing(text))
+    async with Client(WEBHOOK, transport=transport, retry=RetryPolicy.never()) as client:
+        with pytest.raises(TransportError) as info:
+            await client.call("im.dialog.get", {"DIALOG_ID": "chat1"})
+    error = info.value
+    assert (error.__cause__ is not None) is chained
+    assert "c0de" not in str(error)
+    assert "r1234567" not in str(error)
+
+
+async def test_the_whole_chain_of_a_cause_is_read() -> None:
+    async def handler(request: HttpRequest) -> HttpResponse:
+        error = OSError("outer")
+        error.__context__ = OSError("?refresh_token=r1234567")
+        raise error
+
+    transport = MemoryTransport(handler)
+    async with Client(WEBHOOK, transport=transport, retry=RetryPolicy.never()) as client:
+        with pytest.raises(TransportError) as info:
+            await client.call("im.dialog.get", {"DIALOG_ID": "chat1"})
+    assert info.value.__cause__ is None  # its context named a secret
+
+
+class _LeakyStore(MemoryTokenStore):
+    """A store whose failure message quotes the pair it could not save."""
+
+    async def save(self, token: OAuthToken, *, replaces: OAuthToken | None = None) -> None:
+        raise OSError(f"cannot write {token.refresh_token} to the database")
+
+
+async def test_a_token_store_failure_never_shows_the_tokens() -> None:
+    portal = FakePortal()
+    chat = portal.add_chat()
+    app = portal.register_app()
+    token = portal.issue_tokens(app.client_id, expires_in=0)  # refreshed on the first call
+    auth = OAuthAuth(
+        token, client_id=app.client_id, client_secret=app.client_secret, store=_LeakyStore()
     )
-
-
-def test_a_cause_is_chained_only_when_nothing_in_it_needs_masking() -> None:
-    from bitrix_dialog._wire._redact import safe_cause
-
-    plain = OSError("database is down")
-    assert safe_cause(plain) is plain
-    assert safe_cause(OSError("GET https://p.example/rest/1/c0de/x failed")) is None
-    assert safe_cause(OSError("lost"), secrets=["lost-token"]) is not None
-    assert safe_cause(OSError("writing lost-token"), secrets=["lost-token"]) is None
-    outer = ValueError("outer")
-    outer.__context__ = OSError("?refresh_token=r1234567")
-    assert safe_cause(outer) is None  # the whole chain is read
+    async with Client(auth, transport=portal.transport()) as client:
+        with pytest.raises(TokenStoreError) as info:
+            await client.call("im.dialog.get", {"DIALOG_ID": chat.dialog_id})
+    error = info.value
+    refreshed = portal.oauth.requests[-1]
+    assert error.__cause__ is None  # the store's message named a secret
+    assert "cannot write *** to the database" in str(error)
+    assert token.refresh_token is not None
+    assert token.refresh_token not in str(error) + repr(error)
+    assert refreshed.error is None

@@ -118,7 +118,7 @@ async def test_callers_in_one_worker_are_served_in_order(connect: Connect) -> No
     async def call(index: int) -> None:
         slot = await bucket.acquire(max_wait=10)
         order.append(index)
-        await asyncio.sleep(0.005)  # the request
+        await asyncio.sleep(0)  # the request: the others run meanwhile
         await bucket.release(slot)
 
     await asyncio.wait_for(asyncio.gather(*(call(n) for n in range(8))), 10)
@@ -141,11 +141,12 @@ async def test_query_limit_exceeded_fills_the_bucket_for_every_worker(connect: C
 
 async def test_saturate_moves_reservations_back_in_order(connect: Connect) -> None:
     one, two, three = connect(), connect(), connect()
-    a = RedisLeakyBucket(one, KEY, 2, 20.0)
-    b = RedisLeakyBucket(two, KEY, 2, 20.0)
-    c = RedisLeakyBucket(three, KEY, 2, 20.0)
+    # Slow enough that b is still waiting when c's reservation is seen, on a busy machine.
+    a = RedisLeakyBucket(one, KEY, 2, 4.0)
+    b = RedisLeakyBucket(two, KEY, 2, 4.0)
+    c = RedisLeakyBucket(three, KEY, 2, 4.0)
     for slot in [await a.acquire(), await a.acquire()]:
-        await a.release(slot)  # full, draining: the next slots are 50 ms apart
+        await a.release(slot)  # full, draining: the next slots are 250 ms apart
     order: list[str] = []
 
     async def take(name: str, bucket: RedisLeakyBucket) -> None:
@@ -270,8 +271,19 @@ async def test_the_fallback_paces_while_redis_is_down_and_hands_back_after(
         await bucket.release(second)
         assert local.in_flight == 0
         await allow(redis_admin)
-        await asyncio.sleep(0.1)  # past recheck_after
-        shared = await bucket.acquire()
+        held: list[Slot] = []
+
+        async def back_on_the_shared_bucket() -> bool:
+            # Each acquire asks Redis again once recheck_after has passed.
+            slot = await bucket.acquire(max_wait=1.0)
+            if local.in_flight:
+                await bucket.release(slot)
+                return False
+            held.append(slot)
+            return True
+
+        await until(back_on_the_shared_bucket, what="the shared bucket in use again")
+        (shared,) = held
     assert (await bucket.state()).in_flight == 1
     assert local.in_flight == 0
     await bucket.release(shared)

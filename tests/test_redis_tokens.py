@@ -22,7 +22,7 @@ from bitrix_dialog.abc import TokenStore
 from bitrix_dialog.redis import RedisTokenStore
 from bitrix_dialog.testing import FakePortal
 
-from .redis_kit import WORKER_PASSWORD, closed_port
+from .redis_kit import WORKER_PASSWORD, blocked_on_a_lock, closed_port, until
 
 Connect = Callable[[], redis.asyncio.Redis]
 MEMBER = "a223c6b3710f85df22e9377d6c4f7553"
@@ -77,6 +77,7 @@ async def test_a_late_worker_whose_lease_ran_out_cannot_overwrite_a_newer_pair(
 ) -> None:
     late = RedisTokenStore(connect(), lock_lease=0.2)
     prompt = RedisTokenStore(connect(), lock_lease=0.2, lock_wait=5.0)
+    watcher = connect()
     await late.save(pair("a0", "r0"))
     prompt_saved = asyncio.Event()
     prompt_may_leave = asyncio.Event()
@@ -93,8 +94,10 @@ async def test_a_late_worker_whose_lease_ran_out_cannot_overwrite_a_newer_pair(
         async with lock:
             loaded = await late.load(MEMBER)
             other = asyncio.create_task(prompt_worker())
-            await asyncio.sleep(0.05)  # the prompt worker is waiting for the lock
-            time.sleep(0.5)  # noqa: ASYNC251 - the late worker stalls: no renewal runs, its lease lapses
+            await until(lambda: _has_waiters(watcher, 1), what="the prompt worker waiting")
+            # The late worker's process stalls (the loop blocked: no renewal runs) for
+            # longer than its lease, which Redis times by its own clock.
+            time.sleep(late.lock_lease * 2.5)  # noqa: ASYNC251 - a frozen process, by design
             await asyncio.wait_for(prompt_saved.wait(), 10)
             with pytest.raises(TokenConflictError):
                 await late.save(pair("a2", "r2"), replaces=loaded)
@@ -109,6 +112,7 @@ async def test_a_late_worker_whose_lease_ran_out_cannot_overwrite_a_newer_pair(
 
 async def test_the_lock_admits_one_worker_at_a_time(connect: Connect) -> None:
     stores = [RedisTokenStore(connect(), lock_wait=10.0) for _ in range(3)]
+    watcher = connect()
     inside = 0
     most = 0
     entered: list[int] = []
@@ -120,7 +124,9 @@ async def test_the_lock_admits_one_worker_at_a_time(connect: Connect) -> None:
             inside += 1
             most = max(most, inside)
             entered.append(index)
-            await asyncio.sleep(0.05)
+            # Hold the lock until every worker still to come is waiting for it.
+            waiting = len(stores) - len(entered)
+            await until(lambda: _has_waiters(watcher, waiting), what=f"{waiting} waiting")
             inside -= 1
 
     await asyncio.wait_for(asyncio.gather(*(refresh(n) for n in range(3))), 10)
@@ -147,6 +153,7 @@ async def test_a_slow_refresh_keeps_its_lease_and_others_give_up_waiting(
 
 async def test_a_cancelled_waiter_leaves_the_lock_to_the_others(connect: Connect) -> None:
     holder, quitter, next_one = (RedisTokenStore(connect()) for _ in range(3))
+    watcher = connect()
 
     async def wait_for_lock() -> None:
         async with quitter.refresh_lock(MEMBER):
@@ -154,7 +161,7 @@ async def test_a_cancelled_waiter_leaves_the_lock_to_the_others(connect: Connect
 
     async with holder.refresh_lock(MEMBER):
         waiting = asyncio.create_task(wait_for_lock())
-        await asyncio.sleep(0.05)
+        await until(lambda: _has_waiters(watcher, 1), what="the quitter waiting")
         waiting.cancel()
         with pytest.raises(asyncio.CancelledError):
             await waiting
@@ -252,3 +259,7 @@ async def test_two_workers_refresh_an_expired_pair_once(
     for secret in (stale.access_token, stale.refresh_token, fresh.access_token):
         assert secret is not None
         assert secret not in caplog.text
+
+
+async def _has_waiters(watcher: redis.asyncio.Redis, count: int) -> bool:
+    return await blocked_on_a_lock(watcher) == count

@@ -39,7 +39,7 @@ from .._wire._formencode import parse_query
 from .._wire._redact import MASK
 from ._tokens import OAuthToken, _text
 
-__all__ = ["EventAuth", "parse_event_auth", "verify_application_token"]
+__all__ = ["EventAuth", "FormData", "as_form", "parse_event_auth", "verify_application_token"]
 
 FormData = str | bytes | Mapping[str, Any]
 """A raw form body (``str``/``bytes``) or a mapping already parsed the PHP way."""
@@ -133,7 +133,7 @@ def parse_event_auth(
     >>> parse_event_auth("event=ONAPPINSTALL&auth%5Bmember_id%5D=m1").member_id
     'm1'
     """
-    values = {**_as_form(query, "query"), **_as_form(data, "data")}
+    values = {**as_form(query, "query"), **as_form(data, "data")}
     block = values.get("auth")
     if isinstance(block, Mapping):
         return EventAuth.from_auth_block(block, clock=clock)
@@ -159,7 +159,8 @@ def verify_application_token(received: str | None, expected: str | None) -> bool
     return hmac.compare_digest(received.encode(), expected.encode())
 
 
-def _as_form(data: FormData | None, parameter: str) -> dict[str, Any]:
+def as_form(data: FormData | None, parameter: str) -> dict[str, Any]:
+    """A post as a mapping: a raw body (``bytes``/``str``) parsed as PHP reads forms."""
     if data is None:
         return {}
     if isinstance(data, bytes):

@@ -16,6 +16,7 @@ from __future__ import annotations
 import asyncio
 import inspect
 import logging
+import math
 from collections.abc import Awaitable, Callable
 from typing import Final
 
@@ -27,9 +28,14 @@ from .._wire._redact import redact_url
 from .._wire._urls import require_public_url, require_secure_url
 from ._tokens import OAuthToken
 
-__all__ = ["PortalGuard", "PortalMove", "PortalMoveCallback", "rest_base"]
+__all__ = ["PortalGuard", "PortalMove", "PortalMoveCallback", "RedirectPause", "rest_base"]
 
 logger: Final = logging.getLogger("bitrix_dialog")
+
+# After a redirect the authorization server does not confirm, the next verification
+# waits this long, doubling each time it again finds no move, up to the cap.
+_FIRST_GAP: Final = 60.0
+_MAX_GAP: Final = 3600.0
 
 
 @attrs.frozen(kw_only=True)
@@ -136,3 +142,34 @@ class PortalGuard:
         self._verified = token.client_endpoint
         self.redirect = self._declined = None
         return new_base
+
+
+class RedirectPause:
+    """How often a redirect may be verified with a refresh: a portal (or a proxy) that
+    redirects every call must not cost one refresh per call.
+
+    After a verification that finds no move, redirects raise at once for 60 s, then
+    120 s, ... up to an hour, until one finds a move. Times are the auth's Unix clock.
+    """
+
+    def __init__(self) -> None:
+        self._gap = 0.0
+        self._until = -math.inf
+
+    def allows(self, now: float) -> bool:
+        """True when a redirect may be verified now."""
+        return now >= self._until
+
+    def found_no_move(self, now: float) -> float | None:
+        """A verification named no new address: the new pause in seconds, or ``None`` when
+        another call that shared the same verification already set it."""
+        if now < self._until:
+            return None
+        self._gap = min(max(self._gap * 2, _FIRST_GAP), _MAX_GAP)
+        self._until = now + self._gap
+        return self._gap
+
+    def clear(self) -> None:
+        """A verification found the move: the next redirect is verified at once."""
+        self._gap = 0.0
+        self._until = -math.inf

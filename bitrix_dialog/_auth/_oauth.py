@@ -53,6 +53,8 @@ own, since the token would follow it to whatever host it names. With an
 refreshes, and the answer's ``client_endpoint`` is where Bitrix24 says the portal
 lives); only when that names a new origin is the callback asked, with the
 redirect's ``location`` for comparison. Without a callback the redirect raises.
+The verifications are bounded: one in flight, and after one that names no new
+origin, redirects raise for 60 s, doubling up to an hour while they go on.
 """
 
 from __future__ import annotations
@@ -79,9 +81,9 @@ from .._errors import (
 )
 from .._transports import Transport
 from .._wire._redact import redact_text, redact_url, safe_cause
-from .._wire._urls import require_public_url
+from ._answers import check_refresh_answer
 from ._base import Authorization
-from ._moves import PortalGuard, PortalMoveCallback
+from ._moves import PortalGuard, PortalMoveCallback, RedirectPause
 from ._oauth_server import (
     DEFAULT_OAUTH_SERVERS,
     check_oauth_servers,
@@ -186,6 +188,7 @@ class OAuthAuth:
         self._flight: asyncio.Task[OAuthToken] | None = None
         self._unsaved: tuple[OAuthToken, OAuthToken | None] | None = None
         self._spent: OAuthToken | None = None
+        self._pause = RedirectPause()
         """A pair whose refresh token is known spent: never sent to the server again."""
 
     # ------------------------------------------------------------ properties
@@ -284,7 +287,13 @@ class OAuthAuth:
                     raise ReauthorizationRequiredError(msg, code="REFRESH_TOKEN_SPENT")
                 try:
                     new = await self._refresh(base, transport, reason)
-                    self._check_answer(new)
+                    check_refresh_answer(
+                        new,
+                        member_id=self.member_id,
+                        portal=self._guard.portal,
+                        allow_loopback=self._allow_loopback,
+                        servers=None if self._oauth_server else self._servers,
+                    )
                 except ReauthorizationRequiredError:
                     # A worker whose lock lease ran out may have spent the token
                     # meanwhile; its pair, if stored, is the live one.
@@ -337,41 +346,6 @@ class OAuthAuth:
             # pair, and events are checked against the stored one.
             new = attrs.evolve(new, application_token=base.application_token)
         return new
-
-    def _check_answer(self, new: OAuthToken) -> None:
-        """Refuse a refresh answer before it is saved or used (its predecessor is spent)."""
-        problem: str | None
-        if new.member_id != self.member_id:
-            problem = f"it is a pair for member {new.member_id}, not {self.member_id}"
-            code = "MEMBER_ID_MISMATCH"
-        else:
-            problem = self._endpoint_problem(new)
-            code = "REFRESH_ANSWER_REFUSED"
-        if problem is not None:
-            msg = (
-                f"the authorization server's answer for member {self.member_id} is refused: "
-                f"{problem}; the refresh token it replaced is spent, so the app must be "
-                "authorised again"
-            )
-            raise ReauthorizationRequiredError(msg, code=code)
-
-    def _endpoint_problem(self, new: OAuthToken) -> str | None:
-        try:
-            moved = URL(new.client_endpoint).origin() != self._guard.portal
-        except ValueError:
-            moved = True
-        if moved:  # an address from outside: https to a public host name only
-            try:
-                require_public_url(
-                    new.client_endpoint,
-                    parameter="client_endpoint",
-                    allow_loopback=self._allow_loopback,
-                )
-            except ValueError as exc:
-                return str(exc)
-        if self._oauth_server is None:
-            return server_problem(new.server_endpoint, self._servers)
-        return None
 
     async def _commit(self, new: OAuthToken, replaces: OAuthToken | None) -> OAuthToken:
         """Save ``new`` (compare-and-set on ``replaces``), then start using it."""
@@ -458,9 +432,22 @@ class OAuthAuth:
             return False
         if authorization.url.origin() != self._guard.portal:
             return True  # another call already switched
+        if not self._pause.allows(self._clock()):
+            return False  # a verification found no move lately: the redirect raises
         self._guard.redirect = error.location
         token = await self._fresh(sent, transport, "moved")
-        return self._guard.elsewhere(token)
+        if self._guard.elsewhere(token):
+            self._pause.clear()
+            return True
+        gap = self._pause.found_no_move(self._clock())
+        if gap is not None:
+            logger.warning(
+                "OAuth: the portal of member %s redirects, but the authorization server names "
+                "no new address; redirects raise PortalMovedError for the next %.0f s",
+                self.member_id,
+                gap,
+            )
+        return False
 
     def __repr__(self) -> str:
         return (

@@ -11,7 +11,7 @@ whoever starts it. Each step is one call into one module; nothing here knows dia
       source()                           (send_from only) the contents, decided now
       auth.authorize (_auth)             URL and credentials, fresh at sending time
       transport.send (_transports)       one HTTP request, timeouts cut to the deadline
-      mask_body (_redact)                the call's known secrets masked in the answer
+      mask_answer (_send)                the call's known secrets masked in the answer
       limiter.release                    the answer is back: the slot starts draining
       decode_response (_envelope)        error codes become exceptions, built complete
       learn                              time feeds the method's budget (a batch's
@@ -53,15 +53,15 @@ from .._pacing._pool import LimiterPool
 from .._transports import Transport
 from .._types import Clock, Sleep
 from .._wire._envelope import RestResponse, decode_response
-from .._wire._http import HttpResponse, Timeout
-from .._wire._redact import mask_body, secrets_in
+from .._wire._http import Timeout
+from .._wire._redact import secrets_in
 from ._hooks import Hooks, LimiterWaitEvent, RequestEvent
 from ._idempotent import is_known_read
-from ._observe import observed, start_event
+from ._observe import Announced, observed, observed_source, start_event
 from ._plan_probe import read_plan
 from ._request import Decode, Learn, Request, RequestSource, as_is
 from ._retry import RetryDecision, RetryPolicy, RetryState, next_retry, retry_loop
-from ._send import json_request, request_timeout, send_logged
+from ._send import json_request, mask_answer, request_timeout, send_logged
 
 __all__ = ["Executor"]
 
@@ -119,6 +119,8 @@ class Executor:
         self._hooks = hooks or Hooks()
         self._timeout = timeout
         self._deadline = deadline
+        self.requests_sent = 0
+        """HTTP requests sent so far, every attempt of every path (``client.stats()``)."""
 
     # ------------------------------------------------------------ interface
     @property
@@ -238,8 +240,13 @@ class Executor:
         deadline: Deadline,
         state: RetryState,
     ) -> _T:
-        """The retry loop over :meth:`_attempt`, between call events when they are observed."""
+        """The retry loop over :meth:`_attempt`, between call events when they are observed.
+
+        A request a ``source`` builds is announced when it is first built (see
+        :class:`Announced`): only then are its method, commands and callers known.
+        """
         seen: list[RestResponse] | None = [] if self._hooks.observes_calls else None
+        announced = Announced() if seen is not None and source is not None else None
         run = retry_loop(
             lambda state: self._attempt(
                 method,
@@ -250,6 +257,7 @@ class Executor:
                 deadline=deadline,
                 state=state,
                 seen=seen,
+                announced=announced,
             ),
             state=state,
             policy=self._retry,
@@ -259,6 +267,15 @@ class Executor:
         )
         if seen is None:
             return await run
+        if announced is not None:
+            return await observed_source(
+                run,
+                hooks=self._hooks,
+                announced=announced,
+                state=state,
+                clock=self.clock,
+                seen=seen,
+            )
         start = start_event(method, params, self.auth.portal.host or "")
         return await observed(
             run, hooks=self._hooks, start=start, state=state, clock=self.clock, seen=seen
@@ -288,6 +305,7 @@ class Executor:
         deadline: Deadline,
         state: RetryState,
         seen: list[RestResponse] | None = None,
+        announced: Announced | None = None,
     ) -> _T:
         """One attempt; on refused credentials or a redirect, let the auth recover once
         (refresh, or switch to the portal's verified new address).
@@ -306,6 +324,8 @@ class Executor:
                     if request is None:
                         raise _NothingToSend
                     method, params, decode = request.method, request.params, request.decode
+                    if announced is not None and announced.event is None:
+                        await self._announce(announced, request)
                 authorization = await self.auth.authorize(method, self.transport)
                 result = await self._send(
                     method, authorization, params, deadline, state, (limiter, slot)
@@ -371,6 +391,7 @@ class Executor:
         )
         reporting = self._hooks.on_request is not None
         started = self.clock() if reporting else 0.0
+        self.requests_sent += 1
         try:
             response = await send_logged(self.transport, method, request)
         except BitrixError as error:
@@ -378,11 +399,9 @@ class Executor:
                 await self._report(method, state, None, error, self.clock() - started)
             raise
         elapsed = self.clock() - started if reporting else 0.0
-        body = mask_body(
-            response.body, (*authorization.secrets, *self._secrets, *secrets_in(params))
+        response = mask_answer(
+            response, (*authorization.secrets, *self._secrets, *secrets_in(params))
         )
-        if body is not response.body:  # the portal echoed a secret (an error page, say)
-            response = HttpResponse(status=response.status, headers=response.headers, body=body)
         try:
             result = decode_response(response, method, hold=self._hold)
         except BitrixError as error:
@@ -395,6 +414,12 @@ class Executor:
         if reporting:
             await self._report(method, state, response.status, None, elapsed)
         return result
+
+    async def _announce(self, announced: Announced, request: Request[Any]) -> None:
+        host = self.auth.portal.host or ""
+        announced.event = start_event(request.method, request.params, host, request.callers)
+        announced.started = self.clock()
+        await self._hooks.call_start(announced.event)
 
     async def _report_waits(self, waited: Mapping[str, float]) -> None:
         for method, seconds in waited.items():

@@ -14,18 +14,21 @@ from .._wire._envelope import RestResponse
 from ._hooks import CallEndEvent, CallStartEvent, Hooks
 from ._retry import RetryState
 
-__all__ = ["observed", "start_event"]
+__all__ = ["Announced", "observed", "observed_source", "start_event"]
 
 _T = TypeVar("_T")
 
 
-def start_event(method: str, params: Mapping[str, Any], host: str) -> CallStartEvent:
-    """The start of a call of ``method`` (a ``batch`` counts its commands)."""
+def start_event(
+    method: str, params: Mapping[str, Any], host: str, callers: int = 1
+) -> CallStartEvent:
+    """The start of a call of ``method`` (a ``batch`` counts its commands) serving ``callers``."""
     commands = params.get("cmd") if method == "batch" else None
     return CallStartEvent(
         method=method,
         host=host,
         commands=len(commands) if isinstance(commands, Mapping | list) else None,
+        coalesced_callers=callers,
     )
 
 
@@ -67,9 +70,59 @@ async def observed(
                 method=start.method,
                 host=start.host,
                 commands=start.commands,
+                coalesced_callers=start.coalesced_callers,
                 attempts=state.attempt,
                 elapsed=clock() - started,
                 response=response,
                 error=failure,
             )
         )
+
+
+class Announced:
+    """The start event of a request a source builds, once it has been built and reported.
+
+    A request whose contents are decided at slot-grant time (``Executor.send_from``)
+    cannot announce itself before it waits: its method, command count and callers are
+    not known yet. Its start is reported when the source first builds it, from the
+    task that sends it; nothing is reported if the source never builds anything.
+    """
+
+    __slots__ = ("event", "started")
+
+    def __init__(self) -> None:
+        self.event: CallStartEvent | None = None
+        self.started = 0.0
+
+
+async def observed_source(
+    run: Coroutine[Any, Any, _T],
+    *,
+    hooks: Hooks,
+    announced: Announced,
+    state: RetryState,
+    clock: Clock,
+    seen: list[RestResponse],
+) -> _T:
+    """``run`` followed by the end event of the request it announced, if it announced one."""
+    failure: BaseException | None = None
+    try:
+        return await run
+    except BaseException as error:
+        failure = error
+        raise
+    finally:
+        start = announced.event
+        if start is not None:
+            await hooks.call_end(
+                CallEndEvent(
+                    method=start.method,
+                    host=start.host,
+                    commands=start.commands,
+                    coalesced_callers=start.coalesced_callers,
+                    attempts=state.attempt,
+                    elapsed=clock() - announced.started,
+                    response=seen[-1] if seen and failure is None else None,
+                    error=failure,
+                )
+            )

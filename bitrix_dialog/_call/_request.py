@@ -55,6 +55,9 @@ class Request(Generic[_T_co]):
     """Its parameters, sent as the JSON body (the auth adds its own)."""
     decode: Callable[[RestResponse, Learn], _T_co] = attrs.field(repr=False)
     """Turns the answer's envelope into the request's result (see :data:`Decode`)."""
+    callers: int = 1
+    """How many callers wait on this request's answer (more than 1: coalesced calls);
+    reported as the call events' ``coalesced_callers``."""
 
 
 RequestSource: TypeAlias = Callable[[], "Request[_T] | None"]

@@ -17,8 +17,9 @@ from .._deadline import Deadline
 from .._errors import BitrixError
 from .._transports import Transport
 from .._wire._http import HttpRequest, HttpResponse, Timeout
+from .._wire._redact import mask_body
 
-__all__ = ["encode_json_body", "json_request", "request_timeout", "send_logged"]
+__all__ = ["encode_json_body", "json_request", "mask_answer", "request_timeout", "send_logged"]
 
 logger: Final = logging.getLogger("bitrix_dialog")
 
@@ -102,3 +103,23 @@ async def send_logged(transport: Transport, method: str, request: HttpRequest) -
         len(response.body),
     )
     return response
+
+
+def mask_answer(response: HttpResponse, secrets: tuple[str, ...]) -> HttpResponse:
+    """``response`` with every known secret masked in its body and its ``Location``.
+
+    A portal's HTML error page may echo the request path, webhook code and all, and a
+    redirect's ``Location`` repeats it: masked here, before any error is built from
+    them. An answer that names no secret is returned as it is.
+    """
+    body = mask_body(response.body, secrets)
+    headers = response.headers
+    for key, value in headers.items():
+        if key.lower() == "location":
+            masked = mask_body(value.encode(), secrets)
+            if masked != value.encode():
+                headers = {**headers, key: masked.decode("utf-8", "replace")}
+            break
+    if body is response.body and headers is response.headers:
+        return response
+    return HttpResponse(status=response.status, headers=headers, body=body)

@@ -12,11 +12,14 @@ change behaviour with an optional install. Where ``orjson`` differs, the stdlib 
   UTF-16/32 bodies. It raises, and the body is parsed again by :mod:`json`, which either
   accepts it (the same value as without ``orjson``) or raises its own ``ValueError``;
 - it silently turns integers beyond 64 bits into floats (``18446744073709551616`` reads
-  as ``1.8446744073709552e19``), so a body holding a run of 19 or more digits (the
-  shortest integer that may overflow: ``-9223372036854775809``) goes to :mod:`json`
-  straight away. The check is one ``bytes.translate`` and one substring search, a tenth
-  of what ``orjson`` saves; a long digit run inside a string (rare in Bitrix24 answers)
-  only costs the faster path, never the value.
+  as ``1.8446744073709552e19``), so a body that may hold an integer of 19 or more digits
+  (the shortest that may overflow: ``-9223372036854775809``) goes to :mod:`json` straight
+  away. The check is one ``bytes.translate`` and one substring search, a tenth of what
+  ``orjson`` saves: a run of 19 digits that does not follow a ``.`` or an exponent's ``e``.
+  Fractions are exempt because portals send them long (PHP writes ``0.0002713203430175781``
+  for a short ``processing`` time) and ``orjson`` reads floats exactly as :mod:`json`
+  does; a long digit run inside a string (rare in Bitrix24 answers) only costs the faster
+  path, never the value.
 """
 
 from __future__ import annotations
@@ -28,9 +31,23 @@ from typing import Any, Final
 __all__ = ["PARSER", "loads"]
 
 _DECODER: Final = json.JSONDecoder()
-# Every digit becomes b"0", everything else b" ": a long integer is then a run of b"0".
-_DIGITS: Final = bytes(0x30 if 0x30 <= byte <= 0x39 else 0x20 for byte in range(256))
-_LONG_NUMBER: Final = b"0" * 19
+
+
+def _shape(byte: int) -> int:
+    if byte in b"0123456789":
+        return ord("0")
+    if byte == ord("."):  # before a fraction's digits
+        return ord(".")
+    if byte in b"eE":  # before an exponent's digits
+        return ord("e")
+    return ord(" ")
+
+
+# Digits become b"0", ".", "e" and "E" stay (as "." and "e"), everything else becomes
+# b" ": a long integer is then b" " and a run of b"0"; a long fraction is b"." and one.
+_SHAPES: Final = bytes(_shape(byte) for byte in range(256))
+_LONG_RUN: Final = b"0" * 19
+_LONG_INTEGER: Final = b" " + _LONG_RUN
 
 
 def _stdlib_loads(body: bytes) -> Any:
@@ -55,7 +72,8 @@ def _with_orjson() -> Callable[[bytes], Any] | None:
     refused = orjson.JSONDecodeError
 
     def orjson_first(body: bytes) -> Any:
-        if _LONG_NUMBER in body.translate(_DIGITS):
+        shape = body.translate(_SHAPES)
+        if _LONG_INTEGER in shape or shape.startswith(_LONG_RUN):
             return _stdlib_loads(body)
         try:
             return orjson_loads(body)

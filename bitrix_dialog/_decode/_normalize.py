@@ -141,10 +141,12 @@ def enum_or_str(enum: type[E]) -> Callable[[Any, object], E | str | None]:
     """A hook giving the ``enum`` member for a documented value and the string itself for
     a value the SDK does not know yet (portals add chat types and roles without notice)."""
     members: dict[str, E] = {str(member.value): member for member in enum}
+    # Some answers spell the values in another case (2026 im.recent.* chats: "OWNER").
+    folded: dict[str, E] = {value.casefold(): member for value, member in members.items()}
 
     def structure(value: Any, _: object = None) -> E | str | None:
         if type(value) is str:
-            return members.get(value) or value or None
+            return members.get(value) or folded.get(value.casefold()) or value or None
         if value is None:
             return None
         msg = f"expected a string, got {_shown(value)}"

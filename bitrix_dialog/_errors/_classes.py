@@ -27,7 +27,8 @@ The tree groups errors by what a caller does about them, not by HTTP status
     ├── ServerError                  the portal failed; often transient
     ├── PortalUnavailableError       the portal will not serve this app now
     │   ├── OverloadLimitError           OVERLOAD_LIMIT: manual block, never retried
-    │   └── PortalMovedError             HTTP 3xx: the portal has a new address
+    │   ├── PortalMovedError             HTTP 3xx: the portal has a new address
+    │   └── ModuleNotInstalledError      IM_NOT_INSTALLED: a setup error, never retried
     ├── TokenStoreError              the token store failed; the tokens in use are unchanged
     │   └── TokenConflictError           save(replaces=old) found another pair stored
     ├── LimiterUnavailableError      a shared rate limiter's backend failed; nothing was sent
@@ -65,6 +66,7 @@ __all__ = [
     "LimiterUnavailableError",
     "MethodNotFoundError",
     "ModelDecodeError",
+    "ModuleNotInstalledError",
     "NotFoundError",
     "OAuthError",
     "OperationTimeLimitError",
@@ -240,6 +242,16 @@ class PortalMovedError(PortalUnavailableError):
     def __init__(self, description: str = "", *, location: str | None = None, **kwargs: object):
         self.location = location
         super().__init__(description, **kwargs)  # type: ignore[arg-type]
+
+
+class ModuleNotInstalledError(PortalUnavailableError):
+    """``IM_NOT_INSTALLED``: the portal lacks the module the method needs (the messenger).
+
+    A permanent setup error of that portal, not a server failure: never retried, and a
+    bulk lookup stops sending to it. Someone must install the module there.
+    """
+
+    default_code = "IM_NOT_INSTALLED"
 
 
 class TokenStoreError(BitrixError):

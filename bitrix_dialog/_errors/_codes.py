@@ -16,6 +16,7 @@ from ._classes import (
     InvalidDialogIdError,
     InvalidTokenError,
     MethodNotFoundError,
+    ModuleNotInstalledError,
     NotFoundError,
     OperationTimeLimitError,
     OverloadLimitError,
@@ -37,6 +38,7 @@ _CLASS_BY_CODE: Final[Mapping[str, type[BitrixError]]] = {
     "INVALID_CREDENTIALS": InvalidCredentialsError,
     "NO_AUTH_FOUND": InvalidCredentialsError,
     "AUTHORIZATION_ERROR": InvalidCredentialsError,
+    "AUTH_ERROR": InvalidCredentialsError,  # imbot.v2: the current user is unknown
     "APPLICATION_NOT_FOUND": InvalidCredentialsError,
     "METHOD_CONFIRM_WAITING": InvalidCredentialsError,
     "EXPIRED_TOKEN": TokenExpiredError,
@@ -53,9 +55,10 @@ _CLASS_BY_CODE: Final[Mapping[str, type[BitrixError]]] = {
     "WRONG_AUTH_TYPE": AccessDeniedError,
     "METHOD_CONFIRM_DENIED": AccessDeniedError,
     "WRONG_LICENSE": AccessDeniedError,
-    "BOT_OWNERSHIP_ERROR": AccessDeniedError,
+    "BOT_OWNERSHIP_ERROR": AccessDeniedError,  # imbot.v2: the bot is another app's
     "INSUFFICIENT_SCOPE": InsufficientScopeError,
     "INVALID_SCOPE": InsufficientScopeError,
+    "SCOPE_ERROR": InsufficientScopeError,  # imbot.v2.Event.get: withUserEvents needs im
     # rate limits
     "QUERY_LIMIT_EXCEEDED": QueryLimitExceededError,
     "OPERATION_TIME_LIMIT": OperationTimeLimitError,
@@ -69,6 +72,8 @@ _CLASS_BY_CODE: Final[Mapping[str, type[BitrixError]]] = {
     "ERROR_BATCH_METHOD_NOT_ALLOWED": BatchError,
     "BOT_ID_REQUIRED": BadRequestError,
     "BOT_TOKEN_NOT_SPECIFIED": BadRequestError,
+    "BOT_TOKEN_INVALID_LENGTH": BadRequestError,  # imbot.v2: botToken over 40 characters
+    "USER_NOT_SUBSCRIBED": BadRequestError,  # imbot.v2: im.v2.Event.subscribe first
     "CLIENT_ID_NOT_SPECIFIED": BadRequestError,
     # not found
     "BOT_NOT_FOUND": NotFoundError,
@@ -81,10 +86,10 @@ _CLASS_BY_CODE: Final[Mapping[str, type[BitrixError]]] = {
     "INTERNAL_WRONG_TRANSPORT": ServerError,
     "INTERNAL_WRONG_HANDLER_CLASS": ServerError,
     "CONNECTION_ERROR": ServerError,
-    "IM_NOT_INSTALLED": ServerError,
     # portal unavailable
     "OVERLOAD_LIMIT": OverloadLimitError,
     "PORTAL_DELETED": PortalUnavailableError,
+    "IM_NOT_INSTALLED": ModuleNotInstalledError,
 }
 
 

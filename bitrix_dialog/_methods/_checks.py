@@ -10,7 +10,18 @@ from __future__ import annotations
 import re
 from typing import Final
 
-__all__ = ["bot_id", "bot_token", "entity_id", "entity_type", "positive_int", "user_code"]
+__all__ = [
+    "MAX_BOT_TOKEN",
+    "bot_id",
+    "bot_token",
+    "entity_id",
+    "entity_type",
+    "positive_int",
+    "user_code",
+]
+
+MAX_BOT_TOKEN: Final = 40
+"""The longest ``botToken`` imbot.v2 accepts (EN ``imbot.v2/bots/bot-register.md``)."""
 
 # <connector>|<LINE_ID>|<CONNECTOR_CHAT_ID>|<CONNECTOR_USER_ID>, optionally after "imol|".
 _USER_CODE: Final = re.compile(r"(?:imol\|)?[^|\s]+\|[0-9]+\|[^|\s]+\|[^|\s]+", re.ASCII)
@@ -33,12 +44,20 @@ def bot_id(value: object, parameter: str = "bot_id") -> int:
 
 
 def bot_token(value: object, parameter: str = "bot_token") -> str:
-    """A bot token (the ``botToken`` given at registration): a non-empty string."""
+    """A bot token (the ``botToken`` given at registration): a non-empty string of at most
+    40 characters, which ``imbot.v2`` refuses past (``BOT_TOKEN_INVALID_LENGTH``, since
+    2026-08-06); the message never quotes the token."""
     if not isinstance(value, str):
         msg = f"{parameter} must be a str, not {type(value).__name__}"
         raise TypeError(msg)
     if not value.strip() or value != value.strip():
         msg = f"{parameter} must be a non-empty string without surrounding whitespace"
+        raise ValueError(msg)
+    if len(value) > MAX_BOT_TOKEN:
+        msg = (
+            f"{parameter} has {len(value)} characters; imbot.v2 refuses tokens longer than "
+            f"{MAX_BOT_TOKEN} (BOT_TOKEN_INVALID_LENGTH): rotate it with imbot.v2.Bot.update"
+        )
         raise ValueError(msg)
     return value
 

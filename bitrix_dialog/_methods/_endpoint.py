@@ -2,11 +2,13 @@
 
     chat_id = await client.im.chat.get(entity_type="CRM", entity_id="DEAL|1663")
 
-An :class:`Endpoint` checks the arguments with the spec's builder, sends the spec's REST
-name through the client's ``call`` (limiter, retries, deadline and all), and decodes the
-answer with the spec. Its call signature is the builder's, so type checkers and IDEs see
-the method's real arguments. :attr:`Endpoint.spec` is the spec itself, which is how
-``client.dialogs.get_many(ids, method=client.imbot.v2.chat.get)`` knows what to send.
+An :class:`Endpoint` checks the arguments with the spec's builder, then hands the spec
+and the checked parameters to the client's :data:`Read` (the dialog cache if one is set,
+then the coalescer, then the executor: limiter, retries, deadline and all), which
+returns the spec's decoded result. Its call signature is the builder's, so type
+checkers and IDEs see the method's real arguments. :attr:`Endpoint.spec` is the spec
+itself, which is how ``client.dialogs.get_many(ids, method=client.imbot.v2.chat.get)``
+knows what to send.
 """
 
 from __future__ import annotations
@@ -17,17 +19,18 @@ from typing import Any, Generic, ParamSpec, TypeAlias, TypeVar
 
 import attrs
 
-from .._wire._envelope import RestResponse
 from . import _checks as check
 from ._spec import MethodSpec, Params
 
-__all__ = ["BotCredentials", "Call", "Endpoint"]
+__all__ = ["BotCredentials", "Endpoint", "Read"]
 
 P = ParamSpec("P")
 R = TypeVar("R")
 
-Call: TypeAlias = Callable[[str, Mapping[str, Any] | None], Awaitable[RestResponse]]
-"""The client's ``call``: one REST call through the whole pipeline."""
+Read: TypeAlias = Callable[[MethodSpec[..., Any], Params], Awaitable[Any]]
+"""The client's typed read path: ``read(spec, params)`` sends ``spec.name`` with the
+checked ``params`` (coalesced with concurrent lookups unless turned off) and returns
+``spec.decode`` of the answer, or raises the call's ``BitrixError``."""
 
 
 @attrs.frozen(kw_only=True)
@@ -69,11 +72,11 @@ class Endpoint(Generic[P, R]):
     """A typed REST method on a client namespace; call it like the method it names."""
 
     def __init__(
-        self, spec: MethodSpec[P, R], call: Call, bot: BotCredentials | None = None
+        self, spec: MethodSpec[P, R], read: Read, bot: BotCredentials | None = None
     ) -> None:
         self.spec: MethodSpec[P, R] = spec
         """The method this calls (its name, parameter builder and result type)."""
-        self._call = call
+        self._read = read
         self._bot = bot or BotCredentials()
         self.__doc__ = spec.build.__doc__
         # The arguments are the builder's; what comes back is the spec's result, not params.
@@ -90,9 +93,8 @@ class Endpoint(Generic[P, R]):
         return self.spec.build(*args, **kwargs)
 
     async def __call__(self, *args: P.args, **kwargs: P.kwargs) -> R:
-        params = self.params(*args, **kwargs)
-        response = await self._call(self.spec.name, params)
-        return self.spec.decode(response.result, response.body)
+        result: R = await self._read(self.spec, self.params(*args, **kwargs))
+        return result
 
     def __repr__(self) -> str:
         return f"<typed method {self.spec.name}>"

@@ -22,7 +22,7 @@ from typing import Final
 
 from ._chats import IM_CHAT_GET, IMBOT_CHAT_GET
 from ._dialogs import IM_DIALOG_GET, IMBOT_DIALOG_GET, IMBOT_V2_CHAT_GET, IMOPENLINES_DIALOG_GET
-from ._endpoint import BotCredentials, Call, Endpoint
+from ._endpoint import BotCredentials, Endpoint, Read
 from ._spec import MethodTable
 
 __all__ = [
@@ -56,73 +56,73 @@ METHODS: Final = MethodTable(
 class ImDialogApi:
     """``im.dialog.*``: ``get``."""
 
-    def __init__(self, call: Call) -> None:
-        self.get: Final = Endpoint(IM_DIALOG_GET, call)
+    def __init__(self, read: Read) -> None:
+        self.get: Final = Endpoint(IM_DIALOG_GET, read)
 
 
 class ImChatApi:
     """``im.chat.*``: ``get`` (the id of the chat linked to an entity)."""
 
-    def __init__(self, call: Call) -> None:
-        self.get: Final = Endpoint(IM_CHAT_GET, call)
+    def __init__(self, read: Read) -> None:
+        self.get: Final = Endpoint(IM_CHAT_GET, read)
 
 
 class ImApi:
     """The ``im.*`` methods: ``client.im.dialog.get(...)``, ``client.im.chat.get(...)``."""
 
-    def __init__(self, call: Call) -> None:
-        self.dialog: Final = ImDialogApi(call)
-        self.chat: Final = ImChatApi(call)
+    def __init__(self, read: Read) -> None:
+        self.dialog: Final = ImDialogApi(read)
+        self.chat: Final = ImChatApi(read)
 
 
 class ImbotDialogApi:
     """``imbot.dialog.*`` (deprecated by Bitrix24 in favour of ``imbot.v2.Chat.get``);
     the portal serves it exactly like ``im.dialog.get``."""
 
-    def __init__(self, call: Call) -> None:
-        self.get: Final = Endpoint(IMBOT_DIALOG_GET, call)
+    def __init__(self, read: Read) -> None:
+        self.get: Final = Endpoint(IMBOT_DIALOG_GET, read)
 
 
 class ImbotChatApi:
     """``imbot.chat.*``: ``get``, served exactly like ``im.chat.get`` (deprecated)."""
 
-    def __init__(self, call: Call) -> None:
-        self.get: Final = Endpoint(IMBOT_CHAT_GET, call)
+    def __init__(self, read: Read) -> None:
+        self.get: Final = Endpoint(IMBOT_CHAT_GET, read)
 
 
 class ImbotV2ChatApi:
     """``imbot.v2.Chat.*``: ``get``, acting as the client's bot unless told otherwise."""
 
-    def __init__(self, call: Call, bot: BotCredentials) -> None:
-        self.get: Final = Endpoint(IMBOT_V2_CHAT_GET, call, bot)
+    def __init__(self, read: Read, bot: BotCredentials) -> None:
+        self.get: Final = Endpoint(IMBOT_V2_CHAT_GET, read, bot)
 
 
 class ImbotV2Api:
     """The ``imbot.v2.*`` methods: ``client.imbot.v2.chat.get(...)``."""
 
-    def __init__(self, call: Call, bot: BotCredentials) -> None:
-        self.chat: Final = ImbotV2ChatApi(call, bot)
+    def __init__(self, read: Read, bot: BotCredentials) -> None:
+        self.chat: Final = ImbotV2ChatApi(read, bot)
 
 
 class ImbotApi:
     """The ``imbot.*`` methods: ``client.imbot.dialog.get(...)``,
     ``client.imbot.chat.get(...)``, ``client.imbot.v2``."""
 
-    def __init__(self, call: Call, bot: BotCredentials) -> None:
-        self.dialog: Final = ImbotDialogApi(call)
-        self.chat: Final = ImbotChatApi(call)
-        self.v2: Final = ImbotV2Api(call, bot)
+    def __init__(self, read: Read, bot: BotCredentials) -> None:
+        self.dialog: Final = ImbotDialogApi(read)
+        self.chat: Final = ImbotChatApi(read)
+        self.v2: Final = ImbotV2Api(read, bot)
 
 
 class ImopenlinesDialogApi:
     """``imopenlines.dialog.*``: ``get``."""
 
-    def __init__(self, call: Call) -> None:
-        self.get: Final = Endpoint(IMOPENLINES_DIALOG_GET, call)
+    def __init__(self, read: Read) -> None:
+        self.get: Final = Endpoint(IMOPENLINES_DIALOG_GET, read)
 
 
 class ImopenlinesApi:
     """The ``imopenlines.*`` methods: ``client.imopenlines.dialog.get(...)``."""
 
-    def __init__(self, call: Call) -> None:
-        self.dialog: Final = ImopenlinesDialogApi(call)
+    def __init__(self, read: Read) -> None:
+        self.dialog: Final = ImopenlinesDialogApi(read)

@@ -6,6 +6,7 @@ from collections.abc import Callable, Mapping
 from typing import Any, Final
 
 from .._auth import EventAuth
+from .._auth._events import FormData, as_form
 from ._events import (
     AppInstallEvent,
     AppUninstallEvent,
@@ -138,12 +139,16 @@ def event_class(name: str) -> type[BitrixEvent]:
     return RawEvent if entry is None else entry[0]
 
 
-def parse_event(form: Mapping[str, Any], auth: EventAuth) -> BitrixEvent:
-    """Build the typed event from a parsed post (``parse_query`` output) and its auth.
+def parse_event(form: FormData, auth: EventAuth) -> BitrixEvent:
+    """Build the typed event from a post (the raw body, or a parsed mapping) and its auth.
+
+    A raw body is read as the portal's PHP form (``data[PARAMS][MESSAGE]=...``), with
+    the event endpoint's default limits; a mapping is taken as already parsed.
 
     Raises ``ValueError`` naming the wire key when the post is not an event
     (no ``event``) or a typed field does not hold what the docs say it holds.
     """
+    form = as_form(form, "form")
     name = field(form, "event", text, "form")
     if name is None:
         msg = "the post has no 'event' field: not a Bitrix24 event"

@@ -1,0 +1,381 @@
+"""Concurrent single lookups merged into ``batch`` requests: :class:`Coalescer`.
+
+The DataLoader pattern (syrusakbary/aiodataloader), with the executor's slot-grant seam
+(``Executor.send_from``) doing the dispatch::
+
+    await client.im.dialog.get("chat5")         # typed read -> Coalescer.get(spec, params)
+      -> identical lookup in flight?  join its command (single-flight), else a new Command
+      -> reserve it to the open Pump (a request still waiting for its turn), or start
+         one: a task, whose first step runs on the next loop iteration (call_soon), so
+         every call made in this iteration is reserved to it too
+      -> the pump waits for its operating turns and a limiter slot; calls made
+         meanwhile keep joining it, up to max_batch (then the next pump opens)
+      -> slot granted: the pump's source builds the request from the commands still
+         wanted: one command goes as a plain call (no batch wrapper), several as one
+         ``batch`` encoded and decoded by ``_batch``
+      -> each command's outcome to each of its callers (decoded once: models are
+         frozen, so sharing one instance is safe)
+
+Under no load the first step finds a slot free at once: a lone call goes out one loop
+iteration later, as the plain call it would have been, with no timer. Under load the
+pumps queue in the limiter and each fills while it waits, so batch size follows the
+load: 100 lookups a second on a portal draining 2 requests a second ride in ~2
+requests a second.
+
+Every caller keeps what it would have had alone:
+
+- its **outcome**: a command's own error (``ACCESS_ERROR`` for one chat) goes only to
+  that command's callers, with the class, code, description and method a plain call
+  gets; a ``batch`` answer without the command's outcome is its
+  ``BatchResultMissingError``; a failure of the whole request (after the executor's
+  retries) goes to every caller in it;
+- its **retries**: a command refused inside a ``batch`` is retried alone as the retry
+  policy allows, on its own :class:`RetryState` (counted and reported by the retry
+  module), in a later request, never by re-sending its neighbours;
+- its **deadline and cancellation**: each caller waits on its own future with its own
+  timer; one leaving never touches the others. A command nobody waits for any more is
+  dropped from the request if it has not been built yet; a request nobody waits for
+  is cancelled (its slot and connection freed);
+- its **credentials**: one coalescer serves one client, so every request it builds is
+  signed by the same auth identity that would have signed each call; per-call
+  credentials that are parameters (``imbot.v2``'s ``botId``/``botToken``) travel
+  inside each command, so two bots may share a request signed by the client's auth,
+  each command acting as its own bot (as ``get_many`` does). Lookups differing in any
+  parameter (another bot, another token) never share a command.
+
+Writes are never coalesced: only the typed reads and ``client.call(..., coalesce=True)``
+of a known read come here, with their arguments already checked at the call site.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import itertools
+import math
+from collections.abc import Hashable, Mapping
+from typing import Any, TypeVar
+
+from .._batch._decode import Outcome, decode_batch
+from .._batch._plan import Command as BatchCommand
+from .._batch._plan import encode_body
+from .._call._executor import Executor
+from .._call._request import Learn, Request
+from .._call._retry import RetryState
+from .._errors import BitrixError, ModelDecodeError, TransportError
+from .._methods._spec import MethodSpec, Params
+from .._wire._envelope import RestResponse
+from ._command import Command, Pump, Waiter
+from ._options import ClientStats, Coalesce
+
+__all__ = ["Coalescer"]
+
+R = TypeVar("R")
+
+_Answer = dict[str, Outcome]
+
+
+def _single(name: str) -> Any:
+    def decode(response: RestResponse, learn: Learn) -> _Answer:
+        return {name: response}
+
+    return decode
+
+
+def _chunk(chunk: list[BatchCommand]) -> Any:
+    def decode(response: RestResponse, learn: Learn) -> _Answer:
+        return decode_batch(response, chunk, halt=False, learn=learn)
+
+    return decode
+
+
+class Coalescer:
+    """Merges one client's concurrent reads into shared requests; see the module docs.
+
+    The entry points a read path calls (the dialog cache sits in front of them):
+    ``await coalescer.get(spec, params, deadline=None)`` -> ``spec.decode`` of the
+    answer, and ``await coalescer.call(method, params, command, deadline=None)`` ->
+    the ``RestResponse``.
+    """
+
+    def __init__(self, executor: Executor, options: Coalesce) -> None:
+        self._executor = executor
+        self._window = options.window
+        self._max = options.max_batch
+        self._inflight: dict[Hashable, Command] = {}
+        self._open: Pump | None = None
+        self._pumps: set[Pump] = set()
+        self._timers: set[asyncio.Future[None]] = set()
+        self._methods: dict[str, None] = {"batch": None}
+        self._names = itertools.count()
+        self._callers = 0
+        self._commands = 0
+        self._batched = 0
+        self._shared = 0
+
+    # ------------------------------------------------------------ interface
+    async def get(
+        self, spec: MethodSpec[..., R], params: Params, *, deadline: float | None = None
+    ) -> R:
+        """``spec``'s decoded answer for ``params`` (already checked by ``spec.build``)."""
+        key: Hashable
+        try:
+            key = (spec.name, tuple(sorted(params.items())))
+            hash(key)
+        except TypeError:  # a builder made an unhashable value: no sharing, still coalesced
+            key = object()
+        result: R = await self._submit(key, spec.name, params, spec, None, deadline)
+        return result
+
+    async def call(
+        self,
+        method: str,
+        params: Mapping[str, Any],
+        command: BatchCommand,
+        *,
+        deadline: float | None = None,
+    ) -> RestResponse:
+        """The answer of a known read ``method`` (``command``: its checked batch form)."""
+        response: RestResponse = await self._submit(
+            ("call", command.cmd), method, params, None, command, deadline
+        )
+        return response
+
+    def stats(self) -> ClientStats:
+        """What this client has sent and served so far."""
+        return ClientStats(
+            requests=self._executor.requests_sent,
+            callers=self._callers,
+            commands=self._commands,
+            batched=self._batched,
+            shared=self._shared,
+        )
+
+    async def aclose(self) -> None:
+        """Stop every request still waiting or in flight; their callers get a
+        ``TransportError`` (the client closed before their answer came)."""
+        pending: list[asyncio.Future[Any]] = [*self._timers]
+        pending += [pump.task for pump in self._pumps if pump.task is not None]
+        for task in pending:
+            task.cancel()
+        if pending:
+            await asyncio.wait(pending)
+        for command in list(self._inflight.values()):
+            self._deliver(command, error=self._closed(command))
+
+    # --------------------------------------------------------------- callers
+    async def _submit(  # noqa: PLR0917 - one caller's whole lookup
+        self,
+        key: Hashable,
+        method: str,
+        params: Mapping[str, Any],
+        spec: MethodSpec[..., Any] | None,
+        batch: BatchCommand | None,
+        seconds: float | None,
+    ) -> Any:
+        executor = self._executor
+        deadline = executor.start_deadline(seconds)
+        remaining = deadline.remaining()
+        at = math.inf if remaining is None else executor.clock() + remaining
+        command = self._inflight.get(key)
+        if command is not None and command.joinable(at):
+            self._shared += 1
+        else:
+            command = Command(
+                key=key,
+                name=f"q{next(self._names)}",
+                method=method,
+                params=params,
+                spec=spec,
+                batch=batch,
+            )
+            self._inflight[key] = command
+            self._enqueue(command)
+        waiter = Waiter(asyncio.get_running_loop().create_future(), deadline, at)
+        command.waiters.append(waiter)
+        if remaining is not None:
+            waiter.timer = asyncio.ensure_future(self._expire(command, waiter, remaining))
+        try:
+            return await waiter.future
+        finally:
+            if waiter.timer is not None:
+                waiter.timer.cancel()
+            if waiter in command.waiters:  # cancelled: the caller left
+                self._leave(command, waiter)
+
+    async def _expire(self, command: Command, waiter: Waiter, remaining: float) -> None:
+        await self._executor.sleep(remaining)
+        if waiter.future.done() or waiter not in command.waiters:
+            return
+        pump = command.pump
+        doing = "the answer" if pump is not None and pump.commands is not None else "its turn"
+        cause = command.state.last if command.state is not None else None
+        self._leave(command, waiter)
+        self._callers += 1
+        waiter.future.set_exception(waiter.deadline.exceeded(command.method, doing, cause))
+
+    def _leave(self, command: Command, waiter: Waiter) -> None:
+        """``waiter`` no longer waits; a command or request nobody waits for is dropped."""
+        command.waiters.remove(waiter)
+        if command.waiters:
+            return
+        if self._inflight.get(command.key) is command:
+            del self._inflight[command.key]
+        pump = command.pump
+        if pump is None or pump.task is None:
+            return  # between attempts: its retry finds nobody waiting
+        if pump.commands is None:
+            pump.reserved.remove(command)
+            if not pump.reserved:
+                if self._open is pump:
+                    self._open = None
+                pump.task.cancel()
+        elif not any(other.wanted for other in pump.commands):
+            pump.task.cancel()
+
+    # ---------------------------------------------------------------- pumps
+    def _enqueue(self, command: Command) -> None:
+        """Reserve ``command`` to the request still waiting for its turn, or start one."""
+        if command.method not in self._methods:
+            self._methods[command.method] = None
+        pump = self._open
+        if pump is not None and command.method not in pump.billed:
+            if pump.sending:
+                pump = None
+            else:
+                pump.billed.append(command.method)  # its turns are not taken yet
+        if pump is None or len(pump.reserved) >= self._max:
+            billed = list(self._methods)
+            pump = Pump(first=command.method, billed=billed, clock=self._executor.clock)
+            self._open = pump
+            self._pumps.add(pump)
+            pump.task = asyncio.ensure_future(self._pump(pump))
+        pump.reserved.append(command)
+        command.pump = pump
+
+    def _build(self, pump: Pump) -> Request[_Answer] | None:
+        """The request of one attempt, built once its slot is granted (the source)."""
+        if pump.commands is None:
+            if self._open is pump:
+                self._open = None  # later calls start the next request
+            pump.commands = pump.reserved
+        live = [command for command in pump.commands if command.wanted]
+        pump.commands = live
+        if not live:
+            return None
+        pump.deadline.cover(live)
+        callers = sum(not w.future.done() for command in live for w in command.waiters)
+        self._commands += len(live)
+        if len(live) == 1:
+            only = live[0]
+            return Request(
+                method=only.method, params=only.params, decode=_single(only.name), callers=callers
+            )
+        self._batched += 1
+        chunk = [command.batch_command() for command in live]
+        return Request(
+            method="batch",
+            params=encode_body(chunk, halt=False),
+            decode=_chunk(chunk),
+            callers=callers,
+        )
+
+    async def _pump(self, pump: Pump) -> None:
+        try:
+            if self._window:
+                await self._executor.sleep(self._window)
+            pump.sending = True
+            try:
+                answer = await self._executor.send_from(
+                    lambda: self._build(pump),
+                    method=pump.first,
+                    deadline=pump.deadline,
+                    idempotent=True,
+                    billed=pump.billed,
+                )
+            except Exception as error:  # every caller gets it, as alone
+                for command in pump.carried():
+                    self._deliver(command, error=error)
+                return
+            if answer is None or pump.commands is None:
+                return  # nobody was waiting any more
+            for command in pump.commands:
+                await self._settle(command, answer[command.name])
+        except asyncio.CancelledError:
+            for command in pump.carried():
+                if command.pump is pump and command.waiters:
+                    self._deliver(command, error=self._closed(command))
+            raise
+        finally:
+            self._pumps.discard(pump)
+            if self._open is pump:
+                self._open = None
+
+    # -------------------------------------------------------------- outcomes
+    async def _settle(self, command: Command, outcome: Outcome) -> None:
+        if not command.waiters:
+            return
+        if isinstance(outcome, RestResponse):
+            if command.spec is None:
+                self._deliver(command, value=outcome)
+                return
+            try:
+                value = command.spec.decode(outcome.result, outcome.body or None)
+            except ModelDecodeError as error:
+                self._deliver(command, error=error)
+                return
+            self._deliver(command, value=value)
+            return
+        if not await self._retry(command, outcome):
+            self._deliver(command, error=outcome)
+
+    async def _retry(self, command: Command, error: BitrixError) -> bool:
+        """Send a command refused inside a ``batch`` again later, as the policy allows."""
+        state = command.state or RetryState(method=command.method, idempotent=True)
+        decision = await self._executor.retry_command(state, error)
+        if decision is None:
+            return False
+        command.state = state
+        command.pump = None
+        for waiter in list(command.waiters):
+            if not waiter.deadline.fits(decision.delay):
+                command.waiters.remove(waiter)
+                waiter.future.set_exception(
+                    waiter.deadline.exceeded(
+                        command.method, f"a retry after {decision.delay:.2f} s", error
+                    )
+                )
+                self._callers += 1
+        if not command.waiters:
+            if self._inflight.get(command.key) is command:
+                del self._inflight[command.key]
+        elif decision.delay > 0:
+            timer = asyncio.ensure_future(self._requeue(command, decision.delay))
+            self._timers.add(timer)
+            timer.add_done_callback(self._timers.discard)
+        else:
+            self._enqueue(command)
+        return True
+
+    async def _requeue(self, command: Command, delay: float) -> None:
+        await self._executor.sleep(delay)
+        if command.waiters:
+            self._enqueue(command)
+
+    def _deliver(
+        self, command: Command, *, value: object = None, error: BaseException | None = None
+    ) -> None:
+        waiters, command.waiters = command.waiters, []
+        if self._inflight.get(command.key) is command:
+            del self._inflight[command.key]
+        for waiter in waiters:
+            if waiter.future.done():
+                continue
+            self._callers += 1
+            if error is not None:
+                waiter.future.set_exception(error)
+            else:
+                waiter.future.set_result(value)
+
+    @staticmethod
+    def _closed(command: Command) -> TransportError:
+        return TransportError("the client was closed before the answer came", method=command.method)

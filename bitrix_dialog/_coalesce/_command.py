@@ -1,0 +1,152 @@
+"""One coalesced lookup (:class:`Command`), the callers waiting on it, and the request
+(:class:`Pump`) that will carry it.
+
+A command is what is sent: one method with its checked parameters. Every caller of an
+identical lookup in flight is a :class:`Waiter` on the same command, with its own
+future, deadline and (for a finite deadline) timer. A pump is one request through
+``Executor.send_from``: commands are reserved to it while it waits for its turn, and
+it carries them when its slot is granted.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import math
+from collections.abc import Hashable, Mapping
+from typing import Any
+
+import attrs
+
+from .._batch._plan import Command as BatchCommand
+from .._batch._plan import make_command
+from .._call._retry import RetryState
+from .._deadline import Deadline
+from .._methods._spec import MethodSpec
+from .._types import Clock
+
+__all__ = ["Command", "Pump", "SharedDeadline", "Waiter"]
+
+
+class Waiter:
+    """One caller of a command: its future, its own deadline, and that deadline's timer."""
+
+    __slots__ = ("at", "deadline", "future", "timer")
+
+    def __init__(self, future: asyncio.Future[Any], deadline: Deadline, at: float) -> None:
+        self.future = future
+        self.deadline = deadline
+        self.at = at
+        """When the caller's deadline passes on the executor's clock (``inf``: never)."""
+        self.timer: asyncio.Future[None] | None = None
+
+
+class Command:
+    """One lookup to send, shared by every caller of it (single-flight)."""
+
+    __slots__ = (
+        "_batch",
+        "key",
+        "method",
+        "name",
+        "params",
+        "pump",
+        "spec",
+        "state",
+        "waiters",
+    )
+
+    def __init__(
+        self,
+        *,
+        key: Hashable,
+        name: str,
+        method: str,
+        params: Mapping[str, Any],
+        spec: MethodSpec[..., Any] | None,
+        batch: BatchCommand | None = None,
+    ) -> None:
+        self.key = key
+        self.name = name
+        """Its key in a ``batch`` (``q0``, ``q1``, ...): unique within the client."""
+        self.method = method
+        self.params = params
+        self.spec = spec
+        """The typed method whose ``decode`` the answer goes through (``None``: the
+        caller wants the ``RestResponse``, as ``client.call`` returns it)."""
+        self.waiters: list[Waiter] = []
+        self.pump: Pump | None = None
+        """The request it is reserved to or rides in (``None`` while a retry waits)."""
+        self.state: RetryState | None = None
+        """Its own retry budget, made when it first fails inside a ``batch``."""
+        self._batch = None if batch is None else attrs.evolve(batch, name=name)
+
+    @property
+    def wanted(self) -> bool:
+        """Whether any caller still waits (one cancelled a moment ago no longer does)."""
+        return any(not waiter.future.done() for waiter in self.waiters)
+
+    def batch_command(self) -> BatchCommand:
+        """Its ``cmd[name]`` entry, encoded the first time it rides in a ``batch``."""
+        if self._batch is None:
+            self._batch = make_command(self.name, self.method, self.params)
+        return self._batch
+
+    def joinable(self, at: float) -> bool:
+        """Whether a new caller with deadline ``at`` may share this command.
+
+        Before it is sent, always (its request's deadline is made from its callers'
+        when it is built); once sent, only if that request's deadline does not end
+        before the caller's own.
+        """
+        pump = self.pump
+        if pump is None or pump.commands is None:
+            return True
+        return at <= pump.deadline.at
+
+
+class SharedDeadline(Deadline):
+    """The deadline of a request that serves several callers: the latest of theirs.
+
+    None until the request is built: the wait for a slot is bounded by each caller's
+    own timer instead, so one caller's short deadline never fails the others.
+    """
+
+    def __init__(self, clock: Clock) -> None:
+        super().__init__(None, clock)
+        self.at = math.inf
+
+    def cover(self, commands: list[Command]) -> None:
+        """Stretch to the latest deadline of the callers of ``commands``."""
+        latest = max(waiter.at for command in commands for waiter in command.waiters)
+        if math.isinf(latest):
+            self.seconds, self._at, self.at = None, None, math.inf
+            return
+        longest = max(
+            waiter.deadline.seconds or 0.0 for command in commands for waiter in command.waiters
+        )
+        self.seconds, self._at, self.at = longest, latest, latest
+
+
+class Pump:
+    """One request in the making: the commands reserved to it, then the ones it carries."""
+
+    __slots__ = ("billed", "commands", "deadline", "first", "reserved", "sending", "task")
+
+    def __init__(self, *, first: str, billed: list[str], clock: Clock) -> None:
+        self.first = first
+        """The method of the command that started it: names errors raised before it is built."""
+        self.billed = billed
+        """The methods whose operating turns each attempt takes: ``batch`` and every
+        method the client had coalesced by the time it started to wait for its turn."""
+        self.sending = False
+        """True once it waits for its turn: ``billed`` is fixed from then on, and a
+        command of another method needs another request."""
+        self.reserved: list[Command] = []
+        self.commands: list[Command] | None = None
+        """What the request carries, once its slot was granted (``None`` before)."""
+        self.deadline = SharedDeadline(clock)
+        self.task: asyncio.Future[None] | None = None
+
+    def carried(self) -> list[Command]:
+        """The commands it carries, or the ones reserved to it if it was never built."""
+        return self.reserved if self.commands is None else self.commands

@@ -1,0 +1,234 @@
+"""Coalesced callers alone in trouble: cancellation, deadlines, retries and lost outcomes.
+
+One caller's fate never reaches the others sharing its request; a whole request's
+failure reaches all of them. Virtual time, the fake portal, the public API.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from typing import Any
+
+import pytest
+
+from bitrix_dialog import (
+    BatchResultMissingError,
+    Client,
+    DeadlineExceededError,
+    Dialog,
+    Hooks,
+    InvalidCredentialsError,
+    LeakyBucket,
+    RetryEvent,
+    RetryPolicy,
+    ServerError,
+    TransportError,
+)
+from bitrix_dialog.testing import (
+    CallContext,
+    FakePortal,
+    VirtualTimeLoop,
+    run_in_virtual_time,
+)
+from bitrix_dialog.testing._batch import batch as portal_batch
+
+
+def _portal() -> FakePortal:
+    return FakePortal(clock=VirtualTimeLoop.running().wall)
+
+
+def _client(portal: FakePortal, **options: Any) -> Client:
+    options.setdefault("retry", RetryPolicy(random=lambda: 0.0))
+    return Client(portal.webhook_url(), transport=portal.transport(), **options)
+
+
+def _methods(portal: FakePortal) -> list[str]:
+    return [call.method for call in portal.calls]
+
+
+def test_a_caller_cancelled_before_sending_drops_only_its_command() -> None:
+    async def scenario() -> None:
+        portal = _portal()
+        chats = [portal.add_chat() for _ in range(3)]
+        async with _client(portal) as client:
+            tasks = [asyncio.ensure_future(client.im.dialog.get(c.dialog_id)) for c in chats]
+            await asyncio.sleep(0)  # every call is queued
+            tasks[1].cancel()
+            done = await asyncio.gather(*tasks, return_exceptions=True)
+            assert isinstance(done[1], asyncio.CancelledError)
+            assert [d.id for d in (done[0], done[2]) if isinstance(d, Dialog)] == [
+                chats[0].id,
+                chats[2].id,
+            ]
+            sent = list(portal.calls[0].params["cmd"].values())
+            assert sent == [f"im.dialog.get?DIALOG_ID={chats[n].dialog_id}" for n in (0, 2)]
+
+    run_in_virtual_time(scenario())
+
+
+def test_a_caller_cancelled_while_its_request_waits_leaves_the_others_their_answers() -> None:
+    async def scenario() -> None:
+        portal = _portal()
+        chats = [portal.add_chat() for _ in range(3)]
+        async with _client(portal, limiter=LeakyBucket(1, 0.1)) as client:
+            await client.im.dialog.get(chats[0].dialog_id)  # the next slot frees at 10 s
+            shared = [asyncio.ensure_future(client.im.dialog.get(c.dialog_id)) for c in chats]
+            same = asyncio.ensure_future(client.im.dialog.get(chats[1].dialog_id))
+            await asyncio.sleep(5)
+            same.cancel()  # shares chats[1]'s command with shared[1], which stays
+            shared[2].cancel()
+            results = await asyncio.gather(*shared, same, return_exceptions=True)
+            assert isinstance(results[0], Dialog)
+            assert isinstance(results[1], Dialog)
+            assert isinstance(results[2], asyncio.CancelledError)
+            assert isinstance(results[3], asyncio.CancelledError)
+            assert len(portal.calls[1].params["cmd"]) == 2
+
+    run_in_virtual_time(scenario())
+
+
+def test_a_request_nobody_waits_for_is_not_sent() -> None:
+    async def scenario() -> None:
+        portal = _portal()
+        chat = portal.add_chat()
+        async with _client(portal, limiter=LeakyBucket(1, 0.1)) as client:
+            await client.im.dialog.get(chat.dialog_id)
+            lonely = asyncio.ensure_future(client.im.dialog.get(chat.dialog_id))
+            await asyncio.sleep(1)
+            lonely.cancel()
+            await asyncio.sleep(20)
+            assert _methods(portal) == ["im.dialog.get"]
+            assert client.stats().requests == 1
+
+    run_in_virtual_time(scenario())
+
+
+def test_one_callers_deadline_inside_a_shared_batch_fails_only_that_caller() -> None:
+    async def scenario() -> None:
+        loop = VirtualTimeLoop.running()
+        portal = _portal()
+        chats = [portal.add_chat() for _ in range(3)]
+        async with _client(portal, limiter=LeakyBucket(1, 0.1)) as client:
+            await client.im.dialog.get(chats[0].dialog_id)
+            started = loop.time()
+            hurried = client.call(
+                "im.dialog.get", {"DIALOG_ID": chats[1].dialog_id}, coalesce=True, deadline=2
+            )
+            patient = [client.im.dialog.get(c.dialog_id) for c in (chats[1], chats[2])]
+            results = await asyncio.gather(hurried, *patient, return_exceptions=True)
+            assert isinstance(results[0], DeadlineExceededError)
+            assert results[0].method == "im.dialog.get"
+            assert [r.id for r in results[1:] if isinstance(r, Dialog)] == [
+                chats[1].id,
+                chats[2].id,
+            ]
+            assert loop.time() - started == pytest.approx(10.0)
+            assert len(portal.calls[1].params["cmd"]) == 2
+
+    run_in_virtual_time(scenario())
+
+
+def test_a_lone_caller_past_its_deadline_gets_deadline_exceeded_and_nothing_is_sent() -> None:
+    async def scenario() -> None:
+        portal = _portal()
+        chat = portal.add_chat()
+        async with _client(portal, limiter=LeakyBucket(1, 0.1), deadline=3) as client:
+            await client.im.dialog.get(chat.dialog_id)
+            with pytest.raises(DeadlineExceededError):
+                await client.im.dialog.get(chat.dialog_id)
+            await asyncio.sleep(20)
+            assert _methods(portal) == ["im.dialog.get"]
+
+    run_in_virtual_time(scenario())
+
+
+def test_a_command_failing_inside_a_batch_is_retried_alone() -> None:
+    async def scenario() -> None:
+        portal = _portal()
+        chats = [portal.add_chat() for _ in range(3)]
+        retries: list[RetryEvent] = []
+        async with _client(portal, hooks=Hooks(on_retry=retries.append)) as client:
+            portal.fail_next("INTERNAL_SERVER_ERROR", method="im.dialog.get")
+            dialogs = await asyncio.gather(*(client.im.dialog.get(c.dialog_id) for c in chats))
+            assert [dialog.id for dialog in dialogs] == [chat.id for chat in chats]
+            assert _methods(portal) == ["batch", "im.dialog.get"]
+            assert portal.calls[1].params == {"DIALOG_ID": chats[0].dialog_id}
+            assert [(event.method, event.reason) for event in retries] == [
+                ("im.dialog.get", "INTERNAL_SERVER_ERROR")
+            ]
+
+    run_in_virtual_time(scenario())
+
+
+def test_a_command_out_of_retries_gets_its_error_and_its_neighbours_their_dialogs() -> None:
+    async def scenario() -> None:
+        portal = _portal()
+        chats = [portal.add_chat() for _ in range(2)]
+        async with _client(portal, retry=RetryPolicy.never()) as client:
+            portal.fail_next("INTERNAL_SERVER_ERROR", method="im.dialog.get")
+            results = await asyncio.gather(
+                *(client.im.dialog.get(c.dialog_id) for c in chats), return_exceptions=True
+            )
+            assert isinstance(results[0], ServerError)
+            assert results[0].method == "im.dialog.get"
+            assert isinstance(results[1], Dialog)
+            assert _methods(portal) == ["batch"]
+
+    run_in_virtual_time(scenario())
+
+
+def test_a_batch_answer_without_a_command_gives_that_caller_batch_result_missing() -> None:
+    async def scenario() -> None:
+        portal = _portal()
+        chats = [portal.add_chat() for _ in range(3)]
+
+        async def forgetful(context: CallContext) -> Any:
+            answer = await portal_batch(context)
+            answer["result"].pop(next(iter(answer["result"])))
+            return answer
+
+        portal.register_method("batch", forgetful)
+        async with _client(portal) as client:
+            results = await asyncio.gather(
+                *(client.im.dialog.get(c.dialog_id) for c in chats), return_exceptions=True
+            )
+            assert isinstance(results[0], BatchResultMissingError)
+            assert results[0].method == "im.dialog.get"
+            assert [type(r) for r in results[1:]] == [Dialog, Dialog]
+
+    run_in_virtual_time(scenario())
+
+
+def test_a_whole_request_is_retried_and_a_final_failure_reaches_every_caller() -> None:
+    async def scenario() -> None:
+        portal = _portal()
+        chats = [portal.add_chat() for _ in range(2)]
+        async with _client(portal) as client:
+            portal.fail_next("QUERY_LIMIT_EXCEEDED")
+            dialogs = await asyncio.gather(*(client.im.dialog.get(c.dialog_id) for c in chats))
+            assert [dialog.id for dialog in dialogs] == [chat.id for chat in chats]
+            assert [(c.method, c.status) for c in portal.calls] == [("batch", 503), ("batch", 200)]
+            portal.fail_next("INVALID_CREDENTIALS")
+            results = await asyncio.gather(
+                *(client.im.dialog.get(c.dialog_id) for c in chats), return_exceptions=True
+            )
+            assert all(isinstance(r, InvalidCredentialsError) for r in results)
+
+    run_in_virtual_time(scenario())
+
+
+def test_closing_the_client_answers_every_waiting_caller() -> None:
+    async def scenario() -> None:
+        portal = _portal()
+        chat = portal.add_chat()
+        client = _client(portal, limiter=LeakyBucket(1, 0.1))
+        await client.im.dialog.get(chat.dialog_id)
+        waiting = asyncio.ensure_future(client.im.dialog.get(chat.dialog_id))
+        await asyncio.sleep(1)
+        await client.aclose()
+        with pytest.raises(TransportError, match="closed"):
+            await waiting
+        with pytest.raises(RuntimeError, match="closed"):
+            await client.im.dialog.get(chat.dialog_id)
+
+    run_in_virtual_time(scenario())
