@@ -200,6 +200,20 @@ def test_a_webhook_user_id_takes_ascii_digits_only() -> None:
         WebhookAuth("https://portal.example.com/rest/\u00b2/abcdef123456/")
 
 
+@pytest.mark.parametrize(
+    "url",
+    [
+        "https://portal.example.com/api/1/s3cretc0de99/",  # not under /rest/
+        "https://portal.example.com/rest/s3cretc0de99/1/",  # code and user id swapped
+        "https://portal.example.com/rest/s3cretc0de99/",  # no user id
+    ],
+)
+def test_a_malformed_webhook_url_is_refused_without_echoing_its_code(url: str) -> None:
+    with pytest.raises(ValueError, match="webhook_url") as caught:
+        WebhookAuth(url)
+    assert "s3cretc0de99" not in str(caught.value)
+
+
 def test_a_url_password_never_shows_in_a_repr() -> None:
     url = "https://user:hunter2secret@portal.example.com/rest/1/abcdef123456/"
     client = Client(url)

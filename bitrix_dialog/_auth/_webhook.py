@@ -35,16 +35,17 @@ class WebhookAuth:
     def __init__(self, webhook_url: str | URL) -> None:
         url = require_secure_url(webhook_url, parameter=_PARAMETER)
         parts = [p for p in url.path.split("/") if p]
+        # A malformed URL is not echoed past its origin: any segment may be the code.
         if len(parts) < 3 or parts[-3] != "rest":
             msg = (
                 f"{_PARAMETER} must look like https://PORTAL/rest/USER_ID/CODE/ "
-                f"(got {redact_url(url)})"
+                f"(got {redact_url(url.origin())}/ and {len(parts)} path segments)"
             )
             raise ValueError(msg)
         user_id, code = parts[-2], parts[-1]
         # ASCII digits only: str.isdigit() also takes Arabic-Indic digits or superscripts.
         if not (user_id.isascii() and user_id.isdigit()) or int(user_id) <= 0:
-            msg = f"{_PARAMETER} lacks a positive numeric user id after /rest/ (got {user_id!r})"
+            msg = f"{_PARAMETER} lacks a positive numeric user id after /rest/"
             raise ValueError(msg)
         if not code.strip() or code.endswith(".json"):
             msg = f"{_PARAMETER} lacks the webhook code after the user id"

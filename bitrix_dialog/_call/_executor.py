@@ -53,7 +53,7 @@ from .._pacing._pool import LimiterPool
 from .._transports import Transport
 from .._types import Clock, Sleep
 from .._wire._envelope import RestResponse, decode_response
-from .._wire._http import Timeout
+from .._wire._http import HttpRequest, Timeout
 from .._wire._redact import secrets_in
 from ._hooks import Hooks, LimiterWaitEvent, RequestEvent
 from ._idempotent import is_known_read
@@ -61,7 +61,7 @@ from ._observe import Announced, observed, observed_source, start_event
 from ._plan_probe import read_plan
 from ._request import Decode, Learn, Request, RequestSource, as_is
 from ._retry import RetryDecision, RetryPolicy, RetryState, next_retry, retry_loop
-from ._send import json_request, mask_answer, request_timeout, send_logged
+from ._send import JSON_HEADERS, encode_json_body, mask_answer, request_timeout, send_logged
 
 __all__ = ["Executor"]
 
@@ -165,9 +165,7 @@ class Executor:
         budget = Deadline(self._deadline if deadline is None else deadline, self.clock)
         billed = (method,)
         run = retry_loop(
-            lambda state: self._attempt(
-                method, params, as_is, None, billed=billed, deadline=budget, state=state
-            ),
+            lambda state: self._attempt(method, params, as_is, None, billed, budget, state),
             state=state,
             policy=self._retry,
             deadline=budget,
@@ -249,15 +247,7 @@ class Executor:
         announced = Announced() if seen is not None and source is not None else None
         run = retry_loop(
             lambda state: self._attempt(
-                method,
-                params,
-                decode,
-                source,
-                billed=billed,
-                deadline=deadline,
-                state=state,
-                seen=seen,
-                announced=announced,
+                method, params, decode, source, billed, deadline, state, seen, announced
             ),
             state=state,
             policy=self._retry,
@@ -294,13 +284,12 @@ class Executor:
         return await next_retry(state, error, policy=self._retry, hooks=self._hooks)
 
     # -------------------------------------------------------- the attempt
-    async def _attempt(
+    async def _attempt(  # noqa: PLR0917 - positional: called once per attempt, kept cheap
         self,
         method: str,
         params: Mapping[str, Any],
         decode: Decode[_T],
         source: RequestSource[_T] | None,
-        *,
         billed: Sequence[str],
         deadline: Deadline,
         state: RetryState,
@@ -353,9 +342,13 @@ class Executor:
         """
         if deadline.expired():
             raise deadline.exceeded(method, "another attempt", cause)
-        waited = await self._operating.wait_turns(billed, deadline, cause=cause)
-        if waited:  # (take_operating_turn, inlined: one coroutine less per call)
-            await self._report_waits(waited)
+        free = self._operating.free
+        for billed_method in billed:  # in the common case no waiting coroutine is made
+            if not free(billed_method):
+                waited = await self._operating.wait_turns(billed, deadline, cause=cause)
+                if waited:
+                    await self._report_waits(waited)
+                break
         try:
             limiter = await self._limiters.ready(self.auth.identity, max_wait=deadline.remaining())
         except TimeoutError:
@@ -383,11 +376,13 @@ class Executor:
         state: RetryState,
         turn: tuple[Limiter, Slot],
     ) -> RestResponse:
-        request = json_request(
-            method,
-            authorization,
-            params,
+        request = HttpRequest(
+            method="POST",
+            url=authorization.url,
+            headers=JSON_HEADERS,
+            body=encode_json_body(method, {**params, **authorization.params}),
             timeout=request_timeout(deadline, self._timeout, self.transport),
+            rest_method=method,
         )
         reporting = self._hooks.on_request is not None
         started = self.clock() if reporting else 0.0

@@ -1,4 +1,4 @@
-"""One HTTP request of an attempt: its JSON body, its timeouts, its debug log lines.
+"""One HTTP request of an attempt: its JSON body and headers, its timeouts, its debug log.
 
 Split from the executor so that the attempt loop reads as the steps it takes; nothing
 here waits, retries or decodes.
@@ -12,18 +12,17 @@ import time
 from collections.abc import Mapping
 from typing import Any, Final
 
-from .._auth import Authorization
 from .._deadline import Deadline
 from .._errors import BitrixError
 from .._transports import Transport
 from .._wire._http import HttpRequest, HttpResponse, Timeout
 from .._wire._redact import mask_body
 
-__all__ = ["encode_json_body", "json_request", "mask_answer", "request_timeout", "send_logged"]
+__all__ = ["JSON_HEADERS", "encode_json_body", "mask_answer", "request_timeout", "send_logged"]
 
 logger: Final = logging.getLogger("bitrix_dialog")
 
-_HEADERS: Final[Mapping[str, str]] = {
+JSON_HEADERS: Final[Mapping[str, str]] = {
     # Exactly this type: the portal silently drops a body whose type it does not parse.
     "Content-Type": "application/json",
     "Accept": "application/json",
@@ -43,24 +42,6 @@ def encode_json_body(method: str, params: Mapping[str, Any]) -> bytes:
         reason = "they nest too deeply" if isinstance(exc, RecursionError) else str(exc)
         msg = f"params for {method} are not JSON-serialisable: {reason}"
         raise TypeError(msg) from None
-
-
-def json_request(
-    method: str,
-    authorization: Authorization,
-    params: Mapping[str, Any],
-    *,
-    timeout: Timeout | None,
-) -> HttpRequest:
-    """The POST of ``method`` with ``params`` (and the auth's own) as a JSON body."""
-    return HttpRequest(
-        method="POST",
-        url=authorization.url,
-        headers=_HEADERS,
-        body=encode_json_body(method, {**params, **authorization.params}),
-        timeout=timeout,
-        rest_method=method,
-    )
 
 
 def request_timeout(

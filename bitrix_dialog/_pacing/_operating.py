@@ -162,15 +162,22 @@ class OperatingTracker:
         logger.debug("%s hit OPERATION_TIME_LIMIT: held for %s s", method, held)
         return held
 
-    def delay(self, method: str) -> tuple[float, str]:
-        """Seconds ``method`` must wait before its next call, and why ("" when none)."""
+    def free(self, method: str) -> bool:
+        """True when ``method`` may go at once for all that is known: far from its budget
+        and not held. The common case, decided without reading the clock, so that a call
+        checks it before making any waiting coroutine."""
         state = self._methods.get(method.lower())
-        if state is None or (
+        return state is None or (
             state.blocked_until is None
             and (state.used is None or state.used < self.budget.slow_down_at * self.budget.limit)
             and (state.used or 0.0) + (state.cost or 0.0) < self.budget.limit
-        ):
-            return 0.0, ""  # the common case, decided without reading the clock
+        )
+
+    def delay(self, method: str) -> tuple[float, str]:
+        """Seconds ``method`` must wait before its next call, and why ("" when none)."""
+        if self.free(method):
+            return 0.0, ""
+        state = self._methods[method.lower()]
         now = self._clock()
         if state.blocked_until is not None and state.blocked_until > now:
             return state.blocked_until - now, "OPERATION_TIME_LIMIT"
