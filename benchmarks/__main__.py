@@ -10,7 +10,7 @@ from datetime import UTC, datetime
 
 from ._table import Row, render
 
-BENCHMARKS = ("decode", "formencode", "overhead", "bulk", "memory", "workers")
+BENCHMARKS = ("decode", "formencode", "overhead", "bulk", "service", "memory", "workers")
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -13,6 +13,15 @@ finish N lookups faster than either of two bounds, both measured in the same run
 
 The baseline is the larger of the two; the goal is a ratio of at most 1.05. The
 requests the SDK sent and the 503s it received are counted with its own hooks.
+
+A second case (#14) asks whether the SDK's own concurrency ever holds a burst back:
+real batches of 50 take most of a second to answer, so the portal here answers every
+request after ``SLOW_ANSWER`` seconds, behind an Enterprise bucket (250 draining 5 per
+second), and N = 5,000 ids (100 batch requests, all within the burst) are looked up
+with the SDK's defaults (``Client(url, limiter=Plan.ENTERPRISE)``, no
+``max_in_flight``). The baseline is a bare aiohttp client pacing the same bucket
+(request ``i`` leaves once ``i < capacity + drain_rate * t``) against its own copy of
+the portal, in the same run; the goal is again 1.05.
 """
 
 from __future__ import annotations
@@ -25,7 +34,8 @@ import time
 
 import aiohttp
 
-from bitrix_dialog import Client, Dialog, Hooks, LeakyBucket, RequestEvent
+from bitrix_dialog import AiohttpTransport, Client, Dialog, Hooks, LeakyBucket, Plan, RequestEvent
+from bitrix_dialog.abc import HttpRequest, HttpResponse
 from bitrix_dialog.testing import BucketBound
 
 from ._server import served_portal
@@ -39,6 +49,8 @@ GOAL = 1.05
 REPEATS = 5
 WARM = 20  # connections both clients open before they are timed
 PER_BATCH = 50
+SLOW_ANSWER = 0.8  # seconds a batch answer takes in the Enterprise case
+SLOW_SIZE, QUICK_SLOW_SIZE = 5_000, 2_000
 
 
 def _bodies(ids: list[str]) -> list[bytes]:
@@ -144,5 +156,117 @@ async def _measure(sizes: tuple[int, ...]) -> list[Row]:
     return rows
 
 
+async def _bare_paced(url: str, ids: list[str], plan: Plan) -> tuple[float, int]:
+    """(seconds, 503s) for a bare aiohttp client that paces ``plan``'s bucket by itself."""
+    bodies = _bodies(ids)
+    headers = {"Content-Type": "application/json", "Accept": "application/json"}
+    refused = 0
+    connector = aiohttp.TCPConnector(limit=0)  # as many connections as the bucket admits
+    async with aiohttp.ClientSession(connector=connector) as session:
+        started = time.perf_counter()
+
+        async def post(index: int, body: bytes) -> None:
+            nonlocal refused
+            leave = (index + 1 - plan.capacity) / plan.drain_rate
+            if leave > 0:
+                await asyncio.sleep(leave - (time.perf_counter() - started))
+            async with session.post(url + "batch", data=body, headers=headers) as response:
+                answer = json.loads(await response.read())
+                if response.status == 503:
+                    refused += 1
+                    return
+                assert not answer["result"]["result_error"], answer["result"]["result_error"]
+
+        await asyncio.gather(*(post(n, body) for n, body in enumerate(bodies)))
+        return time.perf_counter() - started, refused
+
+
+class _Counting:
+    """The SDK's default transport, counting the requests it has in flight."""
+
+    def __init__(self) -> None:
+        self.inner = AiohttpTransport()
+        self.in_flight = self.peak = 0
+
+    async def send(self, request: HttpRequest) -> HttpResponse:
+        self.in_flight += 1
+        self.peak = max(self.peak, self.in_flight)
+        try:
+            return await self.inner.send(request)
+        finally:
+            self.in_flight -= 1
+
+    async def aclose(self) -> None:
+        await self.inner.aclose()
+
+
+async def _sdk_defaults(
+    url: str, ids: list[str], plan: Plan, max_in_flight: int | None = None
+) -> tuple[float, int, int]:
+    """(seconds, peak requests in flight, 503s) for ``get_many(ids)`` on the defaults."""
+    events: list[RequestEvent] = []
+    transport = _Counting()
+    count = 0
+    try:
+        async with Client(
+            url, transport=transport, limiter=plan, hooks=Hooks(on_request=events.append)
+        ) as client:
+            started = time.perf_counter()
+            async with client.dialogs.get_many(ids, max_in_flight=max_in_flight) as results:
+                async for _, outcome in results:
+                    assert isinstance(outcome, Dialog), outcome
+                    count += 1
+            elapsed = time.perf_counter() - started
+    finally:
+        await transport.aclose()
+    assert count == len(ids)
+    return elapsed, transport.peak, sum(1 for event in events if event.status == 503)
+
+
+async def _measure_slow(size: int) -> list[Row]:
+    """The SDK on its defaults, and on the former fixed 16 in flight, vs the bare client;
+    each against its own portal process, so each starts with an empty bucket."""
+    plan = Plan.ENTERPRISE
+    bucket = (plan.capacity, plan.drain_rate)
+    with (
+        served_portal(size, bucket=bucket, latency=SLOW_ANSWER) as (bare_url, ids),
+        served_portal(size, bucket=bucket, latency=SLOW_ANSWER) as (sdk_url, _),
+        served_portal(size, bucket=bucket, latency=SLOW_ANSWER) as (old_url, _),
+        served_portal(WARM * PER_BATCH) as (warm_url, warm_ids),
+    ):
+        # Both clients' code paths warm (imports, first connections) before anything is timed.
+        await _bare_paced(warm_url, warm_ids, plan)
+        await _sdk_defaults(warm_url, warm_ids, plan)
+        bare, bare_refused = await _bare_paced(bare_url, ids, plan)
+        runs = {
+            "defaults": await _sdk_defaults(sdk_url, ids, plan),
+            "max_in_flight=16 (the former default)": await _sdk_defaults(
+                old_url, ids, plan, max_in_flight=16
+            ),
+        }
+    batches = math.ceil(size / PER_BATCH)
+    return [
+        Row(
+            benchmark="bulk",
+            case=f"get_many N={size:,}, answers {SLOW_ANSWER:g} s, Enterprise bucket, {label}",
+            value=elapsed,
+            baseline=bare,
+            unit="s",
+            note=(
+                f"{batches} batch requests, at most {peak} in flight, {refused} x 503; "
+                f"bare aiohttp client pacing ({plan.capacity}, {plan.drain_rate:g}/s): "
+                f"{bare_refused} x 503"
+            ),
+        )
+        for label, (elapsed, peak, refused) in runs.items()
+    ]
+
+
+async def _measure_all(quick: bool) -> list[Row]:
+    rows = await _measure(QUICK_SIZES if quick else SIZES)
+    rows.extend(await _measure_slow(QUICK_SLOW_SIZE if quick else SLOW_SIZE))
+    return rows
+
+
 def run(*, quick: bool = False) -> list[Row]:
-    return asyncio.run(_measure(QUICK_SIZES if quick else SIZES))
+    return asyncio.run(_measure_all(quick))

@@ -12,7 +12,9 @@ Cases:
 - ``client.call``: the SDK's raw call (limiter, retries, hooks, operating budget,
   envelope decoding), the same work as the baseline's ``json.loads``;
 - ``client.im.dialog.get``: the typed method, which also checks the dialog id and
-  decodes the ``Dialog``;
+  decodes the ``Dialog``; it goes through the coalescer (#13), and is also compared
+  with the same call on a client made with ``coalesce=False``, on the socket and as
+  CPU in process: a lone call must cost what it cost before coalescing;
 - ``client.call`` against a bare request given the aiohttp timeouts the SDK sets by
   default (connect 10 s, read 30 s): aiohttp's timers for those are part of the SDK's
   price but not of its own code;
@@ -58,7 +60,11 @@ async def _measure(calls: int, rounds: int) -> dict[str, list[float]]:
         sdk_timeout = _client_timeout(Timeout())  # what AiohttpTransport passes by default
         # A bucket that never fills: the limiter's bookkeeping is measured, not its waits.
         unmetered = LeakyBucket(1_000_000, 1_000_000.0)
-        async with aiohttp.ClientSession() as session, Client(url, limiter=unmetered) as client:
+        async with (
+            aiohttp.ClientSession() as session,
+            Client(url, limiter=unmetered) as client,
+            Client(url, limiter=LeakyBucket(1_000_000, 1_000_000.0), coalesce=False) as alone,
+        ):
 
             async def bare() -> None:
                 async with session.post(target, data=body, headers=headers) as response:
@@ -81,11 +87,15 @@ async def _measure(calls: int, rounds: int) -> dict[str, list[float]]:
             async def typed() -> None:
                 await client.im.dialog.get(ids[0])
 
+            async def typed_alone() -> None:
+                await alone.im.dialog.get(ids[0])
+
             cases: dict[str, Case] = {
                 "bare": bare,
                 "bare_timed": bare_timed,
                 "sdk": sdk,
                 "typed": typed,
+                "typed_alone": typed_alone,
             }
             for case in cases.values():  # warm every path (connections, caches)
                 for _ in range(50):
@@ -123,7 +133,15 @@ async def _in_process(calls: int, rounds: int) -> dict[str, list[float]]:
 
     stub = Stub()
     unmetered = LeakyBucket(1_000_000, 1_000_000.0)
-    async with Client(portal.webhook_url(), transport=stub, limiter=unmetered) as client:
+    async with (
+        Client(portal.webhook_url(), transport=stub, limiter=unmetered) as client,
+        Client(
+            portal.webhook_url(),
+            transport=stub,
+            limiter=LeakyBucket(1_000_000, 1_000_000.0),
+            coalesce=False,
+        ) as alone,
+    ):
 
         async def bare() -> None:
             json.loads((await stub.send(_PROBE)).body)
@@ -131,14 +149,27 @@ async def _in_process(calls: int, rounds: int) -> dict[str, list[float]]:
         async def sdk() -> None:
             await client.call("im.dialog.get", params)
 
-        cases: dict[str, Case] = {"bare": bare, "sdk": sdk}
+        async def typed() -> None:
+            await client.im.dialog.get(dialog_id)
+
+        async def typed_alone() -> None:
+            await alone.im.dialog.get(dialog_id)
+
+        cases: dict[str, Case] = {
+            "bare": bare,
+            "sdk": sdk,
+            "typed": typed,
+            "typed_alone": typed_alone,
+        }
         per_round = max(calls // rounds, 1)
         samples: dict[str, list[float]] = {name: [] for name in cases}
         for case in cases.values():
             for _ in range(200):
                 await case()
+        names = list(cases)
         for index in range(rounds):
-            for name in ("bare", "sdk") if index % 2 == 0 else ("sdk", "bare"):
+            shift = index % len(names)
+            for name in names[shift:] + names[:shift]:
                 case = cases[name]
                 started = time.process_time()
                 for _ in range(per_round):
@@ -207,6 +238,22 @@ def run(*, quick: bool = False) -> list[Row]:
             "bare",
             case=f"client.call in process x{calls * 5}",
             note="CPU: stub transport, the SDK's own work vs json.loads alone",
+            goal=None,
+        ),
+        _row(
+            samples,
+            "typed",
+            "typed_alone",
+            case=f"client.im.dialog.get x{calls}, coalescing on vs off",
+            note="a lone typed call through the coalescer vs Client(coalesce=False)",
+            goal=None,
+        ),
+        _row(
+            local,
+            "typed",
+            "typed_alone",
+            case=f"client.im.dialog.get in process x{calls * 5}, on vs off",
+            note="CPU: stub transport; the coalescer's cost for a lone call",
             goal=None,
         ),
     ]

@@ -7,7 +7,7 @@ async with Client("https://example.bitrix24.com/rest/1/CODE/") as client:
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Awaitable, Mapping
 from types import TracebackType
 from typing import Any, Final, Self, TypeVar
 
@@ -194,13 +194,16 @@ class Client:
             return ClientStats(requests=self._executor.requests_sent)
         return self._coalescer.stats()
 
-    async def _read(self, spec: MethodSpec[..., R], params: Params) -> R:
+    def _read(self, spec: MethodSpec[..., R], params: Params) -> Awaitable[R]:
         """The typed read path: ``spec`` with checked ``params``, coalesced unless off."""
         if self._closed:
             msg = "the client is closed"
             raise RuntimeError(msg)
         if self._coalescer is not None:
-            return await self._coalescer.get(spec, params)
+            return self._coalescer.get(spec, params)
+        return self._read_alone(spec, params)
+
+    async def _read_alone(self, spec: MethodSpec[..., R], params: Params) -> R:
         response = await self._executor.execute(spec.name, params)
         result: R = spec.decode(response.result, response.body)
         return result

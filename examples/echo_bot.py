@@ -21,6 +21,15 @@ the URL over https). Run
 with the app's credentials, and (re)install the app once it runs, so that its
 ``ONAPPINSTALL`` reaches the server. The bot registers itself then; write to it.
 Tokens are kept in memory here: pass a persistent ``TokenStore`` in production.
+
+Each message costs one dialog lookup and one answer. The lookup is coalesced (see
+``docs/coalescing.md``): the app keeps one client per portal, so when messages arrive
+faster than the portal's bucket drains (a Standard portal: 2 requests a second), the
+lookups of every message that came in meanwhile ride in one ``batch`` request, up to
+50, and messages in the same chat share one lookup. An idle bot's lookup goes out at
+once as a plain ``imbot.dialog.get``. The answers (``imbot.message.add``, a write) are
+never coalesced. ``--no-coalesce`` (``create_app(coalesce=False)``) sends every lookup
+as its own request.
 """
 
 from __future__ import annotations
@@ -34,7 +43,7 @@ import aiohttp
 from aiohttp import web
 
 from bitrix_dialog import Client
-from bitrix_dialog.abc import TokenStore, Transport
+from bitrix_dialog.abc import Auth, TokenStore, Transport
 from bitrix_dialog.aiohttp import AppInstallEvent, BitrixEvents, BotMessageEvent, setup
 from bitrix_dialog.testing import FakePortal
 
@@ -67,7 +76,11 @@ def public_url(request: web.Request) -> str:
 
 @events.on(BotMessageEvent)
 async def echo(event: BotMessageEvent, client: Client, request: web.Request) -> None:
-    """Look the dialog up and answer with its name and type."""
+    """Look the dialog up and answer with its name and type.
+
+    Under load this lookup shares a ``batch`` request with the other messages' lookups
+    (coalescing); alone it is one plain ``imbot.dialog.get``.
+    """
     dialog = await client.imbot.dialog.get(event.dialog_id)
     await client.call(
         "imbot.message.add",
@@ -87,15 +100,28 @@ def create_app(
     public_url: str = "",
     store: TokenStore | None = None,
     transport: Transport | None = None,
+    coalesce: bool = True,
 ) -> web.Application:
     """The bot's aiohttp app; ``transport=portal.transport()`` runs it against a fake portal.
 
     ``public_url`` is the https origin Bitrix24 posts to (a proxy's address); empty,
-    the bot registers the address the install post came to.
+    the bot registers the address the install post came to. ``coalesce=False`` makes
+    every portal's client send each dialog lookup as its own request.
     """
+
+    def make_client(auth: Auth, transport: Transport) -> Client:
+        return Client(auth, transport=transport, coalesce=coalesce)
+
     app = web.Application()
     app[PUBLIC_URL] = public_url.rstrip("/")
-    setup(app, client_id=client_id, client_secret=client_secret, store=store, transport=transport)
+    setup(
+        app,
+        client_id=client_id,
+        client_secret=client_secret,
+        store=store,
+        transport=transport,
+        client_factory=make_client,
+    )
     events.add_route(app, EVENTS_PATH)
     return app
 
@@ -142,6 +168,9 @@ def main(argv: Sequence[str] | None = None) -> None:
     parser.add_argument("--host", default="127.0.0.1")
     parser.add_argument("--port", type=int, default=8080, help="0 picks a free port")
     parser.add_argument("--once", action="store_true", help="fake portal: exit after the demo")
+    parser.add_argument(
+        "--no-coalesce", action="store_true", help="send every dialog lookup as its own request"
+    )
     args = parser.parse_args(argv)
     client_id = os.environ.get("BITRIX_CLIENT_ID")
     if not client_id:
@@ -151,6 +180,7 @@ def main(argv: Sequence[str] | None = None) -> None:
         client_id=client_id,
         client_secret=os.environ["BITRIX_CLIENT_SECRET"],
         public_url=os.environ["BITRIX_PUBLIC_URL"],
+        coalesce=not args.no_coalesce,
     )
     web.run_app(app, host=args.host, port=args.port)
 

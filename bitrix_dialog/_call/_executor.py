@@ -17,14 +17,12 @@ whoever starts it. Each step is one call into one module; nothing here knows dia
       learn                              time feeds the method's budget (a batch's
                                          decode: each command's); 503 fills the bucket
 
-The narrow interface for the layers above (batch, bulk, the coalescer of #13) is
-:meth:`~Executor.execute` (a single call, on a fast path), :meth:`~Executor.start_deadline`
-(the one deadline of a call or chunk, spent by each of its sends),
-:meth:`~Executor.send` (a :class:`Request` of fixed contents; ``billed`` names the
-methods whose operating turns each attempt takes: a batch passes each command's),
-:meth:`~Executor.take_operating_turn`, :meth:`~Executor.retry_command` (re-sending one
-command later, counted by the retry module), ``limiter``, ``plan``, ``operating_usage``,
-``clock``, ``sleep`` and ``aclose``; and the **seam for coalescing**:
+The narrow interface for the layers above (batch, bulk, the coalescer of #13):
+``execute`` (a single call, on a fast path that builds no request object),
+``start_deadline`` (the one deadline of a call or chunk), ``send`` (a :class:`Request`
+of fixed contents; ``billed``: the methods whose operating turns it takes, a batch's
+commands'), ``take_operating_turn``, ``retry_command``, ``limiter``, ``plan``,
+``operating_usage``, ``clock``, ``sleep``, ``aclose``; and the **seam for coalescing**:
 
 ``send_from(source, *, method, deadline, idempotent, billed=()) -> T | None``.
 ``source`` (a :data:`RequestSource`) is called in each attempt *after* the operating
@@ -35,7 +33,7 @@ call, or a ``batch`` of every compatible call queued at that moment) with the
 away: nothing is sent, ``send_from`` returns ``None``, and the slot is released as if
 used (a rare, conservative waste). ``method`` names the request in errors raised
 before it exists. A retry calls the source again, so it carries whatever is queued
-by then. Single calls never pay for any of this: ``execute`` builds no request object.
+by then.
 """
 
 from __future__ import annotations
@@ -55,9 +53,17 @@ from .._types import Clock, Sleep
 from .._wire._envelope import RestResponse, decode_response
 from .._wire._http import HttpRequest, Timeout
 from .._wire._redact import secrets_in
-from ._hooks import Hooks, LimiterWaitEvent, RequestEvent
+from ._hooks import Hooks, LimiterWaitEvent
 from ._idempotent import is_known_read
-from ._observe import Announced, observed, observed_source, start_event
+from ._observe import (
+    Announced,
+    announce,
+    observed,
+    observed_source,
+    report_request,
+    report_waits,
+    start_event,
+)
 from ._plan_probe import read_plan
 from ._request import Decode, Learn, Request, RequestSource, as_is
 from ._retry import RetryDecision, RetryPolicy, RetryState, next_retry, retry_loop
@@ -141,6 +147,11 @@ class Executor:
         """What is known of ``method``'s operating budget right now."""
         return self._operating.usage(method)
 
+    @property
+    def default_deadline(self) -> float | None:
+        """The seconds a call may take when it names no deadline (``None``: no limit)."""
+        return self._deadline
+
     def start_deadline(self, seconds: float | None = None) -> Deadline:
         """The one deadline of a call or chunk: ``seconds`` from now, or the client's default."""
         return Deadline(self._deadline if seconds is None else seconds, self.clock)
@@ -196,9 +207,7 @@ class Executor:
             idempotent=is_known_read(method, params) if idempotent is None else idempotent,
         )
         charged = (method,) if billed is None else tuple(billed)
-        return await self._run(
-            method, params, request.decode, None, billed=charged, deadline=deadline, state=state
-        )
+        return await self._run(method, params, request.decode, None, charged, deadline, state)
 
     async def send_from(
         self,
@@ -215,25 +224,16 @@ class Executor:
         """
         state = RetryState(method=method, idempotent=idempotent)
         try:
-            return await self._run(
-                method,
-                {},
-                _from_source,
-                source,
-                billed=tuple(billed),
-                deadline=deadline,
-                state=state,
-            )
+            return await self._run(method, {}, _from_source, source, tuple(billed), deadline, state)
         except _NothingToSend:
             return None
 
-    async def _run(
+    async def _run(  # noqa: PLR0917 - the arguments of _attempt, passed on
         self,
         method: str,
         params: Mapping[str, Any],
         decode: Decode[_T],
         source: RequestSource[_T] | None,
-        *,
         billed: Sequence[str],
         deadline: Deadline,
         state: RetryState,
@@ -277,7 +277,7 @@ class Executor:
         """Wait for the operating budget of each of ``methods``; report the waits to the hooks."""
         waited = await self._operating.wait_turns(methods, deadline, cause=cause)
         if waited:
-            await self._report_waits(waited)
+            await report_waits(self._hooks, waited)
 
     async def retry_command(self, state: RetryState, error: BitrixError) -> RetryDecision | None:
         """Grant the retry of one command to be re-sent in a later request, or ``None``."""
@@ -314,7 +314,9 @@ class Executor:
                         raise _NothingToSend
                     method, params, decode = request.method, request.params, request.decode
                     if announced is not None and announced.event is None:
-                        await self._announce(announced, request)
+                        await announce(
+                            self._hooks, announced, request, self.auth.portal.host, self.clock()
+                        )
                 authorization = await self.auth.authorize(method, self.transport)
                 result = await self._send(
                     method, authorization, params, deadline, state, (limiter, slot)
@@ -347,7 +349,7 @@ class Executor:
             if not free(billed_method):
                 waited = await self._operating.wait_turns(billed, deadline, cause=cause)
                 if waited:
-                    await self._report_waits(waited)
+                    await report_waits(self._hooks, waited)
                 break
         try:
             limiter = await self._limiters.ready(self.auth.identity, max_wait=deadline.remaining())
@@ -391,7 +393,9 @@ class Executor:
             response = await send_logged(self.transport, method, request)
         except BitrixError as error:
             if reporting:
-                await self._report(method, state, None, error, self.clock() - started)
+                await report_request(
+                    self._hooks, method, state.attempt, None, error, self.clock() - started
+                )
             raise
         elapsed = self.clock() - started if reporting else 0.0
         response = mask_answer(
@@ -403,35 +407,11 @@ class Executor:
             if isinstance(error, QueryLimitExceededError):
                 await report_refusal(*turn)
             if reporting:
-                await self._report(method, state, response.status, error, elapsed)
+                await report_request(
+                    self._hooks, method, state.attempt, response.status, error, elapsed
+                )
             raise
         self._operating.observe(method, result.time)
         if reporting:
-            await self._report(method, state, response.status, None, elapsed)
+            await report_request(self._hooks, method, state.attempt, response.status, None, elapsed)
         return result
-
-    async def _announce(self, announced: Announced, request: Request[Any]) -> None:
-        host = self.auth.portal.host or ""
-        announced.event = start_event(request.method, request.params, host, request.callers)
-        announced.started = self.clock()
-        await self._hooks.call_start(announced.event)
-
-    async def _report_waits(self, waited: Mapping[str, float]) -> None:
-        for method, seconds in waited.items():
-            await self._hooks.limiter_wait(
-                LimiterWaitEvent(method=method, kind="operating", waited=seconds)
-            )
-
-    async def _report(
-        self,
-        method: str,
-        state: RetryState,
-        status: int | None,
-        error: BitrixError | None,
-        elapsed: float,
-    ) -> None:
-        await self._hooks.request(
-            RequestEvent(
-                method=method, attempt=state.attempt, status=status, error=error, elapsed=elapsed
-            )
-        )

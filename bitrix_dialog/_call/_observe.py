@@ -1,7 +1,8 @@
-"""A call between its start and end events, for tracers (``Hooks.on_call_start/_end``).
+"""The events the executor reports: a call between its start and end (for tracers,
+``Hooks.on_call_start/_end``), each request, each operating wait.
 
-Kept out of the attempt loop: the executor only takes this path when a call hook is
-set, so calls without tracing pay nothing for it.
+The call events stay out of the attempt loop: the executor takes that path only when a
+call hook is set, so calls without tracing pay nothing for it.
 """
 
 from __future__ import annotations
@@ -9,12 +10,22 @@ from __future__ import annotations
 from collections.abc import Coroutine, Mapping
 from typing import Any, TypeVar
 
+from .._errors import BitrixError
 from .._types import Clock
 from .._wire._envelope import RestResponse
-from ._hooks import CallEndEvent, CallStartEvent, Hooks
+from ._hooks import CallEndEvent, CallStartEvent, Hooks, LimiterWaitEvent, RequestEvent
+from ._request import Request
 from ._retry import RetryState
 
-__all__ = ["Announced", "observed", "observed_source", "start_event"]
+__all__ = [
+    "Announced",
+    "announce",
+    "observed",
+    "observed_source",
+    "report_request",
+    "report_waits",
+    "start_event",
+]
 
 _T = TypeVar("_T")
 
@@ -126,3 +137,32 @@ async def observed_source(
                     error=failure,
                 )
             )
+
+
+async def announce(
+    hooks: Hooks, announced: Announced, request: Request[Any], host: str | None, now: float
+) -> None:
+    """Report the start of the request a source has just built (see :class:`Announced`)."""
+    announced.event = start_event(request.method, request.params, host or "", request.callers)
+    announced.started = now
+    await hooks.call_start(announced.event)
+
+
+async def report_waits(hooks: Hooks, waited: Mapping[str, float]) -> None:
+    """Report the seconds each billed method waited for its operating budget."""
+    for method, seconds in waited.items():
+        await hooks.limiter_wait(LimiterWaitEvent(method=method, kind="operating", waited=seconds))
+
+
+async def report_request(  # noqa: PLR0917 - the event's fields, in its order
+    hooks: Hooks,
+    method: str,
+    attempt: int,
+    status: int | None,
+    error: BitrixError | None,
+    elapsed: float,
+) -> None:
+    """Report one finished HTTP request, with an answer or without one."""
+    await hooks.request(
+        RequestEvent(method=method, attempt=attempt, status=status, error=error, elapsed=elapsed)
+    )

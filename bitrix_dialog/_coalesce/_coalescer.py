@@ -52,14 +52,14 @@ from __future__ import annotations
 import asyncio
 import itertools
 import math
-from collections.abc import Hashable, Mapping
+from collections.abc import Awaitable, Hashable, Mapping
 from typing import Any, TypeVar
 
 from .._batch._decode import Outcome, decode_batch
 from .._batch._plan import Command as BatchCommand
 from .._batch._plan import encode_body
 from .._call._executor import Executor
-from .._call._request import Learn, Request
+from .._call._request import Learn, Request, as_is
 from .._call._retry import RetryState
 from .._errors import BitrixError, ModelDecodeError, TransportError
 from .._methods._spec import MethodSpec, Params
@@ -71,14 +71,8 @@ __all__ = ["Coalescer"]
 
 R = TypeVar("R")
 
-_Answer = dict[str, Outcome]
-
-
-def _single(name: str) -> Any:
-    def decode(response: RestResponse, learn: Learn) -> _Answer:
-        return {name: response}
-
-    return decode
+_Answer = dict[str, Outcome] | RestResponse
+"""A ``batch``'s outcomes by command name, or the answer of a request of one command."""
 
 
 def _chunk(chunk: list[BatchCommand]) -> Any:
@@ -107,15 +101,16 @@ class Coalescer:
         self._timers: set[asyncio.Future[None]] = set()
         self._methods: dict[str, None] = {"batch": None}
         self._names = itertools.count()
+        self._forever = executor.start_deadline(math.inf)
         self._callers = 0
         self._commands = 0
         self._batched = 0
         self._shared = 0
 
     # ------------------------------------------------------------ interface
-    async def get(
+    def get(
         self, spec: MethodSpec[..., R], params: Params, *, deadline: float | None = None
-    ) -> R:
+    ) -> Awaitable[R]:
         """``spec``'s decoded answer for ``params`` (already checked by ``spec.build``)."""
         key: Hashable
         try:
@@ -123,22 +118,18 @@ class Coalescer:
             hash(key)
         except TypeError:  # a builder made an unhashable value: no sharing, still coalesced
             key = object()
-        result: R = await self._submit(key, spec.name, params, spec, None, deadline)
-        return result
+        return self._submit(key, spec.name, params, spec, None, deadline)
 
-    async def call(
+    def call(
         self,
         method: str,
         params: Mapping[str, Any],
         command: BatchCommand,
         *,
         deadline: float | None = None,
-    ) -> RestResponse:
+    ) -> Awaitable[RestResponse]:
         """The answer of a known read ``method`` (``command``: its checked batch form)."""
-        response: RestResponse = await self._submit(
-            ("call", command.cmd), method, params, None, command, deadline
-        )
-        return response
+        return self._submit(("call", command.cmd), method, params, None, command, deadline)
 
     def stats(self) -> ClientStats:
         """What this client has sent and served so far."""
@@ -173,10 +164,14 @@ class Coalescer:
         seconds: float | None,
     ) -> Any:
         executor = self._executor
-        deadline = executor.start_deadline(seconds)
-        remaining = deadline.remaining()
-        at = math.inf if remaining is None else executor.clock() + remaining
+        if seconds is None and executor.default_deadline is None:
+            deadline, remaining, at = self._forever, None, math.inf
+        else:
+            deadline = executor.start_deadline(seconds)
+            remaining = deadline.remaining()
+            at = math.inf if remaining is None else executor.clock() + remaining
         command = self._inflight.get(key)
+        fresh: Pump | None = None
         if command is not None and command.joinable(at):
             self._shared += 1
         else:
@@ -189,12 +184,16 @@ class Coalescer:
                 batch=batch,
             )
             self._inflight[key] = command
-            self._enqueue(command)
+            fresh = self._enqueue(command)
         waiter = Waiter(asyncio.get_running_loop().create_future(), deadline, at)
         command.waiters.append(waiter)
         if remaining is not None:
+            self._start(fresh)  # a caller with a deadline never leads: its timer may fire
+            fresh = None
             waiter.timer = asyncio.ensure_future(self._expire(command, waiter, remaining))
         try:
+            if fresh is not None:
+                await self._lead(fresh, waiter)
             return await waiter.future
         finally:
             if waiter.timer is not None:
@@ -221,20 +220,22 @@ class Coalescer:
         if self._inflight.get(command.key) is command:
             del self._inflight[command.key]
         pump = command.pump
-        if pump is None or pump.task is None:
+        if pump is None:
             return  # between attempts: its retry finds nobody waiting
         if pump.commands is None:
             pump.reserved.remove(command)
             if not pump.reserved:
                 if self._open is pump:
                     self._open = None
-                pump.task.cancel()
-        elif not any(other.wanted for other in pump.commands):
+                if pump.task is not None:
+                    pump.task.cancel()
+        elif pump.task is not None and not any(other.wanted for other in pump.commands):
             pump.task.cancel()
 
     # ---------------------------------------------------------------- pumps
-    def _enqueue(self, command: Command) -> None:
-        """Reserve ``command`` to the request still waiting for its turn, or start one."""
+    def _enqueue(self, command: Command) -> Pump | None:
+        """Reserve ``command`` to the request still waiting for its turn, or to a new
+        one, returned to be led or started (``None``: it joined one under way)."""
         if command.method not in self._methods:
             self._methods[command.method] = None
         pump = self._open
@@ -243,14 +244,58 @@ class Coalescer:
                 pump = None
             else:
                 pump.billed.append(command.method)  # its turns are not taken yet
+        fresh = None
         if pump is None or len(pump.reserved) >= self._max:
             billed = list(self._methods)
-            pump = Pump(first=command.method, billed=billed, clock=self._executor.clock)
+            pump = fresh = Pump(first=command.method, billed=billed, clock=self._executor.clock)
             self._open = pump
-            self._pumps.add(pump)
-            pump.task = asyncio.ensure_future(self._pump(pump))
         pump.reserved.append(command)
         command.pump = pump
+        return fresh
+
+    def _start(self, pump: Pump | None) -> None:
+        """Run ``pump`` in a task of its own (no caller leads it)."""
+        if pump is not None:
+            self._pumps.add(pump)
+            pump.task = asyncio.get_running_loop().create_task(self._pump_task(pump))
+
+    async def _lead(self, pump: Pump, waiter: Waiter) -> None:
+        """The caller that started ``pump`` sends it from its own task: no task, no
+        wake-up, so a lone call costs about what a plain call costs. If that caller is
+        cancelled, the others' commands are handed over, never dropped."""
+        try:
+            await self._drive(pump, lead=True)
+        except asyncio.CancelledError:
+            waiter.future.cancel()  # the leader itself no longer waits
+            self._hand_over(pump)
+            raise
+        if self._open is pump:
+            self._open = None
+
+    def _hand_over(self, pump: Pump) -> None:
+        if pump.commands is None:  # never built: a task carries on with it
+            if any(command.wanted for command in pump.reserved):
+                self._start(pump)
+            elif self._open is pump:
+                self._open = None
+            return
+        for command in pump.commands:  # its request was abandoned: send them again
+            if command.pump is pump and command.wanted:
+                command.pump = None
+                self._start(self._enqueue(command))
+
+    async def _pump_task(self, pump: Pump) -> None:
+        try:
+            await self._drive(pump, lead=False)
+        except asyncio.CancelledError:
+            for command in pump.carried():
+                if command.pump is pump and command.wanted:
+                    self._deliver(command, error=self._closed(command))
+            raise
+        finally:
+            self._pumps.discard(pump)
+            if self._open is pump:
+                self._open = None
 
     def _build(self, pump: Pump) -> Request[_Answer] | None:
         """The request of one attempt, built once its slot is granted (the source)."""
@@ -263,13 +308,13 @@ class Coalescer:
         if not live:
             return None
         pump.deadline.cover(live)
-        callers = sum(not w.future.done() for command in live for w in command.waiters)
         self._commands += len(live)
-        if len(live) == 1:
+        if len(live) == 1:  # a plain call, exactly as the caller alone would send it
             only = live[0]
             return Request(
-                method=only.method, params=only.params, decode=_single(only.name), callers=callers
+                method=only.method, params=only.params, decode=as_is, callers=len(only.waiters)
             )
+        callers = sum(map(len, (command.waiters for command in live)))
         self._batched += 1
         chunk = [command.batch_command() for command in live]
         return Request(
@@ -279,54 +324,52 @@ class Coalescer:
             callers=callers,
         )
 
-    async def _pump(self, pump: Pump) -> None:
+    async def _drive(self, pump: Pump, *, lead: bool) -> None:
+        """Send ``pump``'s request once its turn comes, and settle every command in it."""
+        if self._window:
+            await self._executor.sleep(self._window)
+        elif lead:
+            await asyncio.sleep(0)  # the calls made in this loop iteration join it first
+        pump.sending = True
         try:
-            if self._window:
-                await self._executor.sleep(self._window)
-            pump.sending = True
-            try:
-                answer = await self._executor.send_from(
-                    lambda: self._build(pump),
-                    method=pump.first,
-                    deadline=pump.deadline,
-                    idempotent=True,
-                    billed=pump.billed,
-                )
-            except Exception as error:  # every caller gets it, as alone
-                for command in pump.carried():
-                    self._deliver(command, error=error)
-                return
-            if answer is None or pump.commands is None:
-                return  # nobody was waiting any more
-            for command in pump.commands:
-                await self._settle(command, answer[command.name])
-        except asyncio.CancelledError:
+            answer = await self._executor.send_from(
+                lambda: self._build(pump),
+                method=pump.first,
+                deadline=pump.deadline,
+                idempotent=True,
+                billed=pump.billed,
+            )
+        except Exception as error:  # every caller gets it, as alone
             for command in pump.carried():
-                if command.pump is pump and command.waiters:
-                    self._deliver(command, error=self._closed(command))
-            raise
-        finally:
-            self._pumps.discard(pump)
-            if self._open is pump:
-                self._open = None
+                self._deliver(command, error=error)
+            return
+        if answer is None or pump.commands is None:
+            return  # nobody was waiting any more
+        if isinstance(answer, RestResponse):  # the request carried one command
+            self._settle(pump.commands[0], answer)
+            return
+        for command in pump.commands:
+            outcome = answer[command.name]
+            if isinstance(outcome, BitrixError):
+                if command.waiters and not await self._retry(command, outcome):
+                    self._deliver(command, error=outcome)
+            else:
+                self._settle(command, outcome)
 
     # -------------------------------------------------------------- outcomes
-    async def _settle(self, command: Command, outcome: Outcome) -> None:
+    def _settle(self, command: Command, response: RestResponse) -> None:
+        """A command's answer, decoded once for all of its callers."""
         if not command.waiters:
             return
-        if isinstance(outcome, RestResponse):
-            if command.spec is None:
-                self._deliver(command, value=outcome)
-                return
-            try:
-                value = command.spec.decode(outcome.result, outcome.body or None)
-            except ModelDecodeError as error:
-                self._deliver(command, error=error)
-                return
-            self._deliver(command, value=value)
+        if command.spec is None:
+            self._deliver(command, value=response)
             return
-        if not await self._retry(command, outcome):
-            self._deliver(command, error=outcome)
+        try:
+            value = command.spec.decode(response.result, response.body or None)
+        except ModelDecodeError as error:
+            self._deliver(command, error=error)
+            return
+        self._deliver(command, value=value)
 
     async def _retry(self, command: Command, error: BitrixError) -> bool:
         """Send a command refused inside a ``batch`` again later, as the policy allows."""
@@ -353,13 +396,13 @@ class Coalescer:
             self._timers.add(timer)
             timer.add_done_callback(self._timers.discard)
         else:
-            self._enqueue(command)
+            self._start(self._enqueue(command))
         return True
 
     async def _requeue(self, command: Command, delay: float) -> None:
         await self._executor.sleep(delay)
         if command.waiters:
-            self._enqueue(command)
+            self._start(self._enqueue(command))
 
     def _deliver(
         self, command: Command, *, value: object = None, error: BaseException | None = None

@@ -12,19 +12,35 @@ from __future__ import annotations
 
 import asyncio
 import math
+import re
 from collections.abc import Hashable, Mapping
-from typing import Any
+from typing import Any, Final
 
 import attrs
 
 from .._batch._plan import Command as BatchCommand
-from .._batch._plan import make_command
 from .._call._retry import RetryState
 from .._deadline import Deadline
 from .._methods._spec import MethodSpec
 from .._types import Clock
+from .._wire._formencode import build_query
 
 __all__ = ["Command", "Pump", "SharedDeadline", "Waiter"]
+
+# Characters http_build_query leaves as they are: such keys and values need no quoting.
+_PLAIN: Final = re.compile(r"[A-Za-z0-9_.~-]*")
+
+
+def _query(params: Mapping[str, Any]) -> str:
+    """``build_query(params)``, without its quoting pass for the usual plain lookups
+    (``DIALOG_ID=chat5``, ``botId=456&dialogId=chat5``)."""
+    pieces = []
+    for key, value in params.items():
+        text = value if type(value) is str else str(value) if type(value) is int else None
+        if text is None or not _PLAIN.fullmatch(key) or not _PLAIN.fullmatch(text):
+            return build_query(params)
+        pieces.append(f"{key}={text}")
+    return "&".join(pieces)
 
 
 class Waiter:
@@ -83,12 +99,26 @@ class Command:
     @property
     def wanted(self) -> bool:
         """Whether any caller still waits (one cancelled a moment ago no longer does)."""
-        return any(not waiter.future.done() for waiter in self.waiters)
+        waiters = self.waiters
+        if len(waiters) == 1:
+            return not waiters[0].future.done()
+        return any(not waiter.future.done() for waiter in waiters)
 
     def batch_command(self) -> BatchCommand:
-        """Its ``cmd[name]`` entry, encoded the first time it rides in a ``batch``."""
+        """Its ``cmd[name]`` entry, encoded the first time it rides in a ``batch``.
+
+        A typed method's parameters come from its spec's builder, already checked and
+        of plain values, so they are encoded without :func:`make_command`'s checks
+        (``client.call`` lookups arrive checked by it).
+        """
         if self._batch is None:
-            self._batch = make_command(self.name, self.method, self.params)
+            query = _query(self.params)
+            self._batch = BatchCommand(
+                name=self.name,
+                method=self.method,
+                params=self.params,
+                cmd=f"{self.method}?{query}" if query else self.method,
+            )
         return self._batch
 
     def joinable(self, at: float) -> bool:
@@ -117,7 +147,10 @@ class SharedDeadline(Deadline):
 
     def cover(self, commands: list[Command]) -> None:
         """Stretch to the latest deadline of the callers of ``commands``."""
-        latest = max(waiter.at for command in commands for waiter in command.waiters)
+        if len(commands) == 1 and len(commands[0].waiters) == 1:
+            latest = commands[0].waiters[0].at  # a lone call: its own deadline
+        else:
+            latest = max(waiter.at for command in commands for waiter in command.waiters)
         if math.isinf(latest):
             self.seconds, self._at, self.at = None, None, math.inf
             return

@@ -8,6 +8,13 @@ drains only once its answer is back, and ``QUERY_LIMIT_EXCEEDED`` fills the
 bucket for everyone. Each decision is one Lua script run (see
 :mod:`._bucket_script`), timed by the Redis server's clock.
 
+A refusal also teaches the shared bucket, by the local bucket's rules: a refusal
+with room left lowers the capacity estimate, refusals repeated at the drain lower
+the drain estimate, never below Standard's (50, 2 per second). The estimates live in
+Redis beside the bucket, so every worker paces by what any one of them learned
+(``capacity``/``drain_rate`` show them as of this worker's last script run), and
+they go when the bucket does: one idle past its keys' TTL starts from the plan.
+
 Waiting, and what is guaranteed:
 
 - Within a process, callers are served first come, first served; only the first
@@ -40,8 +47,8 @@ import attrs
 import redis.asyncio
 
 from .._errors import LimiterUnavailableError
-from .._pacing._limiter import Limiter, Slot
-from .._pacing._plan import Plan, concrete_plan
+from .._pacing._limiter import Limiter, Slot, report_refusal
+from .._pacing._plan import DRAIN_CUT, Plan, concrete_plan
 from ._bucket_script import BUCKET_SCRIPT, KEY_SUFFIXES
 from ._common import (
     REDIS_FAILURES,
@@ -88,6 +95,8 @@ class RedisBucketState:
 @attrs.frozen
 class _SharedSlot:
     ident: str
+    level: str = "0"  # the bucket's level when the slot was granted, as the script said
+    number: str = "0"  # the grant's number
 
 
 @attrs.frozen
@@ -150,6 +159,11 @@ class RedisLeakyBucket:
         self._redis = check_client(redis)
         self.key = check_name("key", key)
         self.capacity, self.drain_rate = _check_bucket(capacity, drain_rate)
+        self.plan_capacity, self.plan_drain_rate = self.capacity, self.drain_rate
+        self._floor = (
+            min(self.capacity, Plan.STANDARD.capacity),
+            min(self.drain_rate, Plan.STANDARD.drain_rate),
+        )
         prefix = check_name("prefix", prefix)
         self.slot_lease = check_seconds("slot_lease", slot_lease)
         self.waiter_lease = check_seconds("waiter_lease", waiter_lease)
@@ -162,7 +176,7 @@ class RedisLeakyBucket:
         base = f"{prefix}:bucket:{{{key}}}"
         self._keys = [f"{base}:{suffix}" for suffix in KEY_SUFFIXES]
         self._wake_prefix = f"{base}:wake:"
-        idle = self.slot_lease + self.waiter_lease + self.capacity / self.drain_rate
+        idle = self.slot_lease + self.waiter_lease + self.capacity / self._floor[1]
         self._ttl_ms = math.ceil((idle + _IDLE_GRACE) * 1000)
         self._script = self._redis.register_script(BUCKET_SCRIPT)
         self._turn = asyncio.Lock()
@@ -198,10 +212,10 @@ class RedisLeakyBucket:
                 await self._turn.acquire()
             try:
                 if not self._on_fallback(loop.time()):
-                    ident, waited = await self._shared_slot(deadline)
+                    shared, waited = await self._shared_slot(deadline)
                     self._recovered()
                     elapsed = loop.time() - started if queued or waited else 0.0
-                    return Slot(waited=elapsed, token=_SharedSlot(ident))
+                    return Slot(waited=elapsed, token=shared)
             except _RedisFailedError as failure:
                 if self._fallback is None:
                     msg = (
@@ -246,6 +260,45 @@ class RedisLeakyBucket:
         """The portal said ``QUERY_LIMIT_EXCEEDED``: the shared bucket is full, for all workers."""
         if self._fallback is not None:
             await self._fallback.saturate()
+        await self._saturate_shared()
+
+    async def refused(self, slot: Slot) -> None:
+        """The portal refused the request sent with ``slot``: the shared bucket fills up,
+        for all workers, and its shared estimates learn from the refusal."""
+        token = slot.token
+        if isinstance(token, _FallbackSlot):
+            assert self._fallback is not None
+            await report_refusal(self._fallback, token.slot)
+            await self._saturate_shared()
+            return
+        if not isinstance(token, _SharedSlot):
+            await self.saturate()
+            return
+        before = (self.capacity, self.drain_rate)
+        try:
+            await self._call(
+                "refused",
+                token.ident,
+                extra=(token.level, token.number, *self._floor, DRAIN_CUT),
+            )
+        except _RedisFailedError as failure:
+            logger.warning(
+                "shared rate limiter at %s: recording QUERY_LIMIT_EXCEEDED failed (%s)",
+                describe(self._redis),
+                type(failure.error).__name__,
+            )
+            return
+        if (self.capacity, self.drain_rate) != before:
+            logger.warning(
+                "QUERY_LIMIT_EXCEEDED below the shared bucket's estimates (%d, %g/s): "
+                "every worker paces at (%d, %g/s) from now on",
+                *before,
+                self.capacity,
+                self.drain_rate,
+            )
+
+    async def _saturate_shared(self) -> None:
+        """Fill the shared bucket only (the fallback's own state left as it is)."""
         try:
             await self._call("saturate", "")
         except _RedisFailedError as failure:
@@ -268,8 +321,8 @@ class RedisLeakyBucket:
         )
 
     # -------------------------------------------------------------- internals
-    async def _shared_slot(self, deadline: float | None) -> tuple[str, bool]:
-        """Run the script until it grants a slot: (slot id, whether we had to wait)."""
+    async def _shared_slot(self, deadline: float | None) -> tuple[_SharedSlot, bool]:
+        """Run the script until it grants a slot: (the slot, whether we had to wait)."""
         loop = asyncio.get_running_loop()
         ident = secrets.token_hex(12)
         waited = False
@@ -279,13 +332,13 @@ class RedisLeakyBucket:
                 remaining = None if deadline is None else deadline - loop.time()
                 max_wait = -1.0 if remaining is None else max(remaining, 0.0)
                 try:
-                    kind, value, *_ = await self._call("acquire", ident, max_wait)
+                    kind, value, *rest = await self._call("acquire", ident, max_wait)
                 except _RedisFailedError:
                     settled = True
                     raise
                 if kind == "granted":
                     settled = True
-                    return ident, waited
+                    return _SharedSlot(ident, value, rest[0]), waited
                 seconds = float(value)
                 if kind == "timeout" or (
                     remaining is not None
@@ -316,23 +369,34 @@ class RedisLeakyBucket:
         except REDIS_FAILURES as exc:
             raise _RedisFailedError(exc) from exc
 
-    async def _call(self, op: str, ident: str, max_wait: float = -1.0) -> list[str]:
+    async def _call(
+        self,
+        op: str,
+        ident: str,
+        max_wait: float = -1.0,
+        *,
+        extra: tuple[str | int | float, ...] = (),
+    ) -> list[str]:
         args: list[str | int | float] = [
             op,
-            self.capacity,
-            self.drain_rate,
+            self.plan_capacity,
+            self.plan_drain_rate,
             ident,
             self.slot_lease,
             self.waiter_lease,
             max_wait,
             self._ttl_ms,
             self._wake_prefix,
+            *extra,
         ]
         try:
             reply = await self._script(keys=self._keys, args=args)
         except REDIS_FAILURES as exc:
             raise _RedisFailedError(exc) from exc
-        return [text(part) for part in reply]
+        parts = [text(part) for part in reply]
+        # Every reply ends with the shared estimates in force.
+        self.capacity, self.drain_rate = int(float(parts[-2])), float(parts[-1])
+        return parts[:-2]
 
     def _on_fallback(self, now: float) -> bool:
         return self._fallback is not None and now < self._down_until

@@ -4,7 +4,9 @@ Redis state of one bucket (all keys share one ``{hash tag}``, so a cluster keeps
 them on one node)::
 
     state      hash   d: answered requests still draining (as of t); t: Redis time;
-                      seq: the queue's ticket counter
+                      seq: the queue's ticket counter; g: slots granted so far;
+                      c, r: the learned capacity and drain estimates (absent: the plan's);
+                      l: g when a refusal was last learned from
     inflight   zset   slot id -> lease end. Sent, no answer yet: held at 1, not draining
     reserved   zset   waiter id -> start. Promised a slot at that Redis time
     queue      zset   waiter id -> ticket. Waiting for an answer to come back first
@@ -26,8 +28,16 @@ so this copy still never runs ahead of the portal); a reservation nobody claims
 within the waiter lease, or a queued waiter that stopped renewing its place, is
 dropped (nothing was sent for it).
 
+A refusal (``refused``: the portal said ``QUERY_LIMIT_EXCEEDED`` to the request
+sent with a slot, whose grant gave back the level it was taken at and its number)
+fills the bucket as ``saturate`` does, and lowers the shared estimates by the rules
+of :func:`bitrix_dialog._pacing._plan.learn`, with the same floors, so every worker
+paces by what any one of them learned. The estimates live as long as the bucket's
+keys: a bucket idle past its TTL starts from the plan again.
+
 Time is the Redis server's ``TIME``, so the workers' clocks do not matter.
-Numbers go back as strings: Redis truncates Lua numbers to integers.
+Numbers go back as strings: Redis truncates Lua numbers to integers. Every reply
+ends with the capacity and drain estimates in force.
 """
 
 from __future__ import annotations
@@ -41,8 +51,8 @@ KEY_SUFFIXES: Final = ("state", "inflight", "reserved", "queue", "alive")
 
 BUCKET_SCRIPT: Final = r"""
 local op = ARGV[1]
-local cap = tonumber(ARGV[2])
-local rate = tonumber(ARGV[3])
+local plan_cap = tonumber(ARGV[2])
+local plan_rate = tonumber(ARGV[3])
 local id = ARGV[4]
 local slot_lease = tonumber(ARGV[5])
 local waiter_lease = tonumber(ARGV[6])
@@ -50,6 +60,9 @@ local max_wait = tonumber(ARGV[7])
 local ttl = tonumber(ARGV[8])
 local wake_prefix = ARGV[9]
 local EPS = 1e-6
+
+local cap = math.min(plan_cap, tonumber(redis.call('HGET', KEYS[1], 'c') or plan_cap))
+local rate = math.min(plan_rate, tonumber(redis.call('HGET', KEYS[1], 'r') or plan_rate))
 
 local clock = redis.call('TIME')
 local now = tonumber(clock[1]) + tonumber(clock[2]) / 1000000
@@ -109,8 +122,24 @@ local function promote()
 end
 
 local function take()
+  local level = redis.call('ZCARD', KEYS[2]) + d
+  local number = redis.call('HINCRBY', KEYS[1], 'g', 1)
   redis.call('ZADD', KEYS[2], now + slot_lease, id)
-  return {'granted', '0'}
+  return {'granted', num(level), tostring(number)}
+end
+
+local function saturate()
+  local inflight = redis.call('ZCARD', KEYS[2])
+  d = math.max(d, cap - inflight)
+  -- Every reservation moves back behind the full bucket, keeping its order.
+  local reserved = redis.call('ZRANGE', KEYS[3], 0, -1, 'WITHSCORES')
+  for i = 1, #reserved, 2 do
+    local ahead = (i - 1) / 2
+    local start = now + math.max(0, inflight + d + ahead + 1 - cap) / rate
+    if start > tonumber(reserved[i + 1]) then
+      redis.call('ZADD', KEYS[3], start, reserved[i])
+    end
+  end
 end
 
 local result
@@ -172,17 +201,25 @@ elseif op == 'cancel' then
   promote()
   result = {'ok', '0'}
 elseif op == 'saturate' then
-  local inflight = redis.call('ZCARD', KEYS[2])
-  d = math.max(d, cap - inflight)
-  -- Every reservation moves back behind the full bucket, keeping its order.
-  local reserved = redis.call('ZRANGE', KEYS[3], 0, -1, 'WITHSCORES')
-  for i = 1, #reserved, 2 do
-    local ahead = (i - 1) / 2
-    local start = now + math.max(0, inflight + d + ahead + 1 - cap) / rate
-    if start > tonumber(reserved[i + 1]) then
-      redis.call('ZADD', KEYS[3], start, reserved[i])
-    end
+  saturate()
+  result = {'ok', '0'}
+elseif op == 'refused' then
+  -- ARGV[10..13]: the refused slot's level and number; the floors; the drain cut.
+  local sent_level = tonumber(ARGV[10])
+  local sent_number = tonumber(ARGV[11])
+  local least_cap = tonumber(ARGV[12])
+  local least_rate = tonumber(ARGV[13])
+  local cut = tonumber(ARGV[14])
+  local learned = tonumber(redis.call('HGET', KEYS[1], 'l') or '-1')
+  if sent_level + 2 <= cap + EPS then
+    cap = math.max(least_cap, math.ceil(sent_level - EPS), 1)
+    redis.call('HSET', KEYS[1], 'c', cap)
+  elseif learned >= 0 and sent_number > learned then
+    rate = math.max(rate * cut, least_rate)
+    redis.call('HSET', KEYS[1], 'r', num(rate))
   end
+  redis.call('HSET', KEYS[1], 'l', redis.call('HGET', KEYS[1], 'g') or '0')
+  saturate()
   result = {'ok', '0'}
 elseif op == 'state' then
   result = {'state', num(d), tostring(redis.call('ZCARD', KEYS[2])),
@@ -193,5 +230,7 @@ end
 
 redis.call('HSET', KEYS[1], 'd', d, 't', at)
 for i = 1, #KEYS do redis.call('PEXPIRE', KEYS[i], ttl) end
+table.insert(result, tostring(cap))
+table.insert(result, num(rate))
 return result
 """

@@ -1,0 +1,256 @@
+"""Service: many single ``client.im.dialog.get`` awaits at once, as a busy bot makes them.
+
+Two workloads, each on a Standard bucket (50 requests, draining 2 per second), the
+SDK's limiter given the same numbers, and fixed seeds:
+
+- **burst**: 1,000 concurrent awaits of ids drawn with repeats from 740 chats (about
+  548 distinct). Target: ``ceil(distinct / 50)`` HTTP requests, 0 x 503, and over a
+  real 127.0.0.1 socket (the portal in another process) a wall time within 1.05x of
+  ``client.dialogs.get_many`` of the same ids, measured in the same run, in paired
+  rounds (the median of the per-round ratios). The same awaits with
+  ``Client(coalesce=False)`` are run in virtual time (1,000 requests: the bucket
+  needs 475 s for them; over the socket that figure is the bucket's bound, not run).
+- **sustained**: 2,000 lookups arriving at 100 a second (Poisson, ids with repeats
+  from 1,500 chats). Targets: every one answered, the run ends within a second of the
+  last arrival, p99 latency under 1.5 s, about 90 requests in all. In virtual time,
+  and (not with ``--quick``) over the socket, where it takes 20 s.
+
+Virtual time (``bitrix_dialog.testing.run_in_virtual_time``) runs the bucket's waits
+without sleeping them: its figures are the SDK's decisions (requests, waits), not
+the machine's speed.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import math
+import random
+import statistics
+import time
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+from bitrix_dialog import Client, Dialog, Hooks, LeakyBucket, RequestEvent
+from bitrix_dialog.testing import BucketBound, FakePortal, VirtualTimeLoop, run_in_virtual_time
+
+from ._server import served_portal
+from ._table import Row
+
+CAPACITY, DRAIN = 50, 2.0
+AWAITS, POOL, SEED = 1_000, 740, 13
+ARRIVALS, RATE, SUSTAINED_POOL = 2_000, 100.0, 1_500
+GOAL = 1.05
+ROUNDS, QUICK_ROUNDS = 5, 2
+
+
+def _burst_ids(ids: list[str]) -> list[str]:
+    rng = random.Random(SEED)
+    pool = ids[:POOL]
+    return [rng.choice(pool) for _ in range(AWAITS)]
+
+
+def _arrivals(ids: list[str]) -> list[tuple[float, str]]:
+    rng = random.Random(SEED)
+    moment, plan = 0.0, []
+    pool = ids[:SUSTAINED_POOL]
+    for _ in range(ARRIVALS):
+        moment += rng.expovariate(RATE)
+        plan.append((moment, rng.choice(pool)))
+    return plan
+
+
+class _Count:
+    """The client's own view of its requests: how many, and how many 503s."""
+
+    def __init__(self) -> None:
+        self.events: list[RequestEvent] = []
+        self.hooks = Hooks(on_request=self.events.append)
+
+    @property
+    def requests(self) -> int:
+        return len(self.events)
+
+    @property
+    def rejected(self) -> int:
+        return sum(1 for event in self.events if event.status == 503)
+
+
+async def _awaits(client: Client, ids: list[str]) -> None:
+    dialogs = await asyncio.gather(*(client.im.dialog.get(dialog_id) for dialog_id in ids))
+    assert all(isinstance(dialog, Dialog) for dialog in dialogs)
+
+
+async def _bulk(client: Client, ids: list[str]) -> None:
+    results = await client.dialogs.get_all(ids)
+    assert all(isinstance(outcome, Dialog) for outcome in results.values())
+
+
+async def _sustained(
+    client: Client, plan: list[tuple[float, str]], clock: Callable[[], float]
+) -> tuple[list[float], float]:
+    """(latencies, seconds from the last arrival to the last answer)."""
+    latencies: list[float] = []
+    start = clock()
+
+    async def one(at: float, dialog_id: str) -> None:
+        await asyncio.sleep(max(at - (clock() - start), 0.0))
+        asked = clock()
+        assert isinstance(await client.im.dialog.get(dialog_id), Dialog)
+        latencies.append(clock() - asked)
+
+    await asyncio.gather(*(one(at, dialog_id) for at, dialog_id in plan))
+    return latencies, clock() - start - plan[-1][0]
+
+
+def _p99(latencies: list[float]) -> float:
+    ordered = sorted(latencies)
+    return ordered[min(len(ordered) - 1, math.ceil(0.99 * len(ordered)) - 1)]
+
+
+# ------------------------------------------------------------------ virtual time
+def _virtual(run: Callable[[Client], Awaitable[Any]], **options: Any) -> tuple[float, _Count, Any]:
+    """(virtual seconds, the client's request count, run's result) against a fresh portal."""
+
+    async def main() -> tuple[float, _Count, Any]:
+        loop = VirtualTimeLoop.running()
+        portal = FakePortal(clock=loop.wall, bucket=(CAPACITY, DRAIN))
+        portal.record_calls = False
+        for n in range(SUSTAINED_POOL):
+            portal.add_chat(name=f"Chat {n}")
+        count = _Count()
+        async with Client(
+            portal.webhook_url(),
+            transport=portal.transport(),
+            limiter=LeakyBucket(CAPACITY, DRAIN),
+            hooks=count.hooks,
+            **options,
+        ) as client:
+            started = loop.time()
+            result = await run(client)
+            return loop.time() - started, count, result
+
+    return run_in_virtual_time(main())
+
+
+def _virtual_rows() -> list[Row]:
+    ids = [f"chat{n}" for n in range(1, SUSTAINED_POOL + 1)]
+    burst = _burst_ids(ids)
+    distinct = len(set(burst))
+    needed = math.ceil(distinct / 50)
+    on_time, on, _ = _virtual(lambda client: _awaits(client, burst))
+    bulk_time, bulk, _ = _virtual(lambda client: _bulk(client, burst))
+    off_time, off, _ = _virtual(lambda client: _awaits(client, burst), coalesce=False)
+    plan = _arrivals(ids)
+    sustained_time, count, (latencies, tail) = _virtual(
+        lambda client: _sustained(client, plan, asyncio.get_running_loop().time)
+    )
+    assert len(latencies) == ARRIVALS
+    return [
+        Row(
+            benchmark="service",
+            case=f"burst {AWAITS:,} awaits, {distinct} distinct (virtual time)",
+            value=on.requests,
+            baseline=needed,
+            unit="requests",
+            goal=1.0,
+            note=(
+                f"{on.rejected} x 503, {on_time:.2f} s; get_many of the same ids: "
+                f"{bulk.requests} requests, {bulk_time:.2f} s; coalescing off: "
+                f"{off.requests} requests, {off.rejected} x 503, {off_time:.0f} s"
+            ),
+        ),
+        Row(
+            benchmark="service",
+            case=f"sustained {ARRIVALS:,} at {RATE:g}/s: p99 latency (virtual time)",
+            value=_p99(latencies),
+            baseline=1.5,
+            unit="s",
+            goal=1.0,
+            note=(
+                f"{count.requests} requests, {count.rejected} x 503, all {len(latencies)} "
+                f"answered; ended {tail:.2f} s after the last arrival (run {sustained_time:.1f} s)"
+            ),
+        ),
+    ]
+
+
+# ---------------------------------------------------------------------- socket
+async def _timed(
+    url: str, run: Callable[[Client, list[str]], Awaitable[None]], ids: list[str]
+) -> tuple[float, _Count]:
+    count = _Count()
+    async with Client(url, limiter=LeakyBucket(CAPACITY, DRAIN), hooks=count.hooks) as client:
+        await client.call("im.dialog.get", {"DIALOG_ID": "chat1"})  # open a connection
+        count.events.clear()
+        started = time.perf_counter()
+        await run(client, ids)
+        return time.perf_counter() - started, count
+
+
+async def _socket_rows(rounds: int, sustained: bool) -> list[Row]:
+    rows = []
+    with served_portal(SUSTAINED_POOL, bucket=(CAPACITY, DRAIN)) as (url, ids):
+        burst = _burst_ids(ids)
+        distinct = len(set(burst))
+        # Each run sends 12 requests; the portal's bucket drains them in 6 s.
+        rest = 12 / DRAIN + 0.5
+        ratios, ons, bulks = [], [], []
+        for index in range(rounds):
+            order = ("on", "bulk") if index % 2 == 0 else ("bulk", "on")
+            timed: dict[str, tuple[float, _Count]] = {}
+            for name in order:
+                await asyncio.sleep(rest)
+                timed[name] = await _timed(url, _awaits if name == "on" else _bulk, burst)
+            ratios.append(timed["on"][0] / timed["bulk"][0])
+            ons.append(timed["on"])
+            bulks.append(timed["bulk"])
+        bulk_median = statistics.median(run[0] for run in bulks)
+        ratio = statistics.median(ratios)
+        off = BucketBound(requests=AWAITS, capacity=CAPACITY, drain_rate=DRAIN)
+        rows.append(
+            Row(
+                benchmark="service",
+                case=f"burst {AWAITS:,} awaits vs get_many, 127.0.0.1 (median of {rounds})",
+                value=bulk_median * ratio,
+                baseline=bulk_median,
+                unit="s",
+                goal=GOAL,
+                note=(
+                    f"{max(run[1].requests for run in ons)} requests "
+                    f"({math.ceil(distinct / 50)} needed), "
+                    f"{max(run[1].rejected for run in ons)} x 503; get_many "
+                    f"{max(run[1].requests for run in bulks)} requests; coalescing off "
+                    f"needs {AWAITS} requests, >= {off.minimum:.0f} s by the bucket"
+                ),
+            )
+        )
+        if sustained:
+            await asyncio.sleep(rest)
+            plan = _arrivals(ids)
+            loop = asyncio.get_running_loop()
+            count = _Count()
+            async with Client(
+                url, limiter=LeakyBucket(CAPACITY, DRAIN), hooks=count.hooks
+            ) as client:
+                latencies, tail = await _sustained(client, plan, loop.time)
+            rows.append(
+                Row(
+                    benchmark="service",
+                    case=f"sustained {ARRIVALS:,} at {RATE:g}/s: p99 latency, 127.0.0.1",
+                    value=_p99(latencies),
+                    baseline=1.5,
+                    unit="s",
+                    goal=1.0,
+                    note=(
+                        f"{count.requests} requests, {count.rejected} x 503, all "
+                        f"{len(latencies)} answered; ended {tail:.2f} s after the last arrival"
+                    ),
+                )
+            )
+    return rows
+
+
+def run(*, quick: bool = False) -> list[Row]:
+    rows = _virtual_rows()
+    rows += asyncio.run(_socket_rows(QUICK_ROUNDS if quick else ROUNDS, sustained=not quick))
+    return rows

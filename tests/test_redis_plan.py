@@ -1,0 +1,60 @@
+"""The shared bucket learns from refusals as the local one does, for every worker (#14)."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Callable
+
+import redis.asyncio
+
+from bitrix_dialog import AccessTokenAuth, Client, Plan
+from bitrix_dialog.redis import RedisLeakyBucket
+from bitrix_dialog.testing import FakePortal, Faults
+
+KEY = "https://portal.example.com|oauth:app"
+
+Connect = Callable[[], redis.asyncio.Redis]
+
+
+async def test_what_one_worker_learns_every_worker_paces_by(connect: Connect) -> None:
+    a = RedisLeakyBucket.for_plan(connect(), KEY, Plan.ENTERPRISE)
+    b = RedisLeakyBucket.for_plan(connect(), KEY, Plan.ENTERPRISE)
+    slots = [await a.acquire() for _ in range(60)]
+    await a.refused(slots[50])  # sent at level 50: the portal admitted 50
+    assert (a.capacity, a.drain_rate) == (50, 5.0)
+    assert (a.plan_capacity, a.plan_drain_rate) == (250, 5.0)
+    for slot in slots:
+        await a.release(slot)
+    await b.state()  # any script run brings a worker the shared estimates
+    assert (b.capacity, b.drain_rate) == (50, 5.0)
+    # Refused again at the drain, for a slot taken after that refusal: the drain comes down.
+    late = await b.acquire()
+    await b.refused(late)
+    await b.release(late)
+    assert b.drain_rate == 3.5
+    await a.state()
+    assert (a.capacity, a.drain_rate) == (50, 3.5)
+    # Never below Standard's.
+    for _ in range(5):
+        slot = await a.acquire(max_wait=10)
+        await a.refused(slot)
+        await a.release(slot)
+    assert (a.capacity, a.drain_rate) == (50, 2.0)
+
+
+async def test_a_client_on_the_shared_bucket_reports_which_request_was_refused(
+    connect: Connect,
+) -> None:
+    portal = FakePortal(bucket=Plan.STANDARD, faults=Faults(latency=0.05))
+    chat = portal.add_chat()
+    token = portal.add_access_token(expires_in=1e9)
+    bucket = RedisLeakyBucket.for_plan(connect(), KEY, Plan.ENTERPRISE)
+    auth = AccessTokenAuth(portal.client_endpoint(), token)
+    async with Client(auth, transport=portal.transport(), limiter=bucket) as client:
+        await asyncio.gather(
+            *(client.call("im.dialog.get", {"DIALOG_ID": chat.dialog_id}) for _ in range(56))
+        )
+    # The burst past the portal's 50, then at most a few while the drain comes down.
+    assert 6 <= portal.counters.rejected_query_limit <= 6 + 3
+    assert bucket.capacity == 50  # learned from them, in Redis, for every worker
+    assert not [call for call in portal.calls if call.method == "app.info"]  # sized by us
