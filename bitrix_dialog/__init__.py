@@ -48,8 +48,10 @@ from ._bulk._types import (
     ProgressCallback,
     RejectedInput,
 )
+from ._cache import DialogCache
 from ._call._backoff import Backoff
 from ._call._hooks import (
+    CacheEvent,
     CallEndEvent,
     CallStartEvent,
     Hooks,
@@ -61,6 +63,7 @@ from ._call._retry import OperationLimitRetry, QueryLimitRetry, RetryPolicy, Tra
 from ._client import Client
 from ._coalesce._options import ClientStats, Coalesce
 from ._decode._converter import dialog_to_json
+from ._decode._from_json import dialog_from_json
 from ._errors import (
     AccessDeniedError,
     AccessError,
@@ -99,6 +102,17 @@ from ._errors import (
     TokenStoreError,
     TransportError,
 )
+from ._events._types import (
+    V2BotDeleteEvent,
+    V2CommandAddEvent,
+    V2ContextGetEvent,
+    V2Event,
+    V2JoinChatEvent,
+    V2MessageAddEvent,
+    V2MessageDeleteEvent,
+    V2MessageUpdateEvent,
+    V2ReactionChangeEvent,
+)
 from ._methods._dialog_id import DialogId
 from ._methods._dialogs import decode_dialog
 from ._models import (
@@ -112,6 +126,10 @@ from ._models import (
     Reader,
     Restrictions,
     Role,
+    V2Bot,
+    V2Command,
+    V2Message,
+    V2User,
     Viewer,
 )
 from ._pacing._limiter import LeakyBucket, Plan
@@ -137,6 +155,7 @@ __all__ = [
     "BatchResult",
     "BatchResultMissingError",
     "BitrixError",
+    "CacheEvent",
     "CallEndEvent",
     "CallStartEvent",
     "ChatType",
@@ -145,6 +164,7 @@ __all__ = [
     "Coalesce",
     "DeadlineExceededError",
     "Dialog",
+    "DialogCache",
     "DialogId",
     "DialogKey",
     "DialogOutcome",
@@ -207,9 +227,23 @@ __all__ = [
     "TokenStoreError",
     "TransientErrorRetry",
     "TransportError",
+    "V2Bot",
+    "V2BotDeleteEvent",
+    "V2Command",
+    "V2CommandAddEvent",
+    "V2ContextGetEvent",
+    "V2Event",
+    "V2JoinChatEvent",
+    "V2Message",
+    "V2MessageAddEvent",
+    "V2MessageDeleteEvent",
+    "V2MessageUpdateEvent",
+    "V2ReactionChangeEvent",
+    "V2User",
     "Viewer",
     "WebhookAuth",
     "decode_dialog",
+    "dialog_from_json",
     "dialog_to_json",
     "parse_event_auth",
     "verify_application_token",
