@@ -342,3 +342,26 @@ def test_options_are_checked_when_the_client_is_made() -> None:
     stats = ClientStats()
     with pytest.raises(AttributeError):
         stats.requests = 5  # type: ignore[misc]
+
+
+def test_sequential_calls_each_ask_the_portal_again() -> None:
+    async def scenario(portal: FakePortal, client: Client) -> None:
+        chat = portal.add_chat(name="Before")
+        assert (await client.im.dialog.get(chat.dialog_id)).name == "Before"
+        chat.name = "After"
+        assert (await client.im.dialog.get(chat.dialog_id)).name == "After"
+        assert _methods(portal) == ["im.dialog.get", "im.dialog.get"]
+
+    _run(scenario)
+
+
+def test_a_burst_shares_answers_even_when_the_portal_answers_at_once() -> None:
+    async def scenario(portal: FakePortal, client: Client) -> None:
+        chats = [portal.add_chat() for _ in range(60)]
+        wanted = [chat.dialog_id for chat in chats] * 3
+        dialogs = await asyncio.gather(*(client.im.dialog.get(d) for d in wanted))
+        assert [dialog.id for dialog in dialogs] == [chat.id for chat in chats] * 3
+        assert [len(_commands(portal, n)) for n in range(len(portal.calls))] == [50, 10]
+        assert client.stats().shared == 120
+
+    _run(scenario)
