@@ -13,15 +13,20 @@ writing your own auth, token store, limiter, transport or retry handler in
 Module map: one call, top to bottom (each arrow one call into a lower layer)::
 
     Client (_client)  .call / .batch / typed methods (_methods: specs, dialog ids)
-      │   _bulk: get_many streams ids as _batch chunks  ─┐  _coalesce: single lookups
-      ▼                                                  ▼  joined into one batch
+      │  _cache: cached dialogs ─► _coalesce: concurrent single reads joined in a batch
+      │  _bulk: get_many streams ids as _batch chunks of 50
+      ▼
     _call  Executor: input checks, one Deadline, the attempt loop, hooks
-      ├─► _auth        shape the request (webhook URL, OAuth token; refresh on 401)
       ├─► _pacing      wait for the operating budget and a leaky-bucket Slot
+      ├─► _auth        shape the request (webhook URL, OAuth token; refresh on 401)
       ├─► _transports  send the HttpRequest (_wire: form encoding, URLs, redaction)
       ├─► _call        retry policy: repeat after backoff, or give up
       ├─► _wire        envelope -> RestResponse, or _errors.error_for -> typed error
       └─► _decode      one cattrs converter: result -> frozen _models (Dialog)
+
+Inbound, the other way: ``_auth`` reads event and placement auth, ``_events`` decodes
+``imbot.v2`` events, ``aiohttp`` serves the verified endpoint. Shared below it all:
+``_types`` (Clock, Sleep, Random), ``_deadline``, ``_errors``, ``_public``.
 """
 
 from __future__ import annotations
@@ -48,8 +53,10 @@ from ._bulk._types import (
     ProgressCallback,
     RejectedInput,
 )
+from ._cache import DialogCache
 from ._call._backoff import Backoff
 from ._call._hooks import (
+    CacheEvent,
     CallEndEvent,
     CallStartEvent,
     Hooks,
@@ -61,6 +68,7 @@ from ._call._retry import OperationLimitRetry, QueryLimitRetry, RetryPolicy, Tra
 from ._client import Client
 from ._coalesce._options import ClientStats, Coalesce
 from ._decode._converter import dialog_to_json
+from ._decode._from_json import dialog_from_json
 from ._errors import (
     AccessDeniedError,
     AccessError,
@@ -99,6 +107,17 @@ from ._errors import (
     TokenStoreError,
     TransportError,
 )
+from ._events._types import (
+    V2BotDeleteEvent,
+    V2CommandAddEvent,
+    V2ContextGetEvent,
+    V2Event,
+    V2JoinChatEvent,
+    V2MessageAddEvent,
+    V2MessageDeleteEvent,
+    V2MessageUpdateEvent,
+    V2ReactionChangeEvent,
+)
 from ._methods._dialog_id import DialogId
 from ._methods._dialogs import decode_dialog
 from ._models import (
@@ -112,6 +131,10 @@ from ._models import (
     Reader,
     Restrictions,
     Role,
+    V2Bot,
+    V2Command,
+    V2Message,
+    V2User,
     Viewer,
 )
 from ._pacing._limiter import LeakyBucket, Plan
@@ -137,6 +160,7 @@ __all__ = [
     "BatchResult",
     "BatchResultMissingError",
     "BitrixError",
+    "CacheEvent",
     "CallEndEvent",
     "CallStartEvent",
     "ChatType",
@@ -145,6 +169,7 @@ __all__ = [
     "Coalesce",
     "DeadlineExceededError",
     "Dialog",
+    "DialogCache",
     "DialogId",
     "DialogKey",
     "DialogOutcome",
@@ -207,9 +232,23 @@ __all__ = [
     "TokenStoreError",
     "TransientErrorRetry",
     "TransportError",
+    "V2Bot",
+    "V2BotDeleteEvent",
+    "V2Command",
+    "V2CommandAddEvent",
+    "V2ContextGetEvent",
+    "V2Event",
+    "V2JoinChatEvent",
+    "V2Message",
+    "V2MessageAddEvent",
+    "V2MessageDeleteEvent",
+    "V2MessageUpdateEvent",
+    "V2ReactionChangeEvent",
+    "V2User",
     "Viewer",
     "WebhookAuth",
     "decode_dialog",
+    "dialog_from_json",
     "dialog_to_json",
     "parse_event_auth",
     "verify_application_token",

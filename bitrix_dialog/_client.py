@@ -11,12 +11,14 @@ from collections.abc import Awaitable, Mapping
 from types import TracebackType
 from typing import Any, Final, Self, TypeVar
 
+import attrs
 from yarl import URL
 
 from ._auth import Auth, WebhookAuth
 from ._batch._plan import BatchCalls, make_command, plan_batch
 from ._batch._run import BatchResult, run_batch
 from ._bulk._api import DialogsApi
+from ._cache import CachedReads, DialogCacheBackend, scope_of
 from ._call._executor import Executor
 from ._call._hooks import Hooks
 from ._call._idempotent import is_known_read
@@ -25,7 +27,7 @@ from ._call._validate import check_method, check_params
 from ._coalesce._coalescer import Coalescer
 from ._coalesce._options import ClientStats, Coalesce
 from ._deadline import check_deadline_seconds
-from ._methods._endpoint import BotCredentials
+from ._methods._endpoint import BotCredentials, Read
 from ._methods._namespaces import METHODS, ImApi, ImbotApi, ImopenlinesApi
 from ._methods._spec import MethodSpec, Params
 from ._pacing._limiter import Limiter, Plan
@@ -78,6 +80,11 @@ class Client:
       identical lookups in flight share one command; a lone call still goes out at
       once as a plain call. ``False`` sends every call as its own request.
       :meth:`stats` shows what was sent for how many callers.
+    - ``cache``: a dialog cache (:class:`DialogCache`, or
+      ``bitrix_dialog.redis.RedisDialogCache`` shared by many workers) answering the
+      typed dialog and chat lookups again without asking the portal; ``None`` (the
+      default): every lookup is sent. ``client.dialogs.invalidate(dialog_id)`` drops
+      a dialog's entries.
     - ``clock`` / ``sleep``: monotonic time and sleeping, injectable for tests.
 
     Use it as ``async with Client(...) as client:``, or call :meth:`aclose` yourself.
@@ -107,6 +114,7 @@ class Client:
         bot_id: int | None = None,
         bot_token: str | None = None,
         coalesce: Coalesce | bool | None = None,
+        cache: DialogCacheBackend | None = None,
     ) -> None:
         if isinstance(auth, str | URL):
             auth = WebhookAuth(auth)
@@ -124,6 +132,9 @@ class Client:
             coalesce = Coalesce()
         elif coalesce is not False and not isinstance(coalesce, Coalesce):
             msg = f"coalesce must be a Coalesce, True or False, not {type(coalesce).__name__}"
+            raise TypeError(msg)
+        if cache is not None and not isinstance(cache, DialogCacheBackend):
+            msg = f"cache must be a DialogCache (or another backend), not {type(cache).__name__}"
             raise TypeError(msg)
         default_deadline = check_deadline_seconds("deadline", deadline)
         bot = BotCredentials.checked(bot_id, bot_token)
@@ -144,10 +155,16 @@ class Client:
         )
         self._coalescer = None if coalesce is False else Coalescer(self._executor, coalesce)
         self._closed = False
-        self.im: Final = ImApi(self._read)
-        self.imbot: Final = ImbotApi(self._read, bot)
-        self.imopenlines: Final = ImopenlinesApi(self._read)
-        self.dialogs: Final = DialogsApi(self._executor, bot, lambda: self._closed)
+        self._cache = (
+            None
+            if cache is None
+            else CachedReads(cache, self._read, scope=scope_of(auth), hooks=hooks or Hooks())
+        )
+        reads: Read = self._read if self._cache is None else self._cache
+        self.im: Final = ImApi(reads)
+        self.imbot: Final = ImbotApi(reads, bot)
+        self.imopenlines: Final = ImopenlinesApi(reads)
+        self.dialogs: Final = DialogsApi(self._executor, bot, lambda: self._closed, self._cache)
 
     @property
     def auth(self) -> Auth:
@@ -184,6 +201,11 @@ class Client:
         """
         return self._executor.operating_usage(check_method(method))
 
+    @property
+    def cache(self) -> DialogCacheBackend | None:
+        """The dialog cache the typed lookups ask first, or ``None``."""
+        return None if self._cache is None else self._cache.backend
+
     def stats(self) -> ClientStats:
         """A read-only snapshot of the requests sent and the callers served so far.
 
@@ -191,8 +213,12 @@ class Client:
         ClientStats(requests=11, callers=1000, commands=548, batched=11, shared=452, ...)
         """
         if self._coalescer is None:
-            return ClientStats(requests=self._executor.requests_sent)
-        return self._coalescer.stats()
+            stats = ClientStats(requests=self._executor.requests_sent)
+        else:
+            stats = self._coalescer.stats()
+        if self._cache is None:
+            return stats
+        return attrs.evolve(stats, hits=self._cache.hits, misses=self._cache.misses)
 
     def _read(self, spec: MethodSpec[..., R], params: Params) -> Awaitable[R]:
         """The typed read path: ``spec`` with checked ``params``, coalesced unless off."""

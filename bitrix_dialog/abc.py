@@ -17,11 +17,14 @@ retry handlers) come from :mod:`bitrix_dialog`. Import from here to write anothe
   :class:`LearningLimiter` also learns the portal's real bucket from its refusals.
 - :class:`Transport` sends an :class:`HttpRequest` and returns the :class:`HttpResponse`.
 - :class:`RetryHandler` decides from the :class:`RetryState` whether an error is retried.
+- :class:`DialogCacheBackend` stores :class:`CacheEntry` values for ``Client(cache=...)``
+  and answers a :class:`CacheLookup`.
 """
 
 from __future__ import annotations
 
 from ._auth import Auth, Authorization, TokenStore
+from ._cache import CacheEntry, CacheLookup, DialogCacheBackend
 from ._call._retry import RetryHandler, RetryState
 from ._pacing._limiter import LearningLimiter, Limiter, Slot
 from ._public import publish
@@ -31,6 +34,9 @@ from ._wire._http import HttpRequest, HttpResponse
 __all__ = [
     "Auth",
     "Authorization",
+    "CacheEntry",
+    "CacheLookup",
+    "DialogCacheBackend",
     "HttpRequest",
     "HttpResponse",
     "LearningLimiter",

@@ -7,6 +7,11 @@ CONFIG (JSON) says where Redis and the portal are and what to do::
      "lock_lease": s, "dialog_id": id, "calls": n | "duration": s, "concurrency": n,
      "hang_refresh": bool}
 
+or, with ``"cache": {"ttl": s, "prefix": str}``, shares a ``RedisDialogCache`` instead:
+it invalidates the ids in ``"invalidate"``, then looks up each of ``"lookups"`` with
+``client.im.dialog.get`` and prints ``{"dialogs": [dialog_to_json...], "hits": n,
+"misses": n}``.
+
 It prints ``ready``, waits for ``go`` on stdin, makes its calls through one
 ``Client`` sharing the Redis bucket (and, for OAuth, the Redis token store), and
 prints ``{"ok": n, "errors": [...]}``. With ``hang_refresh`` its OAuth refreshes go
@@ -26,9 +31,17 @@ from typing import Any
 import redis.asyncio
 from yarl import URL
 
-from bitrix_dialog import BitrixError, Client, OAuthAuth, WebhookAuth
+from bitrix_dialog import (
+    BitrixError,
+    CacheEvent,
+    Client,
+    Hooks,
+    OAuthAuth,
+    WebhookAuth,
+    dialog_to_json,
+)
 from bitrix_dialog.abc import Auth
-from bitrix_dialog.redis import RedisLeakyBucket, RedisTokenStore
+from bitrix_dialog.redis import RedisDialogCache, RedisLeakyBucket, RedisTokenStore
 
 
 async def _never_answer(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
@@ -60,7 +73,29 @@ async def _auth(config: dict[str, Any], store: RedisTokenStore) -> Auth:
     )
 
 
+async def _cached(config: dict[str, Any]) -> dict[str, Any]:
+    client_redis = redis.asyncio.Redis.from_url(config["redis"])
+    cache = RedisDialogCache(client_redis, **config["cache"])
+    await client_redis.ping()
+    print("ready", flush=True)
+    if not await asyncio.get_running_loop().run_in_executor(None, sys.stdin.readline):
+        return {"errors": ["the test went away before saying go"]}
+    events: list[CacheEvent] = []
+    dialogs = []
+    hooks = Hooks(on_cache=events.append)
+    async with Client(config["auth"]["webhook"], cache=cache, hooks=hooks) as client:
+        for dialog_id in config.get("invalidate", ()):
+            await client.dialogs.invalidate(dialog_id)
+        for dialog_id in config.get("lookups", ()):
+            dialogs.append(dialog_to_json(await client.im.dialog.get(dialog_id)))
+    await client_redis.aclose()
+    hits = sum(event.hit for event in events)
+    return {"dialogs": dialogs, "hits": hits, "misses": len(events) - hits}
+
+
 async def _run(config: dict[str, Any]) -> dict[str, Any]:
+    if "cache" in config:
+        return await _cached(config)
     client_redis = redis.asyncio.Redis.from_url(config["redis"])
     store = RedisTokenStore(client_redis, lock_lease=config.get("lock_lease", 15.0))
     capacity, drain_rate = config["bucket"]

@@ -21,6 +21,7 @@ LAYERS: list[set[str]] = [
     {"_wire"},
     {"_transports"},
     {"_auth"},
+    {"_events"},
     {"_pacing"},
     {"_call"},
     {"_methods"},
@@ -29,7 +30,7 @@ LAYERS: list[set[str]] = [
     {"_cache"},
     {"_bulk"},
     {"_client"},
-    {"__init__", "__main__", "_cli", "abc", "aiohttp", "redis", "testing", "otel", "_events"},
+    {"__init__", "__main__", "_cli", "abc", "aiohttp", "redis", "testing", "otel"},
 ]
 
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import hashlib
+
 from yarl import URL
 
 from .._errors import BitrixError
@@ -41,6 +43,13 @@ class AccessTokenAuth:
     @property
     def identity(self) -> str:
         return f"{self.portal}|token"
+
+    @property
+    def cache_identity(self) -> str:
+        """Whose view cached lookups are: this token's (each token is one user's), by a
+        digest of it; the rate limiter's :attr:`identity` names the portal only."""
+        digest = hashlib.sha256(self._token.encode()).hexdigest()[:32]
+        return f"{self.portal}|token:{digest}"
 
     async def authorize(self, method: str, transport: Transport) -> Authorization:
         return Authorization(

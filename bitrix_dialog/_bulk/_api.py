@@ -17,6 +17,7 @@ from __future__ import annotations
 from collections.abc import AsyncIterable, Callable, Iterable
 from typing import Any, ClassVar, Final, TypeAlias
 
+from .._cache import CachedReads
 from .._call._executor import Executor
 from .._methods._dialog_id import DialogId, DialogIdLike
 from .._methods._dialogs import IM_DIALOG_GET
@@ -103,10 +104,37 @@ class DialogsApi:
     """Bytes of answers in flight the default width allows: 256 answers, an Enterprise
     bucket's whole burst (250)."""
 
-    def __init__(self, executor: Executor, bot: BotCredentials, closed: Callable[[], bool]) -> None:
+    def __init__(
+        self,
+        executor: Executor,
+        bot: BotCredentials,
+        closed: Callable[[], bool],
+        cache: CachedReads | None = None,
+    ) -> None:
         self._executor = executor
         self._bot = bot
         self._closed = closed
+        self._cache = cache
+
+    async def invalidate(self, dialog_id: DialogIdLike) -> None:
+        """Forget what the client's dialog cache holds for ``dialog_id`` (``"chat5"``, a
+        user id, a ``DialogId``), whichever typed method cached it (``im.dialog.get``,
+        ``imbot.v2.Chat.get``, ``imopenlines.dialog.get`` by session, ``im.chat.get``
+        naming its chat ...), under this client's credentials; with a shared cache
+        (``RedisDialogCache``) in every worker. The next lookup asks the portal.
+        Without a cache it does nothing. A value that is not a dialog id raises
+        :class:`InvalidDialogIdError`.
+        """
+        if self._cache is None:
+            DialogId.parse(dialog_id)  # bad input is refused the same, cache or not
+            return
+        await self._cache.invalidate(dialog_id)
+
+    async def invalidate_all(self) -> None:
+        """Forget everything the client's dialog cache holds under this client's
+        credentials. Without a cache it does nothing."""
+        if self._cache is not None:
+            await self._cache.invalidate_all()
 
     def get_many(
         self,

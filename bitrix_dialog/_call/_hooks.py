@@ -1,5 +1,5 @@
-"""Observability hooks: one event per call (start and end), per request, per retry and
-per limiter wait.
+"""Observability hooks: one event per call (start and end), per request, per retry, per
+limiter wait and per dialog-cache lookup.
 
     hooks = Hooks(
         on_request=lambda e: metrics.observe("bitrix.request", e.elapsed, status=e.status),
@@ -27,6 +27,7 @@ from .._errors import BitrixError
 from .._wire._envelope import RestResponse
 
 __all__ = [
+    "CacheEvent",
     "CallEndEvent",
     "CallStartEvent",
     "Hooks",
@@ -117,6 +118,21 @@ class LimiterWaitEvent:
     """Seconds waited."""
 
 
+@attrs.frozen(kw_only=True)
+class CacheEvent:
+    """A typed lookup asked the client's dialog cache (``Client(cache=...)``).
+
+    A hit sent nothing; a miss goes on to the portal (its request is reported as usual).
+    """
+
+    method: str
+    """The REST method looked up (``im.dialog.get``)."""
+    hit: bool
+    """True: answered from the cache; False: not held there, sent."""
+    negative: bool = False
+    """For a hit: the cached outcome was a refusal (or ``None``) kept by ``negative_ttl``."""
+
+
 Hook = Callable[..., object]
 
 
@@ -134,6 +150,8 @@ class Hooks:
     """Called as a REST call begins, in the caller's task (see :class:`CallStartEvent`)."""
     on_call_end: Callable[[CallEndEvent], object] | None = None
     """Called as a REST call ends, successful, failed or cancelled."""
+    on_cache: Callable[[CacheEvent], object] | None = None
+    """Called at every dialog-cache lookup, hit or miss (see :class:`CacheEvent`)."""
 
     @property
     def observes_calls(self) -> bool:
@@ -162,6 +180,11 @@ class Hooks:
             event.delay,
         )
         await _call(self.on_retry, event)
+
+    async def cache(self, event: CacheEvent) -> None:
+        """Log and report a dialog-cache lookup."""
+        logger.debug("cache %s %s", "hit" if event.hit else "miss", event.method)
+        await _call(self.on_cache, event)
 
     async def limiter_wait(self, event: LimiterWaitEvent) -> None:
         """Log and report a wait for the limiter."""

@@ -57,6 +57,7 @@ def make_converter() -> cattrs.Converter:
         (datetime | None, n.optional_datetime),
         (int | str | None, n.int_or_str),
         (tuple[int, ...] | None, n.int_list),
+        (Mapping[str, Any] | None, n.optional_object),
         (ChatType | str | None, n.enum_or_str(ChatType)),
         (MessageType | str | None, n.enum_or_str(MessageType)),
         (Role | str | None, n.enum_or_str(Role)),

@@ -40,6 +40,10 @@ from .._models import (
     PublicLink,
     Reader,
     Restrictions,
+    V2Bot,
+    V2Command,
+    V2Message,
+    V2User,
     Viewer,
 )
 from . import _normalize as n
@@ -71,6 +75,10 @@ MODELS: Final[tuple[type, ...]] = (
     EntityLink,
     PublicLink,
     Dialog,
+    V2Bot,
+    V2Message,
+    V2User,
+    V2Command,
 )
 # Python name -> snake_case wire name, where they differ; the camelCase name is derived.
 _RENAMES: Final[Mapping[type, Mapping[str, str]]] = {

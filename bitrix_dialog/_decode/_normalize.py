@@ -29,6 +29,7 @@ __all__ = [
     "optional_bool",
     "optional_datetime",
     "optional_int",
+    "optional_object",
     "optional_str",
     "required_int",
 ]
@@ -120,8 +121,8 @@ def optional_bool(value: Any, _: object = None) -> bool | None:
 
 def optional_datetime(value: Any, _: object = None) -> datetime | None:
     """An ISO-8601 / ATOM date with its UTC offset (``2017-10-14T12:15:32+02:00``);
-    ``null``, ``""`` and PHP's ``false`` mean not set."""
-    if type(value) is str and value:
+    ``null``, ``""`` and PHP's ``false`` mean not set (``"0"``: a ``false`` in a form post)."""
+    if type(value) is str and value and value != "0":
         try:
             parsed = datetime.fromisoformat(value)
         except ValueError:
@@ -131,7 +132,7 @@ def optional_datetime(value: Any, _: object = None) -> datetime | None:
             msg = f"expected a date with a UTC offset, got {_shown(value)}"
             raise WireError(msg)
         return parsed
-    if value is None or value == "" or value is False:
+    if value is None or value in ("", "0") or value is False:
         return None
     msg = f"expected an ISO-8601 date string, got {_shown(value)}"
     raise WireError(msg)
@@ -216,3 +217,18 @@ def _item(index: int | str, value: Any, hook: Callable[[Any, object], T]) -> T:
         return hook(value, None)
     except Exception as error:
         raise ItemError(index, error) from error
+
+
+def optional_object(value: Any, _: object = None) -> dict[str, Any] | None:
+    """An object kept as sent (``params``, ``phones``, ``context``). Empty means nothing:
+    ``{}``, ``[]``, ``""``, ``null``, and ``false`` or its form-post ``"0"`` (``object|false``
+    fields), because a form post leaves empty arrays out. A JSON list reads as the object
+    PHP's form encoding makes of it (``{"0": ..., "1": ...}``), so both modes agree."""
+    if type(value) is dict:
+        return value or None
+    if type(value) is list:
+        return {str(index): item for index, item in enumerate(value)} or None
+    if value is None or value is False or value in ("", "0"):
+        return None
+    msg = f"expected an object, got {_shown(value)}"
+    raise WireError(msg)

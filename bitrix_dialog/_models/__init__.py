@@ -13,6 +13,7 @@ from ._nested import (
     Restrictions,
     Viewer,
 )
+from ._v2 import V2Bot, V2Command, V2Message, V2User
 
 __all__ = [
     "ChatType",
@@ -25,5 +26,9 @@ __all__ = [
     "Reader",
     "Restrictions",
     "Role",
+    "V2Bot",
+    "V2Command",
+    "V2Message",
+    "V2User",
     "Viewer",
 ]

@@ -92,6 +92,7 @@ from ._guard import (
     read_form,
     short,
 )
+from ._invalidate import invalidate_for
 from ._parse import event_class, parse_event
 from ._portals import InstallRefusedError, PortalNotInstalledError, Portals
 from ._setup import CLIENT_KEY, PORTALS_KEY
@@ -272,6 +273,7 @@ class BitrixEvents:
                 cut(refused.reason),
             )
             return web.Response(status=refused.status, text=refused.public)
+        await invalidate_for(event, client)
         key = event.event if isinstance(event, RawEvent) else type(event).NAME
         handler = self._handlers.get(key, self._fallback)
         try:

@@ -1,4 +1,5 @@
-"""Many workers, one portal: the rate limiter and the OAuth pairs shared through Redis.
+"""Many workers, one portal: the rate limiter, the OAuth pairs and the dialog cache
+shared through Redis.
 
     import redis.asyncio
     from bitrix_dialog import Client, OAuthAuth, Plan
@@ -9,13 +10,15 @@
     auth = OAuthAuth(await store.load(member_id), client_id=ID, client_secret=SECRET,
                      store=store)
     bucket = RedisLeakyBucket.for_plan(r, auth.identity, Plan.STANDARD)
-    async with Client(auth, limiter=bucket) as client: ...
+    cache = RedisDialogCache(r, ttl=60)
+    async with Client(auth, limiter=bucket, cache=cache) as client: ...
 
 Every worker process doing this shares one leaky bucket per portal and app (so
-together they stay under the portal's limit) and one token pair per portal (so an
-expiring pair is refreshed exactly once). Needs the ``redis`` extra
-(``pip install 'bitrix-dialog[redis]'``) and a Redis server 6.0 or newer; the core
-package never imports this module.
+together they stay under the portal's limit), one token pair per portal (so an
+expiring pair is refreshed exactly once) and one dialog cache (a dialog one worker
+looked up is a hit in all of them; an invalidation in one drops it for all).
+Needs the ``redis`` extra (``pip install 'bitrix-dialog[redis]'``) and a Redis
+server 6.0 or newer; the core package never imports this module.
 """
 
 from __future__ import annotations
@@ -28,12 +31,14 @@ except ImportError as exc:  # pragma: no cover - exercised only without the extr
 
 from .._public import publish
 from ._bucket import BucketOptions, RedisBucketState, RedisLeakyBucket
+from ._cache import RedisDialogCache
 from ._lock import RedisLeaseLock
 from ._store import RedisTokenStore
 
 __all__ = [
     "BucketOptions",
     "RedisBucketState",
+    "RedisDialogCache",
     "RedisLeakyBucket",
     "RedisLeaseLock",
     "RedisTokenStore",
