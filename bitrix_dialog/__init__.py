@@ -102,6 +102,7 @@ from ._errors import (
     TokenStoreError,
     TransportError,
 )
+from ._events._page import EventPage
 from ._events._types import (
     V2BotDeleteEvent,
     V2CommandAddEvent,
@@ -172,6 +173,7 @@ __all__ = [
     "DialogStream",
     "EntityLink",
     "EventAuth",
+    "EventPage",
     "Hooks",
     "InsufficientScopeError",
     "InvalidClientError",

@@ -24,6 +24,7 @@ import attrs
 
 from ._chats import FakeChat
 from ._errors import PortalError
+from ._event_queue import QueuedEvent
 from ._render import render_v2_result
 
 if TYPE_CHECKING:
@@ -52,6 +53,11 @@ class FakeBot:
     """The ``CLIENT_ID`` a webhook registered the bot with (webhook calls must send it)."""
     event_handlers: dict[str, str] = attrs.field(factory=dict)
     """``EVENT_MESSAGE_ADD``, ``EVENT_WELCOME_MESSAGE`` ... URLs given to ``imbot.register``."""
+    queue: list[QueuedEvent] = attrs.field(factory=list, repr=False)
+    """Events waiting for ``imbot.v2.Event.get`` (fetch mode), oldest first; confirmed
+    ones are removed (``portal.queue_event`` adds them)."""
+    confirmed_offset: int = 0
+    """Every event below this id is confirmed: the largest ``offset`` received so far."""
 
 
 def _error(code: str, description: str) -> PortalError:
