@@ -89,7 +89,15 @@ def test_forms_orjson_refuses_or_reads_differently_parse_as_json_does(
 
 @pytest.mark.parametrize(
     "body",
-    [b"", b'{"result": ', b'{"result": nan}', b'{"result": 1}\x00', b'{"result": "\xff"}', b"\xff"],
+    [
+        b"",
+        b'{"result": ',
+        b'{"result": nan}',
+        b'{"result": 1}\x00',
+        b'{"result": "\xff"}',
+        b"\xff",
+        b'{"result": ' + b"[" * 5000 + b"]" * 5000 + b"}",  # deeper than either parser goes
+    ],
 )
 def test_bodies_neither_parser_accepts_raise_the_same_typed_error(body: bytes) -> None:
     error = _answer(body)
