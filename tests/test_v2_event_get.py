@@ -60,9 +60,7 @@ def _sent(portal: FakePortal) -> list[dict[str, Any]]:
     return [dict(call.params) for call in portal.calls if call.method == "imbot.v2.Event.get"]
 
 
-async def test_a_page_comes_back_typed_with_its_offset(
-    portal: FakePortal, client: Client
-) -> None:
+async def test_a_page_comes_back_typed_with_its_offset(portal: FakePortal, client: Client) -> None:
     first = portal.queue_message(BOT, 5, "Hello bot!")
     portal.queue_event(BOT, "ONIMBOTV2JOINCHAT", _fixture("ONIMBOTV2JOINCHAT"))
     page = await client.imbot.v2.event.get()
@@ -176,14 +174,10 @@ async def test_only_the_registering_app_reads_the_events(portal: FakePortal) -> 
     base = portal.client_endpoint()
     mine = portal.add_access_token(client_id=ours.client_id)
     other = portal.add_access_token(client_id=theirs.client_id)
-    async with Client(
-        _token_auth(base, mine), transport=portal.transport(), bot_id=777
-    ) as client:
+    async with Client(_token_auth(base, mine), transport=portal.transport(), bot_id=777) as client:
         page = await client.imbot.v2.event.get()
         assert len(page.events) == 1
-    async with Client(
-        _token_auth(base, other), transport=portal.transport(), bot_id=777
-    ) as client:
+    async with Client(_token_auth(base, other), transport=portal.transport(), bot_id=777) as client:
         with pytest.raises(AccessDeniedError, match="BOT_OWNERSHIP_ERROR"):
             await client.imbot.v2.event.get()
 
