@@ -140,6 +140,8 @@ from ._models import (
 )
 from ._pacing._limiter import LeakyBucket, Plan
 from ._pacing._operating import OperatingBudget, OperatingUsage
+from ._poll._offsets import FileOffsetStore, MemoryOffsetStore
+from ._poll._stream import EventStream
 from ._public import publish
 from ._transports import AiohttpTransport
 from ._wire._envelope import RestResponse, Time
@@ -179,6 +181,8 @@ __all__ = [
     "EntityLink",
     "EventAuth",
     "EventPage",
+    "EventStream",
+    "FileOffsetStore",
     "Hooks",
     "InsufficientScopeError",
     "InvalidClientError",
@@ -189,6 +193,7 @@ __all__ = [
     "LeakyBucket",
     "LimiterUnavailableError",
     "LimiterWaitEvent",
+    "MemoryOffsetStore",
     "MemoryTokenStore",
     "MessageType",
     "MethodNotFoundError",

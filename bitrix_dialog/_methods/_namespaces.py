@@ -19,7 +19,7 @@ entry in :data:`METHODS`.
 
 from __future__ import annotations
 
-from typing import Final
+from typing import Final, Generic, TypeVar
 
 from ._chats import IM_CHAT_GET, IMBOT_CHAT_GET
 from ._dialogs import IM_DIALOG_GET, IMBOT_DIALOG_GET, IMBOT_V2_CHAT_GET, IMOPENLINES_DIALOG_GET
@@ -118,14 +118,17 @@ class ImbotV2Api:
         self.event: Final = ImbotV2EventApi(read, bot)
 
 
-class ImbotApi:
-    """The ``imbot.*`` methods: ``client.imbot.dialog.get(...)``,
-    ``client.imbot.chat.get(...)``, ``client.imbot.v2``."""
+V2 = TypeVar("V2", bound=ImbotV2Api)
 
-    def __init__(self, read: Read, bot: BotCredentials, v2: ImbotV2Api | None = None) -> None:
+
+class ImbotApi(Generic[V2]):
+    """The ``imbot.*`` methods: ``client.imbot.dialog.get(...)``,
+    ``client.imbot.chat.get(...)``, ``client.imbot.v2`` (the ``imbot.v2`` namespace given)."""
+
+    def __init__(self, read: Read, v2: V2) -> None:
         self.dialog: Final = ImbotDialogApi(read)
         self.chat: Final = ImbotChatApi(read)
-        self.v2: Final = ImbotV2Api(read, bot) if v2 is None else v2
+        self.v2: Final = v2
 
 
 class ImopenlinesDialogApi:
