@@ -24,10 +24,10 @@ import attrs
 
 from ._chats import FakeChat
 from ._errors import PortalError
-from ._event_queue import QueuedEvent
 from ._render import render_v2_result
 
 if TYPE_CHECKING:
+    from ._event_queue import QueuedEvent
     from ._portal import CallContext, FakePortal
 
 __all__ = ["FakeBot", "v2_chat_get"]

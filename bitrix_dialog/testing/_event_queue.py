@@ -1,4 +1,5 @@
-"""Fetch-mode bots on the fake portal: a queue of events per bot, and ``imbot.v2.Event.get``.
+"""Fetch-mode bots on the fake portal: a queue of events per bot, ``imbot.v2.Event.get``,
+and ``imbot.v2.Chat.Message.send`` for their answers.
 
 Modelled on EN ``api-reference/chat-bots/chat-bots-v2/imbot.v2/events/event-get.md``.
 Tests put events in a bot's queue with ``portal.queue_event(bot_id, type, data)`` (any
@@ -32,6 +33,7 @@ from typing import TYPE_CHECKING, Any, Final
 import attrs
 
 from ._errors import PortalError
+from ._imbot import FakeMessage
 from ._render import render_v2_result
 
 if TYPE_CHECKING:
@@ -40,7 +42,7 @@ if TYPE_CHECKING:
     from ._context import CallContext
     from ._portal import FakePortal
 
-__all__ = ["QueuedEvent", "message_data", "queue_event", "v2_event_get"]
+__all__ = ["QueuedEvent", "message_data", "queue_event", "v2_event_get", "v2_message_send"]
 
 DEFAULT_LIMIT: Final = 100
 MAX_LIMIT: Final = 1000
@@ -104,16 +106,22 @@ def _owned(context: CallContext, bot: FakeBot) -> None:
         raise _error("BOT_OWNERSHIP_ERROR", "Bot is registered by another application", 403)
 
 
-async def v2_event_get(context: CallContext) -> Any:
-    """``imbot.v2.Event.get``."""
-    portal = context.portal
+def _bot(context: CallContext) -> FakeBot:
+    """The bot ``botId`` names, if the caller may act as it."""
     bot_id = _int(context.params.get("botId")) or 0
     if bot_id <= 0:
         raise _error("BOT_ID_REQUIRED", "Bot ID is required")
-    bot = portal.bots.get(bot_id)
+    bot = context.portal.bots.get(bot_id)
     if bot is None:
         raise _error("BOT_NOT_FOUND", "Bot not found")
     _owned(context, bot)
+    return bot
+
+
+async def v2_event_get(context: CallContext) -> Any:
+    """``imbot.v2.Event.get``."""
+    portal = context.portal
+    bot = _bot(context)
     with_user = _truthy(context.params.get("withUserEvents", False))
     if with_user:
         scope = context.caller.scope
@@ -217,3 +225,48 @@ def message_data(
         },
         "language": "en",
     }
+
+
+async def v2_message_send(context: CallContext) -> Any:
+    """``imbot.v2.Chat.Message.send`` (EN ``.../imbot.v2/messages/chat-message-send.md``):
+    the bot checks of ``Event.get``; ``ACCESS_DENIED`` for a chat the bot is not in (or a
+    ``dialogId`` that is neither ``chatN`` nor a user id); ``EMPTY_MESSAGE`` without
+    ``fields.message`` or ``fields.attach``. The message is recorded in
+    ``portal.messages``; the answer is ``{"id": ..., "uuidMap": {}}``."""
+    portal = context.portal
+    bot = _bot(context)
+    dialog_id = str(context.params.get("dialogId") or "")
+    chat = None
+    if dialog_id[:4].lower() == "chat" and dialog_id[4:].isdigit():
+        chat = portal.chats.get(int(dialog_id[4:]))
+        if chat is None or (chat.members is not None and bot.id not in chat.members):
+            raise _error("ACCESS_DENIED", "Access denied", 403)
+    elif not dialog_id.isdigit():
+        raise _error("ACCESS_DENIED", "Access denied", 403)
+    fields = context.params.get("fields")
+    fields = fields if isinstance(fields, Mapping) else {}
+    text = str(fields.get("message") or "").strip()
+    if not text and not fields.get("attach"):
+        raise _error("EMPTY_MESSAGE", "Message is empty")
+    message_id = 1 + max(
+        [
+            *(message.id for message in portal.messages[-1:]),
+            *(known.last_message_id for known in portal.chats.values()),
+            0,
+        ]
+    )
+    if chat is not None:
+        chat.message_count += 1
+        chat.last_message_id = message_id
+    portal.messages.append(
+        FakeMessage(
+            id=message_id,
+            bot_id=bot.id,
+            dialog_id=dialog_id,
+            text=text,
+            system=_truthy(fields.get("system", False)),
+            params=dict(context.params),
+            caller_user_id=context.caller.user_id,
+        )
+    )
+    return {"id": message_id, "uuidMap": {}}

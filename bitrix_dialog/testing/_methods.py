@@ -26,7 +26,7 @@ from ._batch import batch
 from ._bots import v2_chat_get
 from ._chats import FakeChat
 from ._errors import PortalError
-from ._event_queue import v2_event_get
+from ._event_queue import v2_event_get, v2_message_send
 from ._imbot import imbot_message_add, imbot_register
 from ._openlines import openlines_dialog_get
 from ._render import render_dialog
@@ -122,4 +122,5 @@ def register_builtin_methods(portal: FakePortal) -> None:
     portal.register_method("app.info", app_info)
     portal.register_method("imbot.register", imbot_register)
     portal.register_method("imbot.message.add", imbot_message_add)
+    portal.register_method("imbot.v2.Chat.Message.send", v2_message_send)
     portal.register_method("user.admin", user_admin)
