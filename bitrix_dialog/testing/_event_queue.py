@@ -38,7 +38,6 @@ from ._render import render_v2_result
 
 if TYPE_CHECKING:
     from ._bots import FakeBot
-    from ._chats import FakeChat
     from ._context import CallContext
     from ._portal import FakePortal
 
@@ -149,33 +148,36 @@ async def v2_event_get(context: CallContext) -> Any:
 
 
 def queue_event(
-    bot: FakeBot,
-    *,
+    portal: FakePortal,
+    bot_id: int,
     event_id: int,
     kind: str,
-    data: Mapping[str, Any],
-    date: str,
+    data: Mapping[str, Any] | None,
+    *,
+    when: str,
     user_id: int | None,
 ) -> QueuedEvent:
-    """Append an event to ``bot``'s queue."""
+    """Append an event to bot ``bot_id``'s queue."""
+    bot = portal.bots.get(bot_id)
+    if bot is None:
+        msg = f"queue_event: no bot {bot_id}; add it with add_bot first"
+        raise ValueError(msg)
     event = QueuedEvent(
-        event_id=event_id, type=kind.upper(), date=date, data=dict(data), user_id=user_id
+        event_id=event_id, type=kind.upper(), date=when, data=dict(data or {}), user_id=user_id
     )
     bot.queue.append(event)
     return event
 
 
-def message_data(
-    portal: FakePortal,
-    bot: FakeBot,
-    chat: FakeChat,
-    *,
-    text: str,
-    message_id: int,
-    author_id: int,
-    date: str,
+def message_data(  # noqa: PLR0917 - portal.queue_message's arguments
+    portal: FakePortal, bot_id: int, chat_id: int, text: str, author_id: int, date: str
 ) -> dict[str, Any]:
-    """``data`` of an ``ONIMBOTV2MESSAGEADD`` as ``events.md`` shows it."""
+    """``data`` of an ``ONIMBOTV2MESSAGEADD`` as ``events.md`` shows it; counts the
+    message in the chat."""
+    bot, chat = portal.bots[bot_id], portal.chats[chat_id]
+    chat.message_count += 1
+    chat.last_message_id += 1
+    message_id = chat.last_message_id
     rendered = render_v2_result(
         chat,
         portal.payload_style,

@@ -247,37 +247,16 @@ class FakePortal:
         """Queue an event for fetch-mode bot ``bot_id`` (``imbot.v2.Event.get`` answers it):
         ``type`` such as ``ONIMBOTV2JOINCHAT``, ``data`` its typed JSON ``data``; a user
         event (``ONIMV2*``) names its ``user_id``. Returns the new ``eventId``."""
-        bot = self.bots.get(bot_id)
-        if bot is None:
-            msg = f"queue_event: no bot {bot_id}; add it with add_bot first"
-            raise ValueError(msg)
         self._last_event_id += 1
-        queue_event(
-            bot,
-            event_id=self._last_event_id,
-            kind=type,
-            data=data or {},
-            date=self._iso(self.clock()),
-            user_id=user_id,
-        )
+        when = self._iso(self.clock())
+        queue_event(self, bot_id, self._last_event_id, type, data, when=when, user_id=user_id)
         return self._last_event_id
 
     def queue_message(self, bot_id: int, chat_id: int, text: str, *, author_id: int = 1) -> int:
         """Queue an ``ONIMBOTV2MESSAGEADD`` for bot ``bot_id``: ``author_id`` wrote
         ``text`` in chat ``chat_id`` (``data`` shaped as the docs show). Returns the
         ``eventId``."""
-        chat = self.chats[chat_id]
-        chat.message_count += 1
-        chat.last_message_id += 1
-        data = message_data(
-            self,
-            self.bots[bot_id],
-            chat,
-            text=text,
-            message_id=chat.last_message_id,
-            author_id=author_id,
-            date=self._iso(self.clock()),
-        )
+        data = message_data(self, bot_id, chat_id, text, author_id, self._iso(self.clock()))
         return self.queue_event(bot_id, "ONIMBOTV2MESSAGEADD", data)
 
     def register_method(
