@@ -11,7 +11,10 @@ from __future__ import annotations
 import asyncio
 import itertools
 import logging
+import os
 import pathlib
+import signal
+import sys
 from collections.abc import Callable
 from typing import Any
 
@@ -38,6 +41,7 @@ from bitrix_dialog.testing._event_queue import v2_event_get  # the fake's own, t
 
 from .conftest import QUICK_RETRY
 
+ROOT = pathlib.Path(__file__).resolve().parent.parent
 BOT = 456
 TOKEN = "fetch-bot-token"
 METHOD = "imbot.v2.Event.get"
@@ -360,3 +364,65 @@ async def test_bad_arguments_fail_before_any_request() -> None:
     with pytest.raises(ValueError, match="idle"):
         EventPoller(idle=(0, 5))
     assert portal.calls == []
+
+
+_KILLED_WORKER = """
+import asyncio, os, signal, sys
+from bitrix_dialog import Client, FileOffsetStore
+from bitrix_dialog.aiohttp import EventPoller
+
+webhook, path, log, stop_at = sys.argv[1], sys.argv[2], sys.argv[3], int(sys.argv[4])
+
+async def main():
+    poller = EventPoller(bot_id=456, bot_token="fetch-bot-token", offsets=FileOffsetStore(path))
+
+    @poller.fallback
+    async def record(event, client):
+        with open(log, "a") as file:
+            file.write(f"{event.event_id}\\n")
+        if event.event_id == stop_at:
+            os.kill(os.getpid(), signal.SIGKILL)  # mid-page, in the handler: no cleanup at all
+
+    async with Client(webhook) as client:
+        await poller.run(client)
+
+asyncio.run(main())
+"""
+
+
+async def test_a_worker_killed_with_sigkill_mid_page_loses_nothing(
+    tmp_path: pathlib.Path,
+) -> None:
+    portal = _portal()
+    ids = _queue(portal, 300)
+    path, log = tmp_path / "offsets.json", tmp_path / "handled.txt"
+    env = {
+        **os.environ,
+        "PYTHONPATH": os.pathsep.join([str(ROOT), os.environ.get("PYTHONPATH", "")]),
+    }
+    async with portal.serve() as base:
+        process = await asyncio.create_subprocess_exec(
+            sys.executable,
+            "-c",
+            _KILLED_WORKER,
+            portal.webhook_url(base),
+            str(path),
+            str(log),
+            str(ids[149]),
+            env=env,
+        )
+        async with asyncio.timeout(60):
+            assert await process.wait() == -signal.SIGKILL
+    first = [int(line) for line in log.read_text().split()]
+    assert first == ids[:150]  # it died handling the 50th event of the second page
+    second: list[int] = []
+    async with (
+        _client(portal) as client,
+        client.imbot.v2.events(offsets=FileOffsetStore(path)) as events,
+    ):
+        async for event in events:
+            assert event.event_id is not None
+            second.append(event.event_id)
+            if event.event_id == ids[-1]:
+                break
+    assert second == ids[100:]  # the unconfirmed second page again, and the rest
