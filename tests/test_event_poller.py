@@ -426,3 +426,26 @@ async def test_a_worker_killed_with_sigkill_mid_page_loses_nothing(
             if event.event_id == ids[-1]:
                 break
     assert second == ids[100:]  # the unconfirmed second page again, and the rest
+
+
+async def test_a_poller_feeds_another_routers_handlers() -> None:
+    portal = _portal()
+    ids = _queue(portal, 3)
+    router = EventPoller()  # anything with dispatch(event, client): a BitrixEvents routing v2
+    seen: list[int | None] = []
+
+    @router.on(V2MessageDeleteEvent)
+    async def record(event: V2MessageDeleteEvent, client: Client) -> None:
+        seen.append(event.event_id)
+
+    poller = EventPoller(events=router)
+    with pytest.raises(RuntimeError, match="register them there"):
+        poller.on(V2MessageDeleteEvent)(record)
+    with pytest.raises(TypeError, match="dispatch"):
+        EventPoller(events=object())  # type: ignore[arg-type]
+    async with _client(portal) as client:
+        task = asyncio.create_task(poller.run(client))
+        await _until(lambda: poller.handled == 3)
+        task.cancel()
+        await asyncio.gather(task, return_exceptions=True)
+    assert seen == ids

@@ -38,7 +38,7 @@ from ._events import (
     RawEvent,
 )
 from ._parse import parse_event
-from ._poller import EventPoller, PollHandler
+from ._poller import EventPoller, PollHandler, V2Dispatcher
 from ._portals import (
     DEFAULT_OAUTH_SERVERS,
     ClientFactory,
@@ -71,6 +71,7 @@ __all__ = [
     "PortalNotInstalledError",
     "Portals",
     "RawEvent",
+    "V2Dispatcher",
     "parse_event",
     "setup",
 ]

@@ -29,18 +29,18 @@ import asyncio
 import contextlib
 import logging
 from collections.abc import AsyncIterator, Awaitable, Callable
-from typing import Any, Final, TypeAlias, TypeVar, overload
+from typing import Any, Final, Protocol, TypeAlias, TypeVar, overload, runtime_checkable
 
 from aiohttp import web
 
 from .._client import Client
-from .._events._types import EVENT_CLASSES, V2Event
+from .._events._types import V2Event
 from .._poll._offsets import OffsetStore
 from .._poll._stream import DEFAULT_IDLE, check_idle
 from .._types import Random
 from ._setup import CLIENT_KEY
 
-__all__ = ["EventPoller", "PollHandler"]
+__all__ = ["EventPoller", "PollHandler", "V2Dispatcher"]
 
 logger: Final = logging.getLogger("bitrix_dialog")
 
@@ -49,6 +49,16 @@ PollHandler: TypeAlias = Callable[[_E, Client], Awaitable[None]]
 """``async def handler(event, client) -> None``."""
 _AnyHandler: TypeAlias = Callable[[Any, Client], Awaitable[None]]
 _H = TypeVar("_H", bound=_AnyHandler)
+
+
+@runtime_checkable
+class V2Dispatcher(Protocol):
+    """What hands one typed v2 event to its handler and waits for it: a
+    ``BitrixEvents`` that routes v2 events (its ``dispatch``), or an :class:`EventPoller`."""
+
+    async def dispatch(self, event: V2Event, client: Client, /) -> None:
+        """Run the handler of ``event``; its exception propagates."""
+        ...
 
 
 def _name(event: type[V2Event] | str) -> str | type[V2Event]:
@@ -71,6 +81,9 @@ class EventPoller:
     ``client.imbot.v2.events``'s: ``bot_id``/``bot_token`` (default: the client's bot),
     ``offsets`` (an :class:`~bitrix_dialog.OffsetStore`; default: in memory), ``limit``,
     ``with_user_events``, ``idle``, ``key``, ``random``; they are checked here.
+    ``events``: feed another router's handlers instead of the poller's own (anything with
+    an async ``dispatch(event, client)``, such as a ``BitrixEvents`` that routes v2
+    events, so one set of handlers serves webhook and fetch mode).
     """
 
     def __init__(
@@ -85,7 +98,12 @@ class EventPoller:
         idle: tuple[float, float] = DEFAULT_IDLE,
         key: str | None = None,
         random: Random | None = None,
+        events: V2Dispatcher | None = None,
     ) -> None:
+        if events is not None and not isinstance(events, V2Dispatcher):
+            msg = f"events must have an async dispatch(event, client), not {events!r}"
+            raise TypeError(msg)
+        self._events = events
         if client is not None and not isinstance(client, Client):
             msg = f"client must be a Client or None, not {type(client).__name__}"
             raise TypeError(msg)
@@ -132,6 +150,7 @@ class EventPoller:
         if not callable(handler):
             msg = "handler must be an async callable (event, client)"
             raise TypeError(msg)
+        self._own_handlers()
         table: dict[Any, _AnyHandler] = self._by_code if isinstance(name, str) else self._by_class
         if name in table:
             shown = name if isinstance(name, str) else name.__name__
@@ -144,8 +163,14 @@ class EventPoller:
         if not callable(handler):
             msg = "handler must be an async callable (event, client)"
             raise TypeError(msg)
+        self._own_handlers()
         self._fallback = handler
         return handler
+
+    def _own_handlers(self) -> None:
+        if self._events is not None:
+            msg = "this poller feeds the handlers of events=...: register them there"
+            raise RuntimeError(msg)
 
     def handler_for(self, event: V2Event) -> _AnyHandler | None:
         """The handler ``event`` goes to (its code's, its class's or a base's, the
@@ -171,21 +196,28 @@ class EventPoller:
             async for event in events:
                 await self._handle(event, client)
 
-    async def _handle(self, event: V2Event, client: Client) -> None:
+    async def dispatch(self, event: V2Event, client: Client) -> None:
+        """Run the handler of ``event`` (see :meth:`handler_for`) and wait for it; its
+        exception propagates. With ``events=...``, that router's ``dispatch``."""
+        if self._events is not None:
+            await self._events.dispatch(event, client)
+            return
         handler = self.handler_for(event)
         if handler is None:
-            if event.type not in EVENT_CLASSES:
-                logger.debug("no handler for %s event %s", event.type, event.event_id)
-        else:
-            try:
-                await handler(event, client)
-            except Exception:
-                self.failed += 1
-                logger.exception(
-                    "the handler of %s event %s raised; the event counts as handled",
-                    event.type,
-                    event.event_id,
-                )
+            logger.debug("no handler for %s event %s", event.type, event.event_id)
+            return
+        await handler(event, client)
+
+    async def _handle(self, event: V2Event, client: Client) -> None:
+        try:
+            await self.dispatch(event, client)
+        except Exception:
+            self.failed += 1
+            logger.exception(
+                "the handler of %s event %s raised; the event counts as handled",
+                event.type,
+                event.event_id,
+            )
         self.handled += 1
 
     async def cleanup_ctx(self, app: web.Application) -> AsyncIterator[None]:
