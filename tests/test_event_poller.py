@@ -30,6 +30,7 @@ from bitrix_dialog import (
     InsufficientScopeError,
     MemoryOffsetStore,
     NotFoundError,
+    Plan,
     V2Event,
     V2JoinChatEvent,
     V2MessageAddEvent,
@@ -449,3 +450,21 @@ async def test_a_poller_feeds_another_routers_handlers() -> None:
         task.cancel()
         await asyncio.gather(task, return_exceptions=True)
     assert seen == ids
+
+
+def test_polls_go_through_the_clients_limiter() -> None:
+    async def scenario() -> None:
+        loop = VirtualTimeLoop.running()
+        portal = _portal(clock=loop.wall, bucket=Plan.STANDARD)
+        ids = _queue(portal, 150)
+        async with (
+            _client(portal, limiter=Plan.STANDARD) as client,
+            client.imbot.v2.events(limit=1) as events,
+        ):
+            got = [event.event_id async for event in _take(events, 150)]
+        assert got == ids
+        assert len(_polls(portal)) == 150
+        assert portal.counters.rejected_query_limit == 0  # paced, never refused
+        assert loop.time() > 40  # past the first 50, the bucket's 2 requests a second
+
+    run_in_virtual_time(scenario())
