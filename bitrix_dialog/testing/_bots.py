@@ -18,6 +18,7 @@ Controller errors come with HTTP 400 (``RestManager`` raises them with the defau
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any, Final
 
 import attrs
@@ -27,14 +28,30 @@ from ._errors import PortalError
 from ._render import render_v2_result
 
 if TYPE_CHECKING:
-    from ._event_queue import QueuedEvent
     from ._portal import CallContext, FakePortal
 
-__all__ = ["FakeBot", "v2_chat_get"]
+__all__ = ["FakeBot", "QueuedEvent", "v2_chat_get"]
 
 _CHAT_FORM: Final = re.compile(r"chat([0-9]+)", re.IGNORECASE)
 _USER_FORM: Final = re.compile(r"[0-9]+")
 _OPEN_TYPES: Final = frozenset({"open", "openChannel"})
+
+
+@attrs.frozen(kw_only=True)
+class QueuedEvent:
+    """One event waiting in a fetch-mode bot's queue."""
+
+    event_id: int
+    type: str
+    date: str
+    """ISO 8601 with the portal's offset, as ``Event.get`` answers it."""
+    data: Mapping[str, Any] = attrs.field(repr=False)
+    user_id: int | None = None
+    """For a user event (``ONIMV2*``): the user it belongs to."""
+
+    def item(self) -> dict[str, Any]:
+        """The event as an item of ``events``."""
+        return {"eventId": self.event_id, "type": self.type, "date": self.date, "data": self.data}
 
 
 @attrs.define(kw_only=True)

@@ -30,8 +30,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any, Final
 
-import attrs
-
+from ._bots import QueuedEvent
 from ._errors import PortalError
 from ._imbot import FakeMessage
 from ._render import render_v2_result
@@ -48,23 +47,6 @@ MAX_LIMIT: Final = 1000
 _TRUE: Final = frozenset({"1", "true", "y", "yes"})
 _PER_USER: Final = frozenset({"role", "muteList"})
 """What an event's ``chat`` leaves out of ``imbot.v2.Chat.get``'s (``events.md``)."""
-
-
-@attrs.frozen(kw_only=True)
-class QueuedEvent:
-    """One event waiting in a fetch-mode bot's queue."""
-
-    event_id: int
-    type: str
-    date: str
-    """ISO 8601 with the portal's offset, as ``Event.get`` answers it."""
-    data: Mapping[str, Any] = attrs.field(repr=False)
-    user_id: int | None = None
-    """For a user event (``ONIMV2*``): the user it belongs to."""
-
-    def item(self) -> dict[str, Any]:
-        """The event as an item of ``events``."""
-        return {"eventId": self.event_id, "type": self.type, "date": self.date, "data": self.data}
 
 
 def _error(code: str, description: str, status: int = 400) -> PortalError:
