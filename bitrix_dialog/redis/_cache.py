@@ -36,7 +36,7 @@ from typing import Final, TypeVar
 import redis.asyncio
 
 from .._cache import CacheEntry, CacheLookup
-from .._cache._backend import check_ttl
+from .._cache._backend import check_optional_ttl, check_ttl
 from ._cache_codec import decode_entry, encode_entry
 from ._common import REDIS_FAILURES, check_client, check_name, describe, text
 
@@ -90,14 +90,10 @@ class RedisDialogCache:
         timeout: float = 1.0,
     ) -> None:
         self._redis = check_client(redis)
-        checked_ttl = check_ttl("ttl", ttl)
-        assert checked_ttl is not None
-        self._ttl = checked_ttl
-        self._negative_ttl = check_ttl("negative_ttl", negative_ttl, optional=True)
+        self._ttl = check_ttl("ttl", ttl)
+        self._negative_ttl = check_optional_ttl("negative_ttl", negative_ttl)
         self._prefix = check_name("prefix", prefix)
-        checked_timeout = check_ttl("timeout", timeout)
-        assert checked_timeout is not None
-        self._timeout = checked_timeout
+        self._timeout = check_ttl("timeout", timeout)
         self._store = self._redis.register_script(_STORE)
         self._invalidate = self._redis.register_script(_INVALIDATE)
         self._failing = False
