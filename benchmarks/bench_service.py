@@ -10,6 +10,9 @@ SDK's limiter given the same numbers, and fixed seeds:
   rounds (the median of the per-round ratios). The same awaits with
   ``Client(coalesce=False)`` are run in virtual time (1,000 requests: the bucket
   needs 475 s for them; over the socket that figure is the bucket's bound, not run).
+- **warm cache**: the burst twice through one ``Client(cache=DialogCache())``. Target:
+  the second round sends 0 requests (every await a cache hit), in virtual time and
+  over the socket.
 - **sustained**: 2,000 lookups arriving at 100 a second (Poisson, ids with repeats
   from 1,500 chats). Targets: every one answered, the run ends within a second of the
   last arrival, p99 latency under 1.5 s, about 90 requests in all. In virtual time,
@@ -30,7 +33,7 @@ import time
 from collections.abc import Awaitable, Callable
 from typing import Any
 
-from bitrix_dialog import Client, Dialog, Hooks, LeakyBucket, RequestEvent
+from bitrix_dialog import CacheEvent, Client, Dialog, DialogCache, Hooks, LeakyBucket, RequestEvent
 from bitrix_dialog.testing import BucketBound, FakePortal, VirtualTimeLoop, run_in_virtual_time
 
 from ._server import served_portal
@@ -64,7 +67,12 @@ class _Count:
 
     def __init__(self) -> None:
         self.events: list[RequestEvent] = []
-        self.hooks = Hooks(on_request=self.events.append)
+        self.lookups: list[CacheEvent] = []
+        self.hooks = Hooks(on_request=self.events.append, on_cache=self.lookups.append)
+
+    @property
+    def hits(self) -> int:
+        return sum(1 for event in self.lookups if event.hit)
 
     @property
     def requests(self) -> int:
@@ -102,6 +110,18 @@ async def _sustained(
     return latencies, clock() - start - plan[-1][0]
 
 
+async def _warm(client: Client, ids: list[str], count: _Count) -> tuple[int, int, float]:
+    """(requests of the cold round, of the warm round, the warm round's seconds)."""
+    await _awaits(client, ids)
+    cold = count.requests
+    count.events.clear()
+    count.lookups.clear()
+    started = time.perf_counter()
+    await _awaits(client, ids)
+    assert count.hits == len(ids), "every await of the warm round is a cache hit"
+    return cold, count.requests, time.perf_counter() - started
+
+
 def _p99(latencies: list[float]) -> float:
     ordered = sorted(latencies)
     return ordered[min(len(ordered) - 1, math.ceil(0.99 * len(ordered)) - 1)]
@@ -112,17 +132,19 @@ def _virtual(run: Callable[[Client], Awaitable[Any]], **options: Any) -> tuple[f
     """(virtual seconds, the client's request count, run's result) against a fresh portal."""
 
     async def main() -> tuple[float, _Count, Any]:
+        options.setdefault("hooks", None)
         loop = VirtualTimeLoop.running()
         portal = FakePortal(clock=loop.wall, bucket=(CAPACITY, DRAIN))
         portal.record_calls = False
         for n in range(SUSTAINED_POOL):
             portal.add_chat(name=f"Chat {n}")
         count = _Count()
+        if options["hooks"] is None:
+            options["hooks"] = count.hooks
         async with Client(
             portal.webhook_url(),
             transport=portal.transport(),
             limiter=LeakyBucket(CAPACITY, DRAIN),
-            hooks=count.hooks,
             **options,
         ) as client:
             started = loop.time()
@@ -140,6 +162,12 @@ def _virtual_rows() -> list[Row]:
     on_time, on, _ = _virtual(lambda client: _awaits(client, burst))
     bulk_time, bulk, _ = _virtual(lambda client: _bulk(client, burst))
     off_time, off, _ = _virtual(lambda client: _awaits(client, burst), coalesce=False)
+    warm_count = _Count()
+    _, _, (cold, warm, _) = _virtual(
+        lambda client: _warm(client, burst, warm_count),
+        cache=DialogCache(ttl=600),
+        hooks=warm_count.hooks,
+    )
     plan = _arrivals(ids)
     sustained_time, count, (latencies, tail) = _virtual(
         lambda client: _sustained(client, plan, asyncio.get_running_loop().time)
@@ -158,6 +186,15 @@ def _virtual_rows() -> list[Row]:
                 f"{bulk.requests} requests, {bulk_time:.2f} s; coalescing off: "
                 f"{off.requests} requests, {off.rejected} x 503, {off_time:.0f} s"
             ),
+        ),
+        Row(
+            benchmark="service",
+            case="burst again with the cache warm: requests (virtual time)",
+            value=warm,
+            baseline=cold,
+            unit="requests",
+            goal=0.0,
+            note=f"{len(burst):,} awaits, all cache hits; the cold round sent {cold}",
         ),
         Row(
             benchmark="service",
@@ -221,6 +258,26 @@ async def _socket_rows(rounds: int, sustained: bool) -> list[Row]:
                     f"{max(run[1].rejected for run in ons)} x 503; get_many "
                     f"{max(run[1].requests for run in bulks)} requests; coalescing off "
                     f"needs {AWAITS} requests, >= {off.minimum:.0f} s by the bucket"
+                ),
+            )
+        )
+        await asyncio.sleep(rest)
+        count = _Count()
+        async with Client(
+            url, limiter=LeakyBucket(CAPACITY, DRAIN), hooks=count.hooks, cache=DialogCache()
+        ) as client:
+            cold, warm, seconds = await _warm(client, burst, count)
+        rows.append(
+            Row(
+                benchmark="service",
+                case="burst again with the cache warm: requests, 127.0.0.1",
+                value=warm,
+                baseline=cold,
+                unit="requests",
+                goal=0.0,
+                note=(
+                    f"{len(burst):,} awaits, all cache hits, in {seconds * 1000:.1f} ms; "
+                    f"the cold round sent {cold}"
                 ),
             )
         )

@@ -13,6 +13,7 @@ import time
 from collections.abc import Callable
 
 import pytest
+import redis as sync_redis
 import redis.asyncio
 from redis.asyncio.retry import Retry
 from redis.backoff import NoBackoff
@@ -73,7 +74,7 @@ async def test_compare_and_set_refuses_a_replaced_or_missing_pair(connect: Conne
 
 
 async def test_a_late_worker_whose_lease_ran_out_cannot_overwrite_a_newer_pair(
-    connect: Connect, caplog: pytest.LogCaptureFixture
+    connect: Connect, redis_url: str, caplog: pytest.LogCaptureFixture
 ) -> None:
     late = RedisTokenStore(connect(), lock_lease=0.2)
     prompt = RedisTokenStore(connect(), lock_lease=0.2, lock_wait=5.0)
@@ -95,9 +96,9 @@ async def test_a_late_worker_whose_lease_ran_out_cannot_overwrite_a_newer_pair(
             loaded = await late.load(MEMBER)
             other = asyncio.create_task(prompt_worker())
             await until(lambda: _has_waiters(watcher, 1), what="the prompt worker waiting")
-            # The late worker's process stalls (the loop blocked: no renewal runs) for
-            # longer than its lease, which Redis times by its own clock.
-            time.sleep(late.lock_lease * 2.5)  # noqa: ASYNC251 - a frozen process, by design
+            # The late worker's process stalls (its loop blocked: no renewal runs) until
+            # Redis lets its lease lapse; then the prompt worker takes the lock.
+            _frozen_until_the_lease_lapses(redis_url)
             await asyncio.wait_for(prompt_saved.wait(), 10)
             with pytest.raises(TokenConflictError):
                 await late.save(pair("a2", "r2"), replaces=loaded)
@@ -138,10 +139,15 @@ async def test_the_lock_admits_one_worker_at_a_time(connect: Connect) -> None:
 async def test_a_slow_refresh_keeps_its_lease_and_others_give_up_waiting(
     connect: Connect,
 ) -> None:
-    holder = RedisTokenStore(connect(), lock_lease=0.3)
+    # A lease long enough that a renewal is never late on a busy machine.
+    holder = RedisTokenStore(connect(), lock_lease=0.6)
     impatient = RedisTokenStore(connect(), lock_wait=0.5)
+    watcher = connect()
     async with holder.refresh_lock(MEMBER) as lock:
-        await asyncio.sleep(1.0)  # three leases long: renewed all along
+        # Held for three leases: nine renewals (one every third of a lease), each a
+        # script run that Redis counts.
+        start = await _scripts_run(watcher)
+        await until(lambda: _scripts_run_since(watcher, start, 9), what="nine renewals", within=30)
         assert await impatient.is_locked(MEMBER)
         with pytest.raises(TokenStoreError, match="another worker still holds it"):
             async with impatient.refresh_lock(MEMBER):
@@ -263,3 +269,29 @@ async def test_two_workers_refresh_an_expired_pair_once(
 
 async def _has_waiters(watcher: redis.asyncio.Redis, count: int) -> bool:
     return await blocked_on_a_lock(watcher) == count
+
+
+def _frozen_until_the_lease_lapses(redis_url: str) -> None:
+    """Block the event loop, as a stalled process would, until Redis has let the one
+    lock held now lapse (its owner, frozen, renewed nothing)."""
+    sync = sync_redis.Redis.from_url(redis_url)
+    try:
+        (key,) = sync.keys("*:lock")
+        owner = sync.get(key)
+        for _ in range(3000):  # at most ~30 s, then the assertion below fails
+            if sync.get(key) != owner:
+                return
+            time.sleep(0.01)
+        msg = "the stalled worker's lease never lapsed"
+        raise AssertionError(msg)
+    finally:
+        sync.close()
+
+
+async def _scripts_run(watcher: redis.asyncio.Redis) -> int:
+    stats = await watcher.info("commandstats")
+    return int(stats.get("cmdstat_evalsha", {}).get("calls", 0))
+
+
+async def _scripts_run_since(watcher: redis.asyncio.Redis, start: int, count: int) -> bool:
+    return await _scripts_run(watcher) - start >= count
