@@ -13,15 +13,20 @@ writing your own auth, token store, limiter, transport or retry handler in
 Module map: one call, top to bottom (each arrow one call into a lower layer)::
 
     Client (_client)  .call / .batch / typed methods (_methods: specs, dialog ids)
-      │   _bulk: get_many streams ids as _batch chunks  ─┐  _coalesce: single lookups
-      ▼                                                  ▼  joined into one batch
+      │  _cache: cached dialogs ─► _coalesce: concurrent single reads joined in a batch
+      │  _bulk: get_many streams ids as _batch chunks of 50
+      ▼
     _call  Executor: input checks, one Deadline, the attempt loop, hooks
-      ├─► _auth        shape the request (webhook URL, OAuth token; refresh on 401)
       ├─► _pacing      wait for the operating budget and a leaky-bucket Slot
+      ├─► _auth        shape the request (webhook URL, OAuth token; refresh on 401)
       ├─► _transports  send the HttpRequest (_wire: form encoding, URLs, redaction)
       ├─► _call        retry policy: repeat after backoff, or give up
       ├─► _wire        envelope -> RestResponse, or _errors.error_for -> typed error
       └─► _decode      one cattrs converter: result -> frozen _models (Dialog)
+
+Inbound, the other way: ``_auth`` reads event and placement auth, ``_events`` decodes
+``imbot.v2`` events, ``aiohttp`` serves the verified endpoint. Shared below it all:
+``_types`` (Clock, Sleep, Random), ``_deadline``, ``_errors``, ``_public``.
 """
 
 from __future__ import annotations
@@ -102,6 +107,7 @@ from ._errors import (
     TokenStoreError,
     TransportError,
 )
+from ._events._page import EventPage
 from ._events._types import (
     V2BotDeleteEvent,
     V2CommandAddEvent,
@@ -134,6 +140,8 @@ from ._models import (
 )
 from ._pacing._limiter import LeakyBucket, Plan
 from ._pacing._operating import OperatingBudget, OperatingUsage
+from ._poll._offsets import FileOffsetStore, MemoryOffsetStore
+from ._poll._stream import EventStream
 from ._public import publish
 from ._transports import AiohttpTransport
 from ._wire._envelope import RestResponse, Time
@@ -172,6 +180,9 @@ __all__ = [
     "DialogStream",
     "EntityLink",
     "EventAuth",
+    "EventPage",
+    "EventStream",
+    "FileOffsetStore",
     "Hooks",
     "InsufficientScopeError",
     "InvalidClientError",
@@ -182,6 +193,7 @@ __all__ = [
     "LeakyBucket",
     "LimiterUnavailableError",
     "LimiterWaitEvent",
+    "MemoryOffsetStore",
     "MemoryTokenStore",
     "MessageType",
     "MethodNotFoundError",

@@ -29,7 +29,9 @@ lookups of every message that came in meanwhile ride in one ``batch`` request, u
 50, and messages in the same chat share one lookup. An idle bot's lookup goes out at
 once as a plain ``imbot.dialog.get``. The answers (``imbot.message.add``, a write) are
 never coalesced. ``--no-coalesce`` (``create_app(coalesce=False)``) sends every lookup
-as its own request.
+as its own request. ``--cache-ttl 60`` (``create_app(cache=DialogCache(ttl=60))``) keeps
+each dialog for a minute (see ``docs/cache.md``): a chat's next messages cost no lookup
+at all, and the bot joining a chat drops what was kept of it.
 """
 
 from __future__ import annotations
@@ -42,7 +44,7 @@ from collections.abc import Sequence
 import aiohttp
 from aiohttp import web
 
-from bitrix_dialog import Client
+from bitrix_dialog import Client, DialogCache
 from bitrix_dialog.abc import Auth, TokenStore, Transport
 from bitrix_dialog.aiohttp import AppInstallEvent, BitrixEvents, BotMessageEvent, setup
 from bitrix_dialog.testing import FakePortal
@@ -101,16 +103,18 @@ def create_app(
     store: TokenStore | None = None,
     transport: Transport | None = None,
     coalesce: bool = True,
+    cache: DialogCache | None = None,
 ) -> web.Application:
     """The bot's aiohttp app; ``transport=portal.transport()`` runs it against a fake portal.
 
     ``public_url`` is the https origin Bitrix24 posts to (a proxy's address); empty,
     the bot registers the address the install post came to. ``coalesce=False`` makes
-    every portal's client send each dialog lookup as its own request.
+    every portal's client send each dialog lookup as its own request; ``cache`` is the
+    dialog cache every portal's client shares (entries are kept apart per portal).
     """
 
     def make_client(auth: Auth, transport: Transport) -> Client:
-        return Client(auth, transport=transport, coalesce=coalesce)
+        return Client(auth, transport=transport, coalesce=coalesce, cache=cache)
 
     app = web.Application()
     app[PUBLIC_URL] = public_url.rstrip("/")
@@ -171,6 +175,12 @@ def main(argv: Sequence[str] | None = None) -> None:
     parser.add_argument(
         "--no-coalesce", action="store_true", help="send every dialog lookup as its own request"
     )
+    parser.add_argument(
+        "--cache-ttl",
+        type=float,
+        default=0.0,
+        help="keep each looked-up dialog this many seconds (0: no cache)",
+    )
     args = parser.parse_args(argv)
     client_id = os.environ.get("BITRIX_CLIENT_ID")
     if not client_id:
@@ -181,6 +191,7 @@ def main(argv: Sequence[str] | None = None) -> None:
         client_secret=os.environ["BITRIX_CLIENT_SECRET"],
         public_url=os.environ["BITRIX_PUBLIC_URL"],
         coalesce=not args.no_coalesce,
+        cache=DialogCache(ttl=args.cache_ttl) if args.cache_ttl > 0 else None,
     )
     web.run_app(app, host=args.host, port=args.port)
 

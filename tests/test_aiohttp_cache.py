@@ -6,7 +6,9 @@ Posts are built by ``portal.events`` as the portal sends them and go over a real
 
 from __future__ import annotations
 
+import runpy
 from collections.abc import AsyncIterator
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -20,6 +22,7 @@ from bitrix_dialog.testing import FakePortal
 from .aiohttp_kit import EVENTS, WebClient, post, served
 
 BOT = 456
+EXAMPLES = Path(__file__).parent.parent / "examples"
 OK = (200, "")
 
 
@@ -136,3 +139,35 @@ async def test_events_that_change_no_chat_drop_nothing(app: tuple[App, WebClient
         assert await post(web_client, portal.events.body(event, data, user_id=None)) == (200, "")
     assert await post(web_client, portal.events.bot_message(BOT, "hi", dialog_id="chat5")) == OK
     assert lookups(portal) == ["chat5"]
+
+
+async def test_the_echo_bot_with_a_cache_looks_each_chat_up_once(portal: FakePortal) -> None:
+    echo = runpy.run_path(str(EXAMPLES / "echo_bot.py"), run_name="echo_bot")
+    create_app = echo["create_app"]
+    assert callable(create_app)
+    fake_app = portal.register_app()
+    chat = portal.add_chat(name="Release planning")
+    web_app = create_app(
+        client_id=fake_app.client_id,
+        client_secret=fake_app.client_secret,
+        transport=portal.transport(),
+        cache=DialogCache(ttl=60),
+    )
+    async with served(web_app) as web_client:
+        assert await post(web_client, portal.events.install()) == OK
+        (bot,) = portal.bots.values()
+        for text in ("one", "two", "three"):
+            body = portal.events.bot_message(bot.id, text, dialog_id=chat.dialog_id)
+            assert await post(web_client, body) == OK
+        chat.name = "Renamed"
+        joined = portal.events.bot_join_chat(bot.id, dialog_id=chat.dialog_id)
+        assert await post(web_client, joined) == OK
+        body = portal.events.bot_message(bot.id, "four", dialog_id=chat.dialog_id)
+        assert await post(web_client, body) == OK
+    assert lookups(portal) == [chat.dialog_id, chat.dialog_id]
+    assert [message.text.split('"')[1] for message in portal.messages] == [
+        "Release planning",
+        "Release planning",
+        "Release planning",
+        "Renamed",
+    ]

@@ -20,6 +20,7 @@ from bitrix_dialog import (
     NotFoundError,
     RejectedInput,
 )
+from bitrix_dialog.abc import Slot
 from bitrix_dialog.testing import FakePortal, Faults, VirtualTimeLoop, run_in_virtual_time
 
 from .bulk_kit import check_outcome, drain, errors_of, seed
@@ -399,6 +400,47 @@ async def test_the_default_width_follows_the_limiter() -> None:
         assert len(await client.dialogs.get_all(f"chat{n}" for n in seeded.readable)) == 500
     assert peak == 4  # the bucket's capacity: as many as the limiter lets through at once
     assert math.ceil(500 / 50) == batches(portal)
+
+
+class _Declared:
+    """A limiter with room for all, declaring a capacity of 3 through the protocol."""
+
+    capacity = 3
+
+    def __init__(self) -> None:
+        self._bucket = LeakyBucket(1000, 1000.0)
+
+    async def acquire(self, *, max_wait: float | None = None) -> Slot:
+        return await self._bucket.acquire(max_wait=max_wait)
+
+    async def release(self, slot: Slot) -> None:
+        await self._bucket.release(slot)
+
+    async def saturate(self) -> None:
+        await self._bucket.saturate()
+
+
+async def test_the_default_width_is_the_capacity_a_limiter_declares() -> None:
+    portal = FakePortal(faults=Faults(latency=0.002))
+    seeded = seed(portal, readable=300, forbidden=0)
+    in_flight = peak = 0
+    original = portal.handle
+
+    async def counting(request):  # type: ignore[no-untyped-def]
+        nonlocal in_flight, peak
+        in_flight += 1
+        peak = max(peak, in_flight)
+        try:
+            return await original(request)
+        finally:
+            in_flight -= 1
+
+    portal.handle = counting  # type: ignore[method-assign]
+    async with Client(
+        portal.webhook_url(), transport=portal.transport(), limiter=_Declared()
+    ) as client:
+        assert len(await client.dialogs.get_all(f"chat{n}" for n in seeded.readable)) == 300
+    assert peak == 3
 
 
 def test_the_bulk_lookup_example_runs(capsys: pytest.CaptureFixture[str]) -> None:

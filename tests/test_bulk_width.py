@@ -93,3 +93,18 @@ def test_an_explicit_width_wins_and_a_bad_budget_is_refused() -> None:
                     client.dialogs.get_many(ids, memory_budget=bad)  # type: ignore[arg-type]
 
     run_in_virtual_time(scenario())
+
+
+async def test_the_default_transport_lets_a_whole_enterprise_burst_out() -> None:
+    """More batch requests than aiohttp's usual 100 connections go out at once, over HTTP."""
+    portal = FakePortal(bucket=Plan.ENTERPRISE, payload_style="legacy", faults=Faults(latency=3.0))
+    seeded = seed(portal, readable=120 * 50, forbidden=0)
+    portal.record_calls = False
+    peak = _count_in_flight(portal)
+    async with (
+        portal.serve() as base,
+        Client(portal.webhook_url(base), limiter=Plan.ENTERPRISE) as client,
+    ):
+        results = await client.dialogs.get_all(f"chat{n}" for n in seeded.readable)
+    assert len(results.dialogs) == 120 * 50
+    assert peak() > 100  # every one of the 120 at once, given the time to connect

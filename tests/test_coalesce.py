@@ -316,3 +316,52 @@ def test_a_standard_bucket_takes_six_batches_for_three_hundred_calls() -> None:
         assert portal.counters.rejected_query_limit == 0
 
     _run(scenario, limiter=Plan.STANDARD)
+
+
+def test_a_read_whose_params_cannot_ride_in_a_batch_goes_alone() -> None:
+    async def scenario(portal: FakePortal, client: Client) -> None:
+        chat = portal.add_chat()
+        params = {"DIALOG_ID": chat.dialog_id, "x.y": 1}  # PHP would read "x_y" in a batch
+        responses = await asyncio.gather(
+            client.call("im.dialog.get", params, coalesce=True),
+            client.call("im.dialog.get", {"DIALOG_ID": chat.dialog_id}, coalesce=True),
+        )
+        assert [r.result["id"] for r in responses] == [chat.id, chat.id]
+        assert _methods(portal) == ["im.dialog.get", "im.dialog.get"]
+
+    _run(scenario)
+
+
+def test_options_are_checked_when_the_client_is_made() -> None:
+    with pytest.raises(ValueError, match="max_batch"):
+        Coalesce(max_batch=51)
+    with pytest.raises(ValueError, match="window"):
+        Coalesce(window=-1)
+    with pytest.raises(TypeError, match="coalesce must be"):
+        Client("https://example.bitrix24.com/rest/1/x/", coalesce="yes")  # type: ignore[arg-type]
+    stats = ClientStats()
+    with pytest.raises(AttributeError):
+        stats.requests = 5  # type: ignore[misc]
+
+
+def test_sequential_calls_each_ask_the_portal_again() -> None:
+    async def scenario(portal: FakePortal, client: Client) -> None:
+        chat = portal.add_chat(name="Before")
+        assert (await client.im.dialog.get(chat.dialog_id)).name == "Before"
+        chat.name = "After"
+        assert (await client.im.dialog.get(chat.dialog_id)).name == "After"
+        assert _methods(portal) == ["im.dialog.get", "im.dialog.get"]
+
+    _run(scenario)
+
+
+def test_a_burst_shares_answers_even_when_the_portal_answers_at_once() -> None:
+    async def scenario(portal: FakePortal, client: Client) -> None:
+        chats = [portal.add_chat() for _ in range(60)]
+        wanted = [chat.dialog_id for chat in chats] * 3
+        dialogs = await asyncio.gather(*(client.im.dialog.get(d) for d in wanted))
+        assert [dialog.id for dialog in dialogs] == [chat.id for chat in chats] * 3
+        assert [len(_commands(portal, n)) for n in range(len(portal.calls))] == [50, 10]
+        assert client.stats().shared == 120
+
+    _run(scenario)

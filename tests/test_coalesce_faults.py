@@ -27,6 +27,7 @@ from bitrix_dialog import (
 from bitrix_dialog.testing import (
     CallContext,
     FakePortal,
+    Faults,
     VirtualTimeLoop,
     run_in_virtual_time,
 )
@@ -230,5 +231,62 @@ def test_closing_the_client_answers_every_waiting_caller() -> None:
             await waiting
         with pytest.raises(RuntimeError, match="closed"):
             await client.im.dialog.get(chat.dialog_id)
+
+    run_in_virtual_time(scenario())
+
+
+def test_the_caller_that_started_a_request_may_leave_before_it_is_sent() -> None:
+    async def scenario() -> None:
+        portal = _portal()
+        chats = [portal.add_chat() for _ in range(3)]
+        async with _client(portal, limiter=LeakyBucket(1, 0.1)) as client:
+            await client.im.dialog.get(chats[0].dialog_id)  # the next slot frees at 10 s
+            first = asyncio.ensure_future(client.im.dialog.get(chats[1].dialog_id))
+            await asyncio.sleep(1)  # it leads the request that waits for the slot
+            second = asyncio.ensure_future(client.im.dialog.get(chats[2].dialog_id))
+            await asyncio.sleep(1)
+            first.cancel()
+            dialog = await second
+            assert dialog.id == chats[2].id
+            with pytest.raises(asyncio.CancelledError):
+                await first
+            assert _methods(portal) == ["im.dialog.get", "im.dialog.get"]
+            assert portal.calls[1].params == {"DIALOG_ID": chats[2].dialog_id}
+
+    run_in_virtual_time(scenario())
+
+
+def test_the_caller_that_started_a_request_may_leave_while_it_is_in_flight() -> None:
+    async def scenario() -> None:
+        portal = FakePortal(clock=VirtualTimeLoop.running().wall, faults=Faults(latency=4.0))
+        chats = [portal.add_chat() for _ in range(3)]
+        async with _client(portal) as client:
+            tasks = [asyncio.ensure_future(client.im.dialog.get(c.dialog_id)) for c in chats]
+            await asyncio.sleep(1)  # the batch is on its way
+            tasks[0].cancel()  # the caller whose task sends it
+            results = await asyncio.gather(*tasks, return_exceptions=True)
+            assert isinstance(results[0], asyncio.CancelledError)
+            assert [r.id for r in results[1:] if isinstance(r, Dialog)] == [
+                chats[1].id,
+                chats[2].id,
+            ]
+            assert list(portal.calls[-1].params["cmd"].values()) == [
+                f"im.dialog.get?DIALOG_ID={chat.dialog_id}" for chat in chats[1:]
+            ]
+
+    run_in_virtual_time(scenario())
+
+
+def test_a_lookup_shared_with_a_leaving_caller_still_gets_its_dialog() -> None:
+    async def scenario() -> None:
+        portal = FakePortal(clock=VirtualTimeLoop.running().wall, faults=Faults(latency=4.0))
+        chat = portal.add_chat()
+        async with _client(portal) as client:
+            leader = asyncio.ensure_future(client.im.dialog.get(chat.dialog_id))
+            follower = asyncio.ensure_future(client.im.dialog.get(chat.dialog_id))
+            await asyncio.sleep(1)
+            leader.cancel()
+            assert (await follower).id == chat.id
+            assert client.stats().shared == 1
 
     run_in_virtual_time(scenario())

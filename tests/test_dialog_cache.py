@@ -365,12 +365,14 @@ async def test_a_second_round_with_the_cache_warm_sends_nothing(
     client = make_client(DialogCache())
     ids = [f"chat{1 + (n * 7) % 120}" for n in range(300)]  # 120 distinct, with repeats
     first = await asyncio.gather(*(client.im.dialog.get(dialog_id) for dialog_id in ids))
-    sent_first = client.stats().requests
+    sent_first, hits_first = client.stats().requests, client.stats().hits
     assert 1 <= sent_first <= len(portal.calls)
     second = await asyncio.gather(*(client.im.dialog.get(dialog_id) for dialog_id in ids))
     assert second == first
     assert client.stats().requests == sent_first  # the warm round sent nothing
-    assert client.stats().hits == len(ids)
+    # (the first round may hit already: a full batch is sent, and with the in-memory
+    # portal answered, while the round's later calls are still being made)
+    assert client.stats().hits - hits_first == len(ids)
 
 
 async def test_each_access_token_is_its_own_view(portal: FakePortal) -> None:

@@ -239,6 +239,24 @@ async def test_a_bulk_run_is_one_span_per_batch_request_with_its_command_count(
     assert telemetry.total("bitrix.requests") == 3
 
 
+async def test_coalesced_lookups_are_one_span_naming_their_callers(
+    telemetry: Telemetry,
+) -> None:
+    portal = _portal()
+    chats = [portal.add_chat(name=f"Team {n}") for n in range(3)]
+    wanted = [chats[0], chats[1], chats[2], chats[0], chats[1]]
+    async with _client(portal, telemetry) as client:
+        dialogs = await asyncio.gather(*(client.im.dialog.get(c.dialog_id) for c in wanted))
+        same = [client.im.dialog.get(chats[0].dialog_id) for _ in range(3)]
+        await asyncio.gather(*same)
+    assert [dialog.name for dialog in dialogs] == ["Team 0", "Team 1", "Team 2", "Team 0", "Team 1"]
+    (batch,) = telemetry.named("batch")
+    assert _attr(batch, "bitrix.coalesced_callers") == 5
+    assert _attr(batch, "bitrix.batch.commands") == 3
+    (single,) = telemetry.named("im.dialog.get")  # three identical awaits, one plain call
+    assert _attr(single, "bitrix.coalesced_callers") == 3
+
+
 def test_limiter_waits_are_summed_on_the_span_and_measured(telemetry: Telemetry) -> None:
     async def scenario() -> None:
         loop = VirtualTimeLoop.running()

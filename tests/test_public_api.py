@@ -126,3 +126,29 @@ def test_invalid_dialog_id_is_one_error_for_every_refusal() -> None:
     assert (error.code, error.value) == ("INVALID_DIALOG_ID", "chatx")
     again = pickle.loads(pickle.dumps(error))
     assert (type(again), again.value, str(again)) == (type(error), "chatx", str(error))
+
+
+def test_every_public_error_pickles_as_itself() -> None:
+    errors = [
+        value
+        for name in bitrix_dialog.__all__
+        if isinstance(value := getattr(bitrix_dialog, name), type)
+        and issubclass(value, bitrix_dialog.BitrixError)
+    ]
+    assert len(errors) > 30
+    for cls in errors:
+        error = cls("went wrong", method="im.dialog.get", status=400)
+        again = pickle.loads(pickle.dumps(error))
+        assert type(again) is cls
+        assert (str(again), again.code, again.method) == (str(error), error.code, error.method)
+
+
+def test_a_decoded_dialog_pickles_and_keeps_its_repr() -> None:
+    dialog = bitrix_dialog.decode_dialog(
+        {"id": 5, "name": "Support", "type": "chat", "date_create": "2024-01-02T03:04:05+03:00"},
+        method="im.dialog.get",
+    )
+    again = pickle.loads(pickle.dumps(dialog))
+    assert again == dialog
+    assert repr(again) == repr(dialog)
+    assert repr(dialog).startswith("Dialog(")

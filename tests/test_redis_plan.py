@@ -54,7 +54,8 @@ async def test_a_client_on_the_shared_bucket_reports_which_request_was_refused(
         await asyncio.gather(
             *(client.call("im.dialog.get", {"DIALOG_ID": chat.dialog_id}) for _ in range(56))
         )
-    # The burst past the portal's 50, then at most a few while the drain comes down.
-    assert 6 <= portal.counters.rejected_query_limit <= 6 + 3
+    # The burst past the portal's 50, then a few while the drain comes down (three cuts,
+    # and on a loaded machine a retry or two already in flight at a cut; real time here).
+    assert 6 <= portal.counters.rejected_query_limit <= 6 + 6
     assert bucket.capacity == 50  # learned from them, in Redis, for every worker
     assert not [call for call in portal.calls if call.method == "app.info"]  # sized by us

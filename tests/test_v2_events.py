@@ -29,8 +29,7 @@ from bitrix_dialog import (
     V2ReactionChangeEvent,
 )
 from bitrix_dialog._events._decode import decode_event, decode_event_post
-from bitrix_dialog._wire._formencode import parse_query
-from bitrix_dialog.testing import http_build_query
+from bitrix_dialog.testing import http_build_query, parse_str
 
 FIXTURES = pathlib.Path(__file__).parent / "fixtures" / "v2_events"
 EXAMPLES = sorted(FIXTURES.glob("*.json"))
@@ -62,7 +61,7 @@ def _as_post(kind: str, data: dict[str, Any], bot_auth: dict[str, str] | None = 
 def test_every_documented_example_decodes_to_its_class_in_both_modes(path: pathlib.Path) -> None:
     kind, data = _example(path)
     fetched = decode_event({"eventId": 1001, "type": kind, "date": None, "data": data})
-    posted = decode_event_post(parse_query(_as_post(kind, data).decode()))
+    posted = decode_event_post(parse_str(_as_post(kind, data).decode()))
 
     assert type(fetched) is EXPECTED[kind]
     assert type(posted) is EXPECTED[kind]
@@ -122,7 +121,7 @@ def test_webhook_strings_decode_to_the_json_values() -> None:
         "&data[user][id]=1&data[user][active]=1&data[user][idle]=0&data[user][phones]=0"
         "&data[language]=en&auth[application_token]=t"
     )
-    event = decode_event_post(parse_query(post))
+    event = decode_event_post(parse_str(post))
 
     assert isinstance(event, V2MessageDeleteEvent)
     assert event.message_id == 789
@@ -150,7 +149,7 @@ def test_the_bot_tokens_of_a_post_are_kept_apart_and_never_shown() -> None:
             "application_token": "831c76b092f9f135d9b6b36c3a720757",
         },
     )
-    event = decode_event_post(parse_query(body.decode()))
+    event = decode_event_post(parse_str(body.decode()))
 
     assert event.bot_auth is not None
     assert event.bot_auth.token is not None

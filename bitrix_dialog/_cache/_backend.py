@@ -26,7 +26,7 @@ import attrs
 
 from ._entry import CacheEntry
 
-__all__ = ["CacheLookup", "DialogCacheBackend", "check_count", "check_ttl"]
+__all__ = ["CacheLookup", "DialogCacheBackend", "check_count", "check_optional_ttl", "check_ttl"]
 
 
 @attrs.frozen
@@ -73,18 +73,20 @@ class DialogCacheBackend(Protocol):
         ...
 
 
-def check_ttl(name: str, value: object, *, optional: bool = False) -> float | None:
-    """A finite number of seconds > 0 (or ``None`` when ``optional``), else a clear error."""
-    if value is None and optional:
-        return None
+def check_ttl(name: str, value: object) -> float:
+    """A finite number of seconds > 0, else a clear ``TypeError``/``ValueError``."""
     if isinstance(value, bool) or not isinstance(value, int | float):
-        kind = "a number of seconds or None" if optional else "a number of seconds"
-        msg = f"{name} must be {kind}, not {type(value).__name__}"
+        msg = f"{name} must be a number of seconds, not {type(value).__name__}"
         raise TypeError(msg)
     if not math.isfinite(value) or value <= 0:
         msg = f"{name} must be a finite number of seconds > 0, not {value!r}"
         raise ValueError(msg)
     return float(value)
+
+
+def check_optional_ttl(name: str, value: object) -> float | None:
+    """``None``, or what :func:`check_ttl` accepts."""
+    return None if value is None else check_ttl(name, value)
 
 
 def check_count(name: str, value: object) -> int:

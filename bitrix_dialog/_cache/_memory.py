@@ -17,7 +17,7 @@ from typing import Final
 import attrs
 
 from .._types import Clock
-from ._backend import CacheLookup, check_count, check_ttl
+from ._backend import CacheLookup, check_count, check_optional_ttl, check_ttl
 from ._entry import CacheEntry
 
 __all__ = ["DialogCache"]
@@ -56,10 +56,8 @@ class DialogCache:
         negative_ttl: float | None = None,
         clock: Clock | None = None,
     ) -> None:
-        checked_ttl = check_ttl("ttl", ttl)
-        assert checked_ttl is not None
-        self._ttl = checked_ttl
-        self._negative_ttl = check_ttl("negative_ttl", negative_ttl, optional=True)
+        self._ttl = check_ttl("ttl", ttl)
+        self._negative_ttl = check_optional_ttl("negative_ttl", negative_ttl)
         self._max_entries = check_count("max_entries", max_entries)
         if clock is not None and not callable(clock):
             msg = "clock must be a callable returning monotonic seconds"

@@ -44,9 +44,8 @@ Decode: TypeAlias = Callable[[RestResponse, Learn], _T]
 
 @attrs.frozen(kw_only=True)
 class Request(Generic[_T_co]):
-    """The contents of one HTTP request and how to read its answer.
-
-    >>> Request(method="batch", params=body, decode=lambda response, learn: response)
+    """The contents of one HTTP request and how to read its answer: for a batch chunk,
+    ``Request(method="batch", params=encode_body(chunk, halt=False), decode=read_outcomes)``.
     """
 
     method: str

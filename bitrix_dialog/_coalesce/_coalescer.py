@@ -99,6 +99,7 @@ class Coalescer:
         self._open: Pump | None = None
         self._pumps: set[Pump] = set()
         self._timers: set[asyncio.Future[None]] = set()
+        self._answered: list[Command] = []
         self._methods: dict[str, None] = {"batch": None}
         self._names = itertools.count()
         self._forever = executor.start_deadline(math.inf)
@@ -172,6 +173,13 @@ class Coalescer:
             at = math.inf if remaining is None else executor.clock() + remaining
         command = self._inflight.get(key)
         fresh: Pump | None = None
+        if command is not None and command.outcome is not None:
+            self._shared += 1  # answered in this loop iteration: the same answer
+            self._callers += 1
+            value, error = command.outcome
+            if error is not None:
+                raise error
+            return value
         if command is not None and command.joinable(at):
             self._shared += 1
         else:
@@ -187,13 +195,18 @@ class Coalescer:
             fresh = self._enqueue(command)
         waiter = Waiter(asyncio.get_running_loop().create_future(), deadline, at)
         command.waiters.append(waiter)
+        full = None
         if remaining is not None:
             self._start(fresh)  # a caller with a deadline never leads: its timer may fire
             fresh = None
             waiter.timer = asyncio.ensure_future(self._expire(command, waiter, remaining))
+        elif fresh is None and command.pump is not None and command.pump.full(self._max):
+            full = command.pump  # nothing more can join it: no reason to wait
         try:
             if fresh is not None:
-                await self._lead(fresh, waiter)
+                await self._lead(fresh, waiter, now=False)
+            elif full is not None:
+                await self._lead(full, waiter, now=True)
             return await waiter.future
         finally:
             if waiter.timer is not None:
@@ -257,17 +270,35 @@ class Coalescer:
         """Run ``pump`` in a task of its own (no caller leads it)."""
         if pump is not None:
             self._pumps.add(pump)
+            pump.driver = pump
             pump.task = asyncio.get_running_loop().create_task(self._pump_task(pump))
 
-    async def _lead(self, pump: Pump, waiter: Waiter) -> None:
-        """The caller that started ``pump`` sends it from its own task: no task, no
-        wake-up, so a lone call costs about what a plain call costs. If that caller is
-        cancelled, the others' commands are handed over, never dropped."""
+    async def _lead(self, pump: Pump, waiter: Waiter, *, now: bool) -> None:
+        """A caller sends ``pump`` from its own task: no task, no wake-up, so a lone
+        call costs about what a plain call costs.
+
+        The caller that started it leads after one loop iteration (or the window),
+        so that the calls made meanwhile join; the caller that fills it leads at once
+        (``now``), taking over, so a burst's first requests go out while the burst is
+        still being made. If the leader is cancelled, the others' commands are handed
+        over, never dropped.
+        """
+        pump.driver = waiter
+        pump.eager = now
+        pump.task = None  # a task waiting to send it finds it taken and stops
         try:
-            await self._drive(pump, lead=True)
+            if not now:
+                if self._window:
+                    await self._executor.sleep(self._window)
+                else:
+                    await asyncio.sleep(0)  # the calls made in this loop iteration join it
+                if pump.driver is not waiter:
+                    return  # taken over by the caller who filled it
+            await self._drive(pump)
         except asyncio.CancelledError:
-            waiter.future.cancel()  # the leader itself no longer waits
-            self._hand_over(pump)
+            if pump.driver is waiter:
+                waiter.future.cancel()  # the leader itself no longer waits
+                self._hand_over(pump)
             raise
         if self._open is pump:
             self._open = None
@@ -286,11 +317,16 @@ class Coalescer:
 
     async def _pump_task(self, pump: Pump) -> None:
         try:
-            await self._drive(pump, lead=False)
+            if self._window:
+                await self._executor.sleep(self._window)
+            if pump.driver is not pump:
+                return  # taken over by the caller who filled it
+            await self._drive(pump)
         except asyncio.CancelledError:
-            for command in pump.carried():
-                if command.pump is pump and command.wanted:
-                    self._deliver(command, error=self._closed(command))
+            if pump.driver is pump:
+                for command in pump.carried():
+                    if command.pump is pump and command.wanted:
+                        self._deliver(command, error=self._closed(command))
             raise
         finally:
             self._pumps.discard(pump)
@@ -324,12 +360,8 @@ class Coalescer:
             callers=callers,
         )
 
-    async def _drive(self, pump: Pump, *, lead: bool) -> None:
+    async def _drive(self, pump: Pump) -> None:
         """Send ``pump``'s request once its turn comes, and settle every command in it."""
-        if self._window:
-            await self._executor.sleep(self._window)
-        elif lead:
-            await asyncio.sleep(0)  # the calls made in this loop iteration join it first
         pump.sending = True
         try:
             answer = await self._executor.send_from(
@@ -408,7 +440,17 @@ class Coalescer:
         self, command: Command, *, value: object = None, error: BaseException | None = None
     ) -> None:
         waiters, command.waiters = command.waiters, []
-        if self._inflight.get(command.key) is command:
+        if self._inflight.get(command.key) is not command:
+            pass
+        elif command.pump is not None and command.pump.eager:
+            # Sent mid-iteration by the caller who filled it, it may be answered before
+            # the iteration's later calls are made (a fake portal answers at once): kept
+            # until the iteration ends, so they share it as they would have before.
+            command.outcome = (value, error)
+            if not self._answered:
+                asyncio.get_running_loop().call_soon(self._forget)
+            self._answered.append(command)
+        else:
             del self._inflight[command.key]
         for waiter in waiters:
             if waiter.future.done():
@@ -418,6 +460,13 @@ class Coalescer:
                 waiter.future.set_exception(error)
             else:
                 waiter.future.set_result(value)
+
+    def _forget(self) -> None:
+        """Drop the answered commands kept for the rest of their loop iteration."""
+        for command in self._answered:
+            if self._inflight.get(command.key) is command:
+                del self._inflight[command.key]
+        self._answered.clear()
 
     @staticmethod
     def _closed(command: Command) -> TransportError:

@@ -64,6 +64,7 @@ class Command:
         "key",
         "method",
         "name",
+        "outcome",
         "params",
         "pump",
         "spec",
@@ -95,6 +96,8 @@ class Command:
         self.state: RetryState | None = None
         """Its own retry budget, made when it first fails inside a ``batch``."""
         self._batch = None if batch is None else attrs.evolve(batch, name=name)
+        self.outcome: tuple[object, BaseException | None] | None = None
+        """Once answered: ``(value, error)``, for callers later in the same iteration."""
 
     @property
     def wanted(self) -> bool:
@@ -163,7 +166,17 @@ class SharedDeadline(Deadline):
 class Pump:
     """One request in the making: the commands reserved to it, then the ones it carries."""
 
-    __slots__ = ("billed", "commands", "deadline", "first", "reserved", "sending", "task")
+    __slots__ = (
+        "billed",
+        "commands",
+        "deadline",
+        "driver",
+        "eager",
+        "first",
+        "reserved",
+        "sending",
+        "task",
+    )
 
     def __init__(self, *, first: str, billed: list[str], clock: Clock) -> None:
         self.first = first
@@ -179,6 +192,15 @@ class Pump:
         """What the request carries, once its slot was granted (``None`` before)."""
         self.deadline = SharedDeadline(clock)
         self.task: asyncio.Future[None] | None = None
+        """The task sending it, when no caller does (``None``: a caller leads it)."""
+        self.driver: object = None
+        """Who sends it: the leading caller's waiter, or the pump itself for its task."""
+        self.eager = False
+        """Sent as soon as it was full, before the loop iteration that filled it ended."""
+
+    def full(self, limit: int) -> bool:
+        """Whether it has ``limit`` commands and has not started to send."""
+        return not self.sending and self.commands is None and len(self.reserved) >= limit
 
     def carried(self) -> list[Command]:
         """The commands it carries, or the ones reserved to it if it was never built."""

@@ -92,8 +92,8 @@ ALIASES: Final[Mapping[type, Mapping[str, str]]] = {Dialog: {"title": "name"}}
 """Older snake_case wire names still read: alias -> the current wire name."""
 # Keys no JSON answer of the portal uses; one sent anyway is unknown, so it lands in
 # ``extra`` like any other unknown key, and the sentinel is then set over it.
-EXTRA_KEY: Final = "\x00extra"
-RESULT_EXTRA_KEY: Final = "\x00result_extra"
+EXTRA_KEY: Final = "bitrix_dialog:extra"  # printable: cattrs < 26.2 puts it in its code as is
+RESULT_EXTRA_KEY: Final = "bitrix_dialog:result_extra"
 
 
 def _camel(name: str) -> str:

@@ -43,8 +43,10 @@ def too_large(limit: int, status: int, where: str) -> ResponseTooLargeError:
 class AiohttpTransport:
     """Sends requests with aiohttp, never following redirects.
 
-    ``limit`` caps open connections in all, ``limit_per_host`` per portal; both apply
-    only to a session this transport makes. ``timeout`` is the default per request.
+    ``limit`` caps open connections in all (default 256: an Enterprise bucket's burst of
+    250 requests goes out at once, as ``get_many``'s default width sends it),
+    ``limit_per_host`` per portal; both apply only to a session this transport makes.
+    ``timeout`` is the default per request.
     ``max_body`` caps the bytes read of one answer (after decompression): a longer one
     raises :class:`ResponseTooLargeError` as soon as it passes the cap, never read whole.
     """
@@ -53,7 +55,7 @@ class AiohttpTransport:
         self,
         *,
         session: aiohttp.ClientSession | None = None,
-        limit: int = 100,
+        limit: int = 256,
         limit_per_host: int = 0,
         timeout: Timeout | None = None,
         user_agent: str | None = None,

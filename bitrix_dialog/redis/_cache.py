@@ -12,11 +12,15 @@ or ``botToken`` is ever part of a key)::
     PREFIX:dialog:{SCOPE}:e:METHOD:PARAMS_DIGEST   the entry (JSON), expiring by PX
     PREFIX:dialog:{SCOPE}:d:DIALOG_ID              a set: the entries standing for it
     PREFIX:dialog:{SCOPE}:gen                      a counter bumped by invalidations
+    PREFIX:dialog:{SCOPE}:epoch                    a counter bumped by invalidate_all
 
 Expiry is Redis's own (``PX``), so no clock is needed; there is no ``max_entries``:
 bound the memory with Redis's ``maxmemory`` and an ``allkeys-lru`` policy. An entry
 is stored by one Lua script only if the scope's counter is still what the lookup saw,
 so an answer read before an invalidation (in any worker) is never stored after it.
+``invalidate_all`` moves the epoch on, in one step whatever the number of entries:
+each entry records the epoch it was stored in, and one of an older epoch is a miss
+(and expires by its TTL).
 
 A Redis that fails or is slower than ``timeout`` never fails a lookup: it is a miss
 (the lookup goes to the portal), logged once as a warning until Redis answers again.
@@ -26,14 +30,13 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import re
 from collections.abc import Awaitable, Callable, Sequence
 from typing import Final, TypeVar
 
 import redis.asyncio
 
 from .._cache import CacheEntry, CacheLookup
-from .._cache._backend import check_ttl
+from .._cache._backend import check_optional_ttl, check_ttl
 from ._cache_codec import decode_entry, encode_entry
 from ._common import REDIS_FAILURES, check_client, check_name, describe, text
 
@@ -65,9 +68,6 @@ redis.call('INCR', KEYS[2])
 return #entries
 """
 
-_GLOB: Final = re.compile(r"([*?\[\]\\])")
-_SCAN_COUNT: Final = 500
-
 
 class RedisDialogCache:
     """Dialog lookups kept in Redis for every worker process (see the module docs).
@@ -90,14 +90,10 @@ class RedisDialogCache:
         timeout: float = 1.0,
     ) -> None:
         self._redis = check_client(redis)
-        checked_ttl = check_ttl("ttl", ttl)
-        assert checked_ttl is not None
-        self._ttl = checked_ttl
-        self._negative_ttl = check_ttl("negative_ttl", negative_ttl, optional=True)
+        self._ttl = check_ttl("ttl", ttl)
+        self._negative_ttl = check_optional_ttl("negative_ttl", negative_ttl)
         self._prefix = check_name("prefix", prefix)
-        checked_timeout = check_ttl("timeout", timeout)
-        assert checked_timeout is not None
-        self._timeout = checked_timeout
+        self._timeout = check_ttl("timeout", timeout)
         self._store = self._redis.register_script(_STORE)
         self._invalidate = self._redis.register_script(_INVALIDATE)
         self._failing = False
@@ -115,32 +111,35 @@ class RedisDialogCache:
 
     async def lookup(self, scope: str, key: str) -> CacheLookup:
         base = self._base(scope)
+        entry_key, gen_key, epoch_key = f"{base}:e:{key}", f"{base}:gen", f"{base}:epoch"
         replies = await self._guard(
-            "lookup", lambda: self._redis.mget(f"{base}:e:{key}", f"{base}:gen")
+            "lookup", lambda: self._redis.mget(entry_key, gen_key, epoch_key)
         )
         if replies is None:
             return CacheLookup(None, None)
-        raw, gen = replies
-        version = "0" if gen is None else text(gen)
+        raw, gen, epoch = replies
+        version = ("0" if gen is None else text(gen), "0" if epoch is None else text(epoch))
         if raw is None:
             return CacheLookup(None, version)
         try:
-            return CacheLookup(decode_entry(raw), version)
+            entry, stored_in = decode_entry(raw)
         except ValueError as error:
-            logger.warning(
-                "dialog cache entry %s:e:%s is unreadable (%s); a miss", base, key, error
-            )
+            logger.warning("dialog cache entry %s is unreadable (%s); a miss", entry_key, error)
             return CacheLookup(None, version)
+        if stored_in != version[1]:
+            return CacheLookup(None, version)  # dropped by invalidate_all
+        return CacheLookup(entry, version)
 
     async def store(
         self, scope: str, key: str, entry: CacheEntry, dialog_ids: Sequence[str], version: object
     ) -> None:
         ttl = self._negative_ttl if entry.negative else self._ttl
-        if ttl is None or not isinstance(version, str):
+        if ttl is None or not isinstance(version, tuple):
             return
+        gen, epoch = version
         base = self._base(scope)
         keys = [f"{base}:e:{key}", f"{base}:gen", *(f"{base}:d:{d}" for d in dialog_ids)]
-        args: list[str | int] = [version, encode_entry(entry), max(1, round(ttl * 1000))]
+        args: list[str | int] = [gen, encode_entry(entry, epoch), max(1, round(ttl * 1000))]
         await self._guard("store", lambda: self._store(keys=keys, args=args))
 
     async def invalidate(self, scope: str, dialog_id: str) -> None:
@@ -150,20 +149,13 @@ class RedisDialogCache:
 
     async def invalidate_all(self, scope: str) -> None:
         base = self._base(scope)
-        await self._guard("invalidate_all", lambda: self._drop_all(base))
+        await self._guard("invalidate_all", lambda: self._next_epoch(base))
 
-    async def _drop_all(self, base: str) -> None:
-        await self._redis.incr(f"{base}:gen")
-        pattern = _GLOB.sub(r"\\\1", base)
-        for part in ("e", "d"):
-            batch: list[bytes | str] = []
-            async for key in self._redis.scan_iter(match=f"{pattern}:{part}:*", count=_SCAN_COUNT):
-                batch.append(key)
-                if len(batch) >= _SCAN_COUNT:
-                    await self._redis.unlink(*batch)
-                    batch.clear()
-            if batch:
-                await self._redis.unlink(*batch)
+    async def _next_epoch(self, base: str) -> None:
+        async with self._redis.pipeline(transaction=True) as pipe:
+            pipe.incr(f"{base}:epoch")
+            pipe.incr(f"{base}:gen")
+            await pipe.execute()
 
     async def _guard(self, doing: str, action: Callable[[], Awaitable[T]]) -> T | None:
         """``action()``, or ``None`` when Redis fails or is too slow (logged)."""

@@ -1,12 +1,14 @@
 """Dialog-cache entries as the JSON stored in Redis, and back.
 
-    {"v": 1, "kind": "dialog", "value": {...dialog_to_json(dialog)...}}
+    {"v": 1, "e": "0", "kind": "dialog", "value": {...dialog_to_json(dialog)...}}
     {"v": 1, "kind": "int", "value": 1437}            # im.chat.get's chat id
     {"v": 1, "kind": "none"}                           # im.chat.get: no chat (negative)
     {"v": 1, "kind": "error", "code": "ACCESS_ERROR", "description": "...",
      "status": 400, "method": "im.dialog.get"}        # a refusal (negative)
 
-A dialog is stored as :func:`~bitrix_dialog.dialog_to_json` writes it and read back with
+``e`` is the scope's epoch when the entry was stored (``invalidate_all`` moves it on,
+which makes every older entry a miss). A dialog is stored as
+:func:`~bitrix_dialog.dialog_to_json` writes it and read back with
 :func:`~bitrix_dialog.dialog_from_json`, so every worker decodes an equal ``Dialog``.
 A refusal is rebuilt from its code by the same table the client uses
 (:func:`~bitrix_dialog._errors.error_for`). Anything else is refused with
@@ -30,9 +32,9 @@ __all__ = ["decode_entry", "encode_entry"]
 _VERSION: Final = 1
 
 
-def encode_entry(entry: CacheEntry) -> str:
-    """``entry`` as the JSON text stored under its key."""
-    data: dict[str, Any] = {"v": _VERSION, "kind": entry.kind}
+def encode_entry(entry: CacheEntry, epoch: str) -> str:
+    """``entry``, stored in ``epoch``, as the JSON text stored under its key."""
+    data: dict[str, Any] = {"v": _VERSION, "e": epoch, "kind": entry.kind}
     if entry.kind == "dialog":
         assert isinstance(entry.value, Dialog)
         data["value"] = dialog_to_json(entry.value)
@@ -56,8 +58,9 @@ def _field(data: dict[str, Any], name: str, kind: type | tuple[type, ...]) -> An
     return value
 
 
-def decode_entry(raw: bytes | str) -> CacheEntry:
-    """The entry ``raw`` holds; ``ValueError`` for anything this version did not write."""
+def decode_entry(raw: bytes | str) -> tuple[CacheEntry, str]:
+    """The entry ``raw`` holds and its epoch; ``ValueError`` for anything this version
+    did not write."""
     try:
         data = json.loads(raw)
     except (ValueError, RecursionError):
@@ -66,6 +69,10 @@ def decode_entry(raw: bytes | str) -> CacheEntry:
     if not isinstance(data, dict) or data.get("v") != _VERSION:
         msg = "entry is not a version-1 dialog-cache entry"
         raise ValueError(msg)
+    return _entry(data), _field(data, "e", str)
+
+
+def _entry(data: dict[str, Any]) -> CacheEntry:
     kind = data.get("kind")
     if kind == "dialog":
         return CacheEntry(kind="dialog", value=dialog_from_json(data.get("value")))
