@@ -107,6 +107,7 @@ from ._errors import (
     TokenStoreError,
     TransportError,
 )
+from ._events._page import EventPage
 from ._events._types import (
     V2BotDeleteEvent,
     V2CommandAddEvent,
@@ -139,6 +140,8 @@ from ._models import (
 )
 from ._pacing._limiter import LeakyBucket, Plan
 from ._pacing._operating import OperatingBudget, OperatingUsage
+from ._poll._offsets import FileOffsetStore, MemoryOffsetStore
+from ._poll._stream import EventStream
 from ._public import publish
 from ._transports import AiohttpTransport
 from ._wire._envelope import RestResponse, Time
@@ -177,6 +180,9 @@ __all__ = [
     "DialogStream",
     "EntityLink",
     "EventAuth",
+    "EventPage",
+    "EventStream",
+    "FileOffsetStore",
     "Hooks",
     "InsufficientScopeError",
     "InvalidClientError",
@@ -187,6 +193,7 @@ __all__ = [
     "LeakyBucket",
     "LimiterUnavailableError",
     "LimiterWaitEvent",
+    "MemoryOffsetStore",
     "MemoryTokenStore",
     "MessageType",
     "MethodNotFoundError",

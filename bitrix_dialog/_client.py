@@ -7,6 +7,7 @@ async with Client("https://example.bitrix24.com/rest/1/CODE/") as client:
 
 from __future__ import annotations
 
+import random
 from collections.abc import Awaitable, Mapping
 from types import TracebackType
 from typing import Any, Final, Self, TypeVar
@@ -32,6 +33,7 @@ from ._methods._namespaces import METHODS, ImApi, ImbotApi, ImopenlinesApi
 from ._methods._spec import MethodSpec, Params
 from ._pacing._limiter import Limiter, Plan
 from ._pacing._operating import OperatingBudget, OperatingUsage
+from ._poll._api import ImbotV2EventsApi
 from ._transports import AiohttpTransport, Transport
 from ._types import Clock, Sleep
 from ._wire._envelope import RestResponse
@@ -92,7 +94,9 @@ class Client:
     Typed methods mirror the REST names: ``client.im.dialog.get(...)``,
     ``client.imbot.dialog.get(...)``, ``client.imopenlines.dialog.get(...)``,
     ``client.imbot.v2.chat.get(...)``, and the chat-id-by-entity lookups
-    ``client.im.chat.get(...)``/``client.imbot.chat.get(...)``; ``bot_id``/``bot_token``
+    ``client.im.chat.get(...)``/``client.imbot.chat.get(...)``, one page of a fetch-mode
+    bot's events ``client.imbot.v2.event.get(...)`` and all of them, confirmed as they are
+    handled, ``client.imbot.v2.events(...)``; ``bot_id``/``bot_token``
     set the bot the ``imbot.v2`` calls act as (the token is never shown in reprs or logs).
     ``client.dialogs.get_many(ids)`` looks up thousands of dialogs, 50 per batch,
     streaming each id's outcome as it arrives (``get_all`` gathers them).
@@ -162,7 +166,16 @@ class Client:
         )
         reads: Read = self._read if self._cache is None else self._cache
         self.im: Final = ImApi(reads)
-        self.imbot: Final = ImbotApi(reads, bot)
+        self.imbot: Final = ImbotApi(
+            reads,
+            ImbotV2EventsApi(
+                reads,
+                bot,
+                host=auth.portal.host or "",
+                sleep=self._executor.sleep,
+                random=random.random,
+            ),
+        )
         self.imopenlines: Final = ImopenlinesApi(reads)
         self.dialogs: Final = DialogsApi(self._executor, bot, lambda: self._closed, self._cache)
 

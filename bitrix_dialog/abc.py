@@ -17,6 +17,8 @@ retry handlers) come from :mod:`bitrix_dialog`. Import from here to write anothe
   :class:`LearningLimiter` also learns the portal's real bucket from its refusals.
 - :class:`Transport` sends an :class:`HttpRequest` and returns the :class:`HttpResponse`.
 - :class:`RetryHandler` decides from the :class:`RetryState` whether an error is retried.
+- :class:`OffsetStore` keeps a fetch-mode bot's offset and hands out the :class:`Lease`
+  that lets one consumer poll it (``client.imbot.v2.events(offsets=...)``).
 - :class:`DialogCacheBackend` stores :class:`CacheEntry` values for ``Client(cache=...)``
   and answers a :class:`CacheLookup`.
 """
@@ -27,6 +29,7 @@ from ._auth import Auth, Authorization, TokenStore
 from ._cache import CacheEntry, CacheLookup, DialogCacheBackend
 from ._call._retry import RetryHandler, RetryState
 from ._pacing._limiter import LearningLimiter, Limiter, Slot
+from ._poll._offsets import Lease, OffsetStore
 from ._public import publish
 from ._transports import Transport
 from ._wire._http import HttpRequest, HttpResponse
@@ -40,7 +43,9 @@ __all__ = [
     "HttpRequest",
     "HttpResponse",
     "LearningLimiter",
+    "Lease",
     "Limiter",
+    "OffsetStore",
     "RetryHandler",
     "RetryState",
     "Slot",

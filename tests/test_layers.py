@@ -29,6 +29,7 @@ LAYERS: list[set[str]] = [
     {"_coalesce"},
     {"_cache"},
     {"_bulk"},
+    {"_poll"},
     {"_client"},
     {"__init__", "__main__", "_cli", "abc", "aiohttp", "redis", "testing", "otel"},
 ]

@@ -75,6 +75,7 @@ _CLASS_BY_CODE: Final[Mapping[str, type[BitrixError]]] = {
     "BOT_TOKEN_INVALID_LENGTH": BadRequestError,  # imbot.v2: botToken over 40 characters
     "USER_NOT_SUBSCRIBED": BadRequestError,  # imbot.v2: im.v2.Event.subscribe first
     "CLIENT_ID_NOT_SPECIFIED": BadRequestError,
+    "EMPTY_MESSAGE": BadRequestError,  # imbot.v2.Chat.Message.send: no text, no attachments
     # not found
     "BOT_NOT_FOUND": NotFoundError,
     "CHAT_NOT_FOUND": NotFoundError,

@@ -25,7 +25,7 @@ from .._errors import ModelDecodeError
 from .._models import Dialog, V2Bot, V2Command, V2Message, V2User
 from ._types import EVENT_CLASSES, V2Event
 
-__all__ = ["decode_event", "decode_event_data", "decode_event_post"]
+__all__ = ["decode_event", "decode_event_data", "decode_event_post", "raw_event"]
 
 # Fields every event has that do not come from ``data``'s own keys by name.
 _ENVELOPE: Final = frozenset({"type", "event_id", "date", "data", "bot_auth"})
@@ -141,6 +141,32 @@ def decode_event(item: Mapping[str, Any]) -> V2Event:
     data = item.get("data")
     return decode_event_data(
         kind, {} if data is None else data, event_id=event_id, date=item.get("date")
+    )
+
+
+def raw_event(item: object) -> V2Event:
+    """An ``Event.get`` item as a plain :class:`V2Event`, whatever it holds: its ``type``
+    (``"?"`` if none), ``eventId`` if it is a number, and ``data`` without the bot's
+    ``auth`` block. What an item that does not fit its type is delivered as."""
+    if not isinstance(item, Mapping):
+        return V2Event(type="?", data={"item": item})
+    kind = item.get("type")
+    try:
+        event_id = optional_int(item.get("eventId"))
+    except WireError:
+        event_id = None
+    try:
+        date = optional_datetime(item.get("date"))
+    except WireError:
+        date = None
+    data = item.get("data")
+    kept, bot_auth = _without_bot_auth(data) if isinstance(data, Mapping) else ({}, None)
+    return V2Event(
+        type=kind.upper() if isinstance(kind, str) and kind else "?",
+        event_id=event_id,
+        date=date,
+        data=kept,
+        bot_auth=bot_auth,
     )
 
 

@@ -6,6 +6,7 @@ A reader of the official docs finds each method where its name says::
     await client.imbot.dialog.get(256)                      # imbot.dialog.get
     await client.imopenlines.dialog.get(session_id=1743)    # imopenlines.dialog.get
     await client.imbot.v2.chat.get("chat5", bot_id=456)     # imbot.v2.Chat.get
+    await client.imbot.v2.event.get(bot_id=456, offset=1002)  # imbot.v2.Event.get
     await client.im.chat.get(entity_type="CRM", entity_id="DEAL|1663")   # im.chat.get
     await client.imbot.chat.get(entity_type="CRM", entity_id="DEAL|1663")
 
@@ -18,11 +19,12 @@ entry in :data:`METHODS`.
 
 from __future__ import annotations
 
-from typing import Final
+from typing import Final, Generic, TypeVar
 
 from ._chats import IM_CHAT_GET, IMBOT_CHAT_GET
 from ._dialogs import IM_DIALOG_GET, IMBOT_DIALOG_GET, IMBOT_V2_CHAT_GET, IMOPENLINES_DIALOG_GET
 from ._endpoint import BotCredentials, Endpoint, Read
+from ._events import IMBOT_V2_EVENT_GET
 from ._spec import MethodTable
 
 __all__ = [
@@ -35,6 +37,7 @@ __all__ = [
     "ImbotDialogApi",
     "ImbotV2Api",
     "ImbotV2ChatApi",
+    "ImbotV2EventApi",
     "ImopenlinesApi",
     "ImopenlinesDialogApi",
 ]
@@ -47,6 +50,7 @@ METHODS: Final = MethodTable(
         IMBOT_V2_CHAT_GET,
         IM_CHAT_GET,
         IMBOT_CHAT_GET,
+        IMBOT_V2_EVENT_GET,
     )
 )
 """Every typed method by REST name, case-insensitively: what ``client.call`` and
@@ -97,21 +101,34 @@ class ImbotV2ChatApi:
         self.get: Final = Endpoint(IMBOT_V2_CHAT_GET, read, bot)
 
 
+class ImbotV2EventApi:
+    """``imbot.v2.Event.*``: ``get`` (one page of a fetch-mode bot's events), acting as
+    the client's bot unless told otherwise."""
+
+    def __init__(self, read: Read, bot: BotCredentials) -> None:
+        self.get: Final = Endpoint(IMBOT_V2_EVENT_GET, read, bot)
+
+
 class ImbotV2Api:
-    """The ``imbot.v2.*`` methods: ``client.imbot.v2.chat.get(...)``."""
+    """The ``imbot.v2.*`` methods: ``client.imbot.v2.chat.get(...)``,
+    ``client.imbot.v2.event.get(...)``."""
 
     def __init__(self, read: Read, bot: BotCredentials) -> None:
         self.chat: Final = ImbotV2ChatApi(read, bot)
+        self.event: Final = ImbotV2EventApi(read, bot)
 
 
-class ImbotApi:
+V2 = TypeVar("V2", bound=ImbotV2Api)
+
+
+class ImbotApi(Generic[V2]):
     """The ``imbot.*`` methods: ``client.imbot.dialog.get(...)``,
-    ``client.imbot.chat.get(...)``, ``client.imbot.v2``."""
+    ``client.imbot.chat.get(...)``, ``client.imbot.v2`` (the ``imbot.v2`` namespace given)."""
 
-    def __init__(self, read: Read, bot: BotCredentials) -> None:
+    def __init__(self, read: Read, v2: V2) -> None:
         self.dialog: Final = ImbotDialogApi(read)
         self.chat: Final = ImbotChatApi(read)
-        self.v2: Final = ImbotV2Api(read, bot)
+        self.v2: Final = v2
 
 
 class ImopenlinesDialogApi:

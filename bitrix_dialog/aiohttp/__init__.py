@@ -16,6 +16,9 @@
     setup(app, client_id=CLIENT_ID, client_secret=CLIENT_SECRET, store=my_token_store)
     events.add_route(app, "/bitrix/events")
 
+A fetch-mode bot (``imbot.v2``, no public URL) polls instead: ``EventPoller`` runs in
+``app.cleanup_ctx`` (or as a plain task) and hands each typed v2 event to its handler.
+
 Import it as ``bitrix_dialog.aiohttp``; the core package does not import it.
 """
 
@@ -35,6 +38,7 @@ from ._events import (
     RawEvent,
 )
 from ._parse import parse_event
+from ._poller import EventPoller, PollHandler, V2Dispatcher
 from ._portals import (
     DEFAULT_OAUTH_SERVERS,
     ClientFactory,
@@ -60,11 +64,14 @@ __all__ = [
     "ClientFactory",
     "EventBot",
     "EventHandler",
+    "EventPoller",
     "EventUser",
     "InstallRefusedError",
+    "PollHandler",
     "PortalNotInstalledError",
     "Portals",
     "RawEvent",
+    "V2Dispatcher",
     "parse_event",
     "setup",
 ]

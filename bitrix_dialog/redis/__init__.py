@@ -17,6 +17,8 @@ Every worker process doing this shares one leaky bucket per portal and app (so
 together they stay under the portal's limit), one token pair per portal (so an
 expiring pair is refreshed exactly once) and one dialog cache (a dialog one worker
 looked up is a hit in all of them; an invalidation in one drops it for all).
+``RedisOffsetStore`` keeps fetch-mode bots' offsets and lets exactly one worker poll each
+bot (``EventPoller(offsets=RedisOffsetStore(r))``).
 Needs the ``redis`` extra (``pip install 'bitrix-dialog[redis]'``) and a Redis
 server 6.0 or newer; the core package never imports this module.
 """
@@ -33,6 +35,7 @@ from .._public import publish
 from ._bucket import BucketOptions, RedisBucketState, RedisLeakyBucket
 from ._cache import RedisDialogCache
 from ._lock import RedisLeaseLock
+from ._offsets import RedisOffsetStore
 from ._store import RedisTokenStore
 
 __all__ = [
@@ -41,6 +44,7 @@ __all__ = [
     "RedisDialogCache",
     "RedisLeakyBucket",
     "RedisLeaseLock",
+    "RedisOffsetStore",
     "RedisTokenStore",
 ]
 

@@ -81,12 +81,14 @@ class RedisLeaseLock:
         lease: float,
         wait: float | None,
         name: str,
+        what: str = "refresh lock",
     ) -> None:
         self._redis = redis
         self._keys = [key, f"{key}:wake"]
         self._lease_ms = max(math.ceil(lease * 1000), 1)
         self._wait = wait
         self._name = name
+        self._what = what
         self._owner: str | None = None
         self._renewal: asyncio.Task[None] | None = None
         self.lost = False
@@ -99,7 +101,7 @@ class RedisLeaseLock:
 
     async def __aenter__(self) -> RedisLeaseLock:
         if self._owner is not None:
-            msg = f"the refresh lock of {self._name} is already held by this object"
+            msg = f"the {self._what} of {self._name} is already held by this object"
             raise RuntimeError(msg)
         loop = asyncio.get_running_loop()
         deadline = None if self._wait is None else loop.time() + self._wait
@@ -112,7 +114,7 @@ class RedisLeaseLock:
                 await self._give_back(owner)  # it may have been taken as the answer got lost
                 raise
             except REDIS_FAILURES as exc:
-                msg = f"taking the refresh lock of {self._name} at {describe(self._redis)} failed"
+                msg = f"taking the {self._what} of {self._name} at {describe(self._redis)} failed"
                 raise TokenStoreError(f"{msg} ({type(exc).__name__})") from exc
             if holder_ms == 0:
                 break
@@ -121,7 +123,7 @@ class RedisLeaseLock:
                 remaining = deadline - loop.time()
                 if remaining <= 0:
                     msg = (
-                        f"waited {self._wait:g} s for the refresh lock of {self._name}; "
+                        f"waited {self._wait:g} s for the {self._what} of {self._name}; "
                         "another worker still holds it"
                     )
                     raise TokenStoreError(msg)
@@ -129,7 +131,7 @@ class RedisLeaseLock:
             try:
                 await self._redis.blpop([self._keys[1]], block_seconds(self._redis, seconds))
             except REDIS_FAILURES as exc:
-                msg = f"waiting for the refresh lock of {self._name} at {describe(self._redis)}"
+                msg = f"waiting for the {self._what} of {self._name} at {describe(self._redis)}"
                 raise TokenStoreError(f"{msg} failed ({type(exc).__name__})") from exc
         self._owner = owner
         self.lost = False
@@ -155,7 +157,8 @@ class RedisLeaseLock:
         except REDIS_FAILURES as error:
             # Not raised: whatever ran under the lock is done; the lease ends it anyway.
             logger.warning(
-                "releasing the refresh lock of %s at %s failed (%s); its lease ends it",
+                "releasing the %s of %s at %s failed (%s); its lease ends it",
+                self._what,
                 self._name,
                 describe(self._redis),
                 type(error).__name__,
@@ -163,7 +166,7 @@ class RedisLeaseLock:
             return
         if not released and not self.lost:
             self.lost = True
-            logger.warning("the refresh lock of %s had expired before its release", self._name)
+            logger.warning("the %s of %s had expired before its release", self._what, self._name)
 
     async def _give_back(self, owner: str) -> None:
         release = self._redis.register_script(_RELEASE)
@@ -179,7 +182,8 @@ class RedisLeaseLock:
                 kept = await renew(keys=self._keys, args=[owner, self._lease_ms])
             except REDIS_FAILURES as error:
                 logger.warning(
-                    "renewing the refresh lock of %s failed (%s); retrying",
+                    "renewing the %s of %s failed (%s); retrying",
+                    self._what,
                     self._name,
                     type(error).__name__,
                 )
@@ -187,8 +191,9 @@ class RedisLeaseLock:
             if not kept:
                 self.lost = True
                 logger.warning(
-                    "the refresh lock of %s expired while held (a stall longer than its "
-                    "lease); the store's compare-and-set still refuses a stale pair",
+                    "the %s of %s expired while held (a stall longer than its lease); "
+                    "its holder is told through .lost",
+                    self._what,
                     self._name,
                 )
                 return

@@ -33,7 +33,7 @@ so a test against the fake portal checks the SDK's encoding rather than repeatin
 from __future__ import annotations
 
 from .._public import publish
-from ._bots import FakeBot
+from ._bots import FakeBot, QueuedEvent
 from ._bound import BucketBound
 from ._bucket import BucketSpec, PortalBucket
 from ._chats import PAYLOAD_STYLES, FakeChat, PayloadStyle
@@ -75,6 +75,7 @@ __all__ = [
     "PortalCounters",
     "PortalError",
     "PortalLimits",
+    "QueuedEvent",
     "RecordedCall",
     "RecordedRefresh",
     "RedisServerError",

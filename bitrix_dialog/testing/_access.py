@@ -29,6 +29,8 @@ __all__ = ["Credentials"]
 class _TokenGrant:
     user_id: int
     expires_at: float
+    client_id: str | None = None
+    scope: frozenset[str] | None = None
 
 
 class Credentials:
@@ -49,10 +51,24 @@ class Credentials:
         """The user webhook ``code`` runs as (``KeyError`` for an unknown code)."""
         return self._webhooks[code]
 
-    def add_access_token(self, token: str | None, *, user_id: int, expires_in: float) -> str:
-        """Accept ``token`` (a fresh one if ``None``) for ``expires_in`` seconds."""
+    def add_access_token(
+        self,
+        token: str | None,
+        *,
+        user_id: int,
+        expires_in: float,
+        client_id: str | None = None,
+        scope: str | None = None,
+    ) -> str:
+        """Accept ``token`` (a fresh one if ``None``) for ``expires_in`` seconds, issued to
+        app ``client_id`` with ``scope`` (comma-separated; ``None``: any) when known."""
         token = token or secrets.token_hex(16)
-        self._tokens[token] = _TokenGrant(user_id=user_id, expires_at=self._clock() + expires_in)
+        self._tokens[token] = _TokenGrant(
+            user_id=user_id,
+            expires_at=self._clock() + expires_in,
+            client_id=client_id,
+            scope=None if scope is None else frozenset(filter(None, scope.split(","))),
+        )
         return token
 
     def revoke(self, token: str) -> None:
@@ -80,4 +96,10 @@ class Credentials:
             raise PortalError("invalid_token", "Unable to get application by token", status=401)
         if grant.expires_at <= self._clock():
             raise PortalError("expired_token", "The access token provided has expired")
-        return Caller(user_id=grant.user_id, kind="oauth", credential=str(token))
+        return Caller(
+            user_id=grant.user_id,
+            kind="oauth",
+            credential=str(token),
+            client_id=grant.client_id,
+            scope=grant.scope,
+        )

@@ -18,6 +18,7 @@ Controller errors come with HTTP 400 (``RestManager`` raises them with the defau
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any, Final
 
 import attrs
@@ -29,11 +30,28 @@ from ._render import render_v2_result
 if TYPE_CHECKING:
     from ._portal import CallContext, FakePortal
 
-__all__ = ["FakeBot", "v2_chat_get"]
+__all__ = ["FakeBot", "QueuedEvent", "v2_chat_get"]
 
 _CHAT_FORM: Final = re.compile(r"chat([0-9]+)", re.IGNORECASE)
 _USER_FORM: Final = re.compile(r"[0-9]+")
 _OPEN_TYPES: Final = frozenset({"open", "openChannel"})
+
+
+@attrs.frozen(kw_only=True)
+class QueuedEvent:
+    """One event waiting in a fetch-mode bot's queue."""
+
+    event_id: int
+    type: str
+    date: str
+    """ISO 8601 with the portal's offset, as ``Event.get`` answers it."""
+    data: Mapping[str, Any] = attrs.field(repr=False)
+    user_id: int | None = None
+    """For a user event (``ONIMV2*``): the user it belongs to."""
+
+    def item(self) -> dict[str, Any]:
+        """The event as an item of ``events``."""
+        return {"eventId": self.event_id, "type": self.type, "date": self.date, "data": self.data}
 
 
 @attrs.define(kw_only=True)
@@ -52,6 +70,11 @@ class FakeBot:
     """The ``CLIENT_ID`` a webhook registered the bot with (webhook calls must send it)."""
     event_handlers: dict[str, str] = attrs.field(factory=dict)
     """``EVENT_MESSAGE_ADD``, ``EVENT_WELCOME_MESSAGE`` ... URLs given to ``imbot.register``."""
+    queue: list[QueuedEvent] = attrs.field(factory=list, repr=False)
+    """Events waiting for ``imbot.v2.Event.get`` (fetch mode), oldest first; confirmed
+    ones are removed (``portal.queue_event`` adds them)."""
+    confirmed_offset: int = 0
+    """Every event below this id is confirmed: the largest ``offset`` received so far."""
 
 
 def _error(code: str, description: str) -> PortalError:

@@ -21,6 +21,10 @@ class Caller:
     kind: Literal["webhook", "oauth"]
     credential: str
     """The webhook code or the access token (the fake keeps secrets in the clear)."""
+    client_id: str | None = None
+    """The app an OAuth token was issued to (``portal.issue_tokens``), else ``None``."""
+    scope: frozenset[str] | None = None
+    """The scopes of an OAuth token issued by ``portal.issue_tokens``; ``None``: any."""
 
 
 @attrs.frozen(kw_only=True)

@@ -20,12 +20,13 @@ from __future__ import annotations
 import re
 from typing import TYPE_CHECKING, Any, Final
 
-from .._methods import _chats, _dialogs
+from .._methods import _chats, _dialogs, _events
 from ._app import app_info
 from ._batch import batch
 from ._bots import v2_chat_get
 from ._chats import FakeChat
 from ._errors import PortalError
+from ._event_queue import v2_event_get, v2_message_send
 from ._imbot import imbot_message_add, imbot_register
 from ._openlines import openlines_dialog_get
 from ._render import render_dialog
@@ -114,10 +115,12 @@ def register_builtin_methods(portal: FakePortal) -> None:
         (_dialogs.IMBOT_V2_CHAT_GET, v2_chat_get),
         (_chats.IM_CHAT_GET, chat_get),
         (_chats.IMBOT_CHAT_GET, chat_get),
+        (_events.IMBOT_V2_EVENT_GET, v2_event_get),
     ):
         portal.register_method(spec.name, handler)
     portal.register_method("batch", batch)
     portal.register_method("app.info", app_info)
     portal.register_method("imbot.register", imbot_register)
     portal.register_method("imbot.message.add", imbot_message_add)
+    portal.register_method("imbot.v2.Chat.Message.send", v2_message_send)
     portal.register_method("user.admin", user_admin)

@@ -198,7 +198,9 @@ class FakeOAuthServer:
 
     def _issue(self, grant: _Grant, app: FakeApp, lifetime: float) -> dict[str, Any]:
         now = self.portal.clock()
-        access = self.portal.add_access_token(user_id=grant.user_id, expires_in=lifetime)
+        access = self.portal.add_access_token(
+            user_id=grant.user_id, expires_in=lifetime, client_id=app.client_id, scope=grant.scope
+        )
         refresh = secrets.token_hex(16)
         self._grants[refresh] = grant
         moved = self.portal.moved_to

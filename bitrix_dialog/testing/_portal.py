@@ -35,6 +35,7 @@ from ._bucket import BucketSpec
 from ._chats import PAYLOAD_STYLES, FakeChat, PayloadStyle
 from ._context import CallContext, Caller, MethodHandler, RecordedCall
 from ._errors import DOCUMENTED_STATUS, PortalError
+from ._event_queue import message_data, queue_event
 from ._events import FakeEvents
 from ._faults import Faults
 from ._imbot import FakeMessage
@@ -121,6 +122,9 @@ class FakePortal:
         """Messages bots sent with ``imbot.message.add``, oldest first."""
         self.events = FakeEvents(self)
         """Builds event posts shaped like this portal's, to test your event handlers."""
+        self.user_event_subscribers: set[int] = set()
+        """Users subscribed with ``im.v2.Event.subscribe`` (``withUserEvents`` needs it)."""
+        self._last_event_id = 0
         from ._methods import register_builtin_methods  # noqa: PLC0415 - avoids an import cycle
 
         register_builtin_methods(self)
@@ -143,10 +147,20 @@ class FakePortal:
         return str(origin / "rest") + "/"
 
     def add_access_token(
-        self, token: str | None = None, *, user_id: int = 1, expires_in: float = 3600
+        self,
+        token: str | None = None,
+        *,
+        user_id: int = 1,
+        expires_in: float = 3600,
+        client_id: str | None = None,
+        scope: str | None = None,
     ) -> str:
-        """Grant an OAuth access token valid for ``expires_in`` seconds of the portal clock."""
-        return self._credentials.add_access_token(token, user_id=user_id, expires_in=expires_in)
+        """Grant an OAuth access token valid for ``expires_in`` seconds of the portal clock;
+        ``client_id`` names the app it was issued to, ``scope`` its scopes
+        (``"imbot,im"``; ``None``: any)."""
+        return self._credentials.add_access_token(
+            token, user_id=user_id, expires_in=expires_in, client_id=client_id, scope=scope
+        )
 
     def register_app(
         self, client_id: str | None = None, client_secret: str | None = None
@@ -204,19 +218,46 @@ class FakePortal:
         owner_user_id: int = 1,
         chats: tuple[int, ...] = (),
         name: str = "Support Bot",
+        client_id: str | None = None,
     ) -> FakeBot:
-        """Register a chat bot (its user id is ``bot_id``) and make it a member of ``chats``."""
+        """Register a chat bot (its user id is ``bot_id``) and make it a member of ``chats``;
+        ``client_id``: the app that registered it (only that app reads its events)."""
         missing = [chat_id for chat_id in chats if chat_id not in self.chats]
         if missing:
             msg = f"add_bot: no chats {missing}; add them with add_chat first"
             raise ValueError(msg)
-        bot = FakeBot(id=bot_id, token=token, owner_user_id=owner_user_id, name=name)
+        bot = FakeBot(
+            id=bot_id, token=token, owner_user_id=owner_user_id, name=name, client_id=client_id
+        )
         self.bots[bot_id] = bot
         for chat_id in chats:
             chat = self.chats[chat_id]
             if chat.members is not None:
                 chat.members = chat.members | {bot_id}
         return bot
+
+    def queue_event(
+        self,
+        bot_id: int,
+        type: str,
+        data: Mapping[str, Any] | None = None,
+        *,
+        user_id: int | None = None,
+    ) -> int:
+        """Queue an event for fetch-mode bot ``bot_id`` (``imbot.v2.Event.get`` answers it):
+        ``type`` such as ``ONIMBOTV2JOINCHAT``, ``data`` its typed JSON ``data``; a user
+        event (``ONIMV2*``) names its ``user_id``. Returns the new ``eventId``."""
+        self._last_event_id += 1
+        when = self._iso(self.clock())
+        queue_event(self, bot_id, self._last_event_id, type, data, when=when, user_id=user_id)
+        return self._last_event_id
+
+    def queue_message(self, bot_id: int, chat_id: int, text: str, *, author_id: int = 1) -> int:
+        """Queue an ``ONIMBOTV2MESSAGEADD`` for bot ``bot_id``: ``author_id`` wrote
+        ``text`` in chat ``chat_id`` (``data`` shaped as the docs show). Returns the
+        ``eventId``."""
+        data = message_data(self, bot_id, chat_id, text, author_id, self._iso(self.clock()))
+        return self.queue_event(bot_id, "ONIMBOTV2MESSAGEADD", data)
 
     def register_method(
         self, name: str, handler: MethodHandler, *, case_sensitive: bool = False

@@ -1,0 +1,1 @@
+"""Following a fetch-mode bot: offset stores, the event stream, ``client.imbot.v2.events``."""
