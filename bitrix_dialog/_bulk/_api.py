@@ -18,7 +18,9 @@ from collections.abc import AsyncIterable, Callable, Iterable
 from typing import Any, ClassVar, Final, TypeAlias
 
 from .._cache import CachedReads
+from .._cache._learn import learn
 from .._call._executor import Executor
+from .._events._types import V2Event
 from .._methods._dialog_id import DialogId, DialogIdLike
 from .._methods._dialogs import IM_DIALOG_GET
 from .._methods._endpoint import BotCredentials, Endpoint
@@ -135,6 +137,20 @@ class DialogsApi:
         credentials. Without a cache it does nothing."""
         if self._cache is not None:
             await self._cache.invalidate_all()
+
+    async def learn(self, event: V2Event) -> None:
+        """Let the dialog cache learn from a typed ``imbot.v2`` event, sending nothing:
+        a bot event's ``chat`` primes ``imbot.v2.Chat.get`` of that bot and dialog
+        (merged into a cached answer, whose ``role`` and ``muted_user_ids`` stay),
+        ``ONIMBOTV2DELETE`` drops everything, a join drops the dialog first. The
+        event endpoint and the fetch-mode poller call it for every event; without a
+        cache it does nothing. See the "Dialog cache" docs for the rules.
+        """
+        if not isinstance(event, V2Event):
+            msg = f"learn() takes a V2Event, not {type(event).__name__}"
+            raise TypeError(msg)
+        if self._cache is not None:
+            await learn(self._cache, self._bot, event)
 
     def get_many(
         self,

@@ -13,13 +13,14 @@ a rate limit, a server error) is never cached. Each lookup is reported to
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import Any
 
 from .._call._hooks import CacheEvent, Hooks
 from .._errors import BitrixError
 from .._methods._endpoint import Read
 from .._methods._spec import MethodSpec, Params
+from .._models import Dialog
 from ._backend import CacheLookup, DialogCacheBackend
 from ._entry import CacheEntry, is_negative
 from ._keys import CACHED_METHODS, canonical_dialog_id, dialog_ids, entry_key
@@ -82,6 +83,23 @@ class CachedReads:
             return  # the backend could not tell what it holds: store nothing
         ids = dialog_ids(params, value)
         await self.backend.store(self._scope, key, entry, ids, found.version)
+
+    async def prime(
+        self,
+        spec: MethodSpec[..., Any],
+        params: Params,
+        value: Dialog,
+        merge: Callable[[Dialog], Dialog],
+    ) -> None:
+        """Store ``value`` as the answer of ``spec`` with ``params`` (from an event, not
+        the portal): over a cached answer, ``merge(cached)`` is stored instead. An
+        invalidation racing with it wins, as for a sent lookup."""
+        key = entry_key(spec, params)
+        found = await self.backend.lookup(self._scope, key)
+        cached = None if found.entry is None else found.entry.value
+        if isinstance(cached, Dialog):
+            value = merge(cached)
+        await self._store(found, key, CacheEntry.answer(value), params, value)
 
     async def invalidate(self, dialog_id: object) -> None:
         """Drop every cached lookup of ``dialog_id`` under this client's credentials."""

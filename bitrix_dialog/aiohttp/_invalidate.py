@@ -16,13 +16,15 @@ event                                       dropped
 ``ONSESSIONSTART``, ``ONSESSIONFINISH``     ``chatNNN`` of each ``data[DATA][*][chat][id]``:
                                             an open-line session began or closed (the
                                             chat's operators and session state changed)
-``ONIMBOTDELETE``, ``ONIMBOTV2DELETE``      everything of the client: lookups made as the
+``ONIMBOTDELETE``                            everything of the client: lookups made as the
                                             deleted bot can no longer be answered
 ``ONAPPUNINSTALL``                          everything of the client
 ==========================================  =============================================
 
-Bitrix24 sends no event when a bot is removed from a chat or a chat is renamed (the
-docs list none, classic or v2); such changes reach the cache only by its TTL.
+``imbot.v2`` events (``ONIMBOTV2*``, ``ONIMV2*``) do more: their ``chat`` primes the
+cache, see ``client.dialogs.learn`` (``_cache/_learn.py``). Bitrix24 sends no event when
+a bot is removed from a chat or a chat is renamed (the docs list none, classic or v2);
+such changes reach the cache only by its TTL.
 Message events (``ONIMBOTMESSAGEADD`` ...) drop nothing: a message changes only the
 counters (``message_count``, ``last_message_id``, unread counts), which a cached
 ``Dialog`` shows as of its lookup.
@@ -43,11 +45,9 @@ __all__ = ["INVALIDATING_EVENTS", "invalidate_for"]
 logger: Final = logging.getLogger("bitrix_dialog")
 
 _SESSIONS: Final = frozenset({"ONSESSIONSTART", "ONSESSIONFINISH"})
-_DROP_ALL: Final = frozenset({"ONIMBOTDELETE", "ONIMBOTV2DELETE", "ONAPPUNINSTALL"})
+_DROP_ALL: Final = frozenset({"ONIMBOTDELETE", "ONAPPUNINSTALL"})
 
-INVALIDATING_EVENTS: Final = frozenset(
-    {"ONIMBOTJOINCHAT", "ONIMBOTV2JOINCHAT", *_SESSIONS, *_DROP_ALL}
-)
+INVALIDATING_EVENTS: Final = frozenset({"ONIMBOTJOINCHAT", *_SESSIONS, *_DROP_ALL})
 """The events after which the endpoint drops cached lookups (see the module docs)."""
 
 
@@ -71,8 +71,6 @@ def _dialog_ids(event: BitrixEvent) -> list[Any]:
     data = event.data
     if isinstance(event, BotJoinChatEvent):
         return [event.dialog_id]
-    if event.event == "ONIMBOTV2JOINCHAT":
-        return [data.get("dialogId"), _chat_of(data)]
     if event.event in _SESSIONS:
         return [_chat_of(item) for item in _items(data.get("DATA"))]
     return []

@@ -45,7 +45,7 @@ from .._auth import (
 from .._auth._moves import PortalMoveCallback
 from .._auth._tokens import secrets_of
 from .._client import Client
-from .._errors import TokenStoreError
+from .._errors import TokenConflictError, TokenStoreError
 from .._transports import Transport
 from .._wire._redact import safe_cause
 from .._wire._urls import require_secure_url
@@ -291,6 +291,40 @@ class Portals:
         await self._drop(member_id)  # the next request builds a client on the new pair
         logger.info("Bitrix24: app installed on member %r (pair saved)", member_id[:64])
         return token
+
+    async def offer_pair(self, token: OAuthToken) -> bool:
+        """Store ``token`` (a bot's pair from a verified ``imbot.v2`` post) as its
+        portal's pair when it is the same user's as the stored one and newer; True if so.
+
+        It must carry a refresh token and name one of ``oauth_servers`` (the caller has
+        checked its URLs). The stored application token stays (a pair never changes
+        it); the save is a compare-and-set, so a pair stored meanwhile wins; the
+        portal's client adopts the new pair at its next refresh. A store failure is
+        logged (its type only) and the stored pair stays.
+        """
+        if not token.refresh_token or self._server_problem(token) is not None:
+            return False
+        stored = await self._load(token.member_id)
+        if (
+            stored is None
+            or stored.user_id is None
+            or stored.user_id != token.user_id
+            or token.expires_at <= stored.expires_at
+        ):
+            return False
+        new = attrs.evolve(token, application_token=stored.application_token)
+        try:
+            await self._store.save(new, replaces=stored)
+        except TokenConflictError:
+            return False
+        except Exception as exc:
+            logger.warning(
+                "Bitrix24: saving a bot's pair of member %r failed (%s); the stored one stays",
+                token.member_id[:64],
+                type(exc).__name__,
+            )
+            return False
+        return True
 
     async def forget(self, member_id: str) -> None:
         """Close the portal's client and delete its pair, if the store can (``delete``)."""

@@ -61,8 +61,8 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-from collections.abc import Awaitable, Callable, Collection, Mapping
-from typing import Any, Final, TypeAlias, TypeVar, overload
+from collections.abc import Callable, Collection, Mapping
+from typing import Any, Final
 
 from aiohttp import web
 
@@ -92,25 +92,29 @@ from ._guard import (
     read_form,
     short,
 )
+from ._handlers import (
+    DEFAULT_HANDLER_GRACE,
+    DEFAULT_MAX_RUNNING_HANDLERS,
+    EventHandler,
+    EventHandlers,
+    V2EventHandler,
+    is_v2,
+)
 from ._invalidate import invalidate_for
 from ._parse import event_class, parse_event
 from ._portals import InstallRefusedError, PortalNotInstalledError, Portals
 from ._setup import CLIENT_KEY, PORTALS_KEY
+from ._v2 import check_bot_auth, decode_post, keep_bot_pair, with_bot_member
 
-__all__ = ["BitrixEvents", "EventHandler"]
+__all__ = ["BitrixEvents", "EventHandler", "V2EventHandler"]
 
 logger: Final = logging.getLogger("bitrix_dialog")
 
-_E = TypeVar("_E", bound=BitrixEvent)
-EventHandler: TypeAlias = Callable[[_E, Client, web.Request], Awaitable[web.StreamResponse | None]]
-"""``async def handler(event, client, request) -> None`` (or a ``web.StreamResponse``)."""
-_AnyHandler: TypeAlias = Callable[[Any, Client, web.Request], Awaitable[web.StreamResponse | None]]
-_H = TypeVar("_H", bound=_AnyHandler)
 _INSTALLS: Final = (AppInstallEvent, AppUpdateEvent)
 _DATED: Final = (AppInstallEvent, AppUpdateEvent, AppUninstallEvent)
 
 
-class BitrixEvents:
+class BitrixEvents(EventHandlers):
     """A router for Bitrix24 event posts: verification, typed events, one handler per event.
 
     ``application_tokens`` pins the expected application token: a mapping of
@@ -145,7 +149,10 @@ class BitrixEvents:
         verify_timeout: float = DEFAULT_VERIFY_TIMEOUT,
         max_pending_installs: int = DEFAULT_MAX_PENDING_INSTALLS,
         allow_loopback: bool = False,
+        max_running_handlers: int = DEFAULT_MAX_RUNNING_HANDLERS,
+        handler_grace: float = DEFAULT_HANDLER_GRACE,
     ) -> None:
+        super().__init__(max_running_handlers=max_running_handlers, handler_grace=handler_grace)
         if isinstance(application_tokens, str):
             if not application_tokens:
                 msg = "application_tokens must not be empty"
@@ -196,46 +203,11 @@ class BitrixEvents:
         self._verify_timeout = verify_timeout
         self._pending = asyncio.BoundedSemaphore(max_pending_installs)
         self._allow_loopback = allow_loopback
-        self._handlers: dict[str, _AnyHandler] = {}
-        self._fallback: _AnyHandler | None = None
-
-    # ------------------------------------------------------------ registering
-    @overload
-    def on(self, event: type[_E]) -> Callable[[EventHandler[_E]], EventHandler[_E]]: ...
-    @overload
-    def on(self, event: str) -> Callable[[_H], _H]: ...
-    def on(self, event: type[BitrixEvent] | str) -> Callable[[Any], Any]:
-        """Decorate the handler of one event, by class or by code (``"ONCRMDEALUPDATE"``)."""
-        _event_name(event)  # a bad name fails here, not at the first post
-
-        def register(handler: Any) -> Any:
-            self.add(event, handler)
-            return handler
-
-        return register
-
-    def add(self, event: type[BitrixEvent] | str, handler: _AnyHandler) -> None:
-        """Register ``handler`` for ``event`` (a class such as ``BotMessageEvent``, or a code)."""
-        name = _event_name(event)
-        if not callable(handler):
-            msg = "handler must be an async callable (event, client, request)"
-            raise TypeError(msg)
-        if name in self._handlers:
-            msg = f"{name} already has a handler"
-            raise ValueError(msg)
-        self._handlers[name] = handler
-
-    def fallback(self, handler: _H) -> _H:
-        """Decorate the handler of every verified event that has no handler of its own."""
-        if not callable(handler):
-            msg = "handler must be an async callable (event, client, request)"
-            raise TypeError(msg)
-        self._fallback = handler
-        return handler
 
     def add_route(self, app: web.Application, path: str, *, name: str | None = None) -> None:
         """Serve the events at ``POST path`` on ``app`` (call ``setup(app, ...)`` too)."""
         app.router.add_post(path, self.handle, name=name)
+        app.on_shutdown.append(self._on_shutdown)
 
     # --------------------------------------------------------------- serving
     async def handle(self, request: web.Request) -> web.StreamResponse:
@@ -257,13 +229,22 @@ class BitrixEvents:
                 max_depth=self._max_depth,
             )
             name = str(form.get("event") or "").upper() or "?"
+            v2 = is_v2(name)
             auth = _auth_of(form, portals)
+            if v2:  # the top-level auth may name only domain and application_token
+                auth = with_bot_member(auth, form)
             member_id = auth.member_id
             await self._verify(name, form, auth, portals)
-            event = _typed(form, auth)
-            for bot in getattr(event, "bots", ()):
-                check_urls(bot.auth, allow_loopback=self._allow_loopback, where="a bot's auth")
+            if v2:
+                v2_event = decode_post(form)
+                check_bot_auth(v2_event, allow_loopback=self._allow_loopback)
+            else:
+                event = _typed(form, auth)
+                for bot in getattr(event, "bots", ()):
+                    check_urls(bot.auth, allow_loopback=self._allow_loopback, where="a bot's auth")
             client = shared if shared is not None else await _client_of(portals, auth)
+            if v2 and portals is not None:
+                await keep_bot_pair(portals, v2_event, auth)
         except RefusedError as refused:
             logger.warning(
                 "Bitrix24 event %s from member %s refused (%d): %s",
@@ -273,9 +254,12 @@ class BitrixEvents:
                 cut(refused.reason),
             )
             return web.Response(status=refused.status, text=refused.public)
+        if v2:
+            await self._start_v2(v2_event, client, request)
+            return web.Response()
         await invalidate_for(event, client)
         key = event.event if isinstance(event, RawEvent) else type(event).NAME
-        handler = self._handlers.get(key, self._fallback)
+        handler = self.handler_for(key)
         try:
             if handler is None:
                 logger.info(
@@ -345,18 +329,6 @@ class BitrixEvents:
 
     def __repr__(self) -> str:
         return f"BitrixEvents(handlers={sorted(self._handlers)})"
-
-
-def _event_name(event: type[BitrixEvent] | str) -> str:
-    if isinstance(event, str):
-        if not event.strip():
-            msg = "the event code must not be empty"
-            raise ValueError(msg)
-        return event_class(event).NAME or event.strip().upper()
-    if isinstance(event, type) and issubclass(event, BitrixEvent) and event.NAME:
-        return event.NAME
-    msg = f"name an event class such as BotMessageEvent, or an event code; not {event!r}"
-    raise TypeError(msg)
 
 
 def _auth_of(form: Mapping[str, Any], portals: Portals | None) -> EventAuth:

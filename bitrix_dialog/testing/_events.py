@@ -6,6 +6,7 @@ every scalar a string (EN ``api-reference/events/index.md``)::
     body = portal.events.install()                        # ONAPPINSTALL with a fresh pair
     await test_client.post("/bitrix/events", data=body, headers=portal.events.headers)
     body = portal.events.bot_message(bot_id, "Hello", dialog_id="chat5", from_user_id=7)
+    body = portal.events.v2("ONIMBOTV2JOINCHAT", data)     # an imbot.v2 webhook post
 
 Each body carries the app's ``application_token`` (``FakeApp.application_token``,
 or ``application_token=`` to forge one) and, where the docs show them, token
@@ -26,6 +27,7 @@ from yarl import URL
 from ._bots import FakeBot
 from ._chats import FakeChat
 from ._php import http_build_query
+from ._v2_posts import V2Posts
 
 if TYPE_CHECKING:
     from ._oauth import FakeApp
@@ -40,7 +42,7 @@ def _yn(value: bool) -> str:
     return "Y" if value else "N"
 
 
-class FakeEvents:
+class FakeEvents(V2Posts):
     """Builds event post bodies for one :class:`FakePortal` (``portal.events``).
 
     Every method returns the form body as ``bytes``; post it with :attr:`headers`.
