@@ -265,20 +265,30 @@ def _regroup(
     aliases: Mapping[str, str],
     result_extra: Any,
 ) -> dict[str, Any]:
-    """``value``'s known keys, an alias under its current name, the rest under ``EXTRA_KEY``."""
-    shaped: dict[str, Any] = {}
-    extra: dict[str, Any] = {}
-    for key, item in value.items():
-        if key in known:
-            shaped[key] = item
-        elif key in aliases and aliases[key] not in value:
-            shaped[aliases[key]] = item
+    """``value``'s known keys, an alias under its current name, the rest under ``EXTRA_KEY``.
+
+    The copy is made in C (``dict.copy``) and keeps the unknown keys too: cattrs reads only
+    the known ones (and the sentinels, set or removed here), so only the few unknown keys
+    are walked in Python."""
+    shaped = value.copy()
+    unknown = value.keys() - known
+    if unknown:
+        extra: dict[str, Any] = {}
+        for key in value if len(unknown) > 1 else unknown:  # in the order sent
+            if key not in unknown:
+                continue
+            if key in aliases and aliases[key] not in value:
+                shaped[aliases[key]] = value[key]
+            else:
+                extra[key] = value[key]
+        if extra:
+            shaped[EXTRA_KEY] = extra
         else:
-            extra[key] = item
-    if extra:
-        shaped[EXTRA_KEY] = extra
+            shaped.pop(EXTRA_KEY, None)
     if result_extra:
         shaped[RESULT_EXTRA_KEY] = result_extra
+    else:
+        shaped.pop(RESULT_EXTRA_KEY, None)
     return shaped
 
 
