@@ -32,7 +32,7 @@ import attrs
 from .._wire._http import HttpResponse
 from ._bucket import BucketSpec, PortalBucket
 from ._errors import PortalError
-from ._faults import FaultInjector, Faults
+from ._faults import FaultInjector, FaultKind, Faults
 from ._operating import OperatingMeter, OperatingModel
 
 __all__ = ["PortalCounters", "PortalLimits", "Visit"]
@@ -147,14 +147,19 @@ class PortalLimits:
 
         Raises ``ConnectionResetError`` for a dropped connection.
         """
-        latency = self._faults.latency() if self._faults is not None else 0.0
+        # Both draws happen at arrival, before any await: concurrent requests then take
+        # their (latency, fault) pairs from the seeded sequence in arrival order, so the
+        # same seed gives the same faults to the first N requests however they interleave.
+        latency, fault = 0.0, None
+        if self._faults is not None:
+            latency = self._faults.latency()
+            fault = self._faults.draw()
         if latency > 0:
             await self._sleep(latency / 2)
-        return Visit(latency=latency, refused=self._front_door(path))
+        return Visit(latency=latency, refused=self._front_door(path, fault))
 
-    def _front_door(self, path: str) -> tuple[HttpResponse, str] | None:
+    def _front_door(self, path: str, fault: FaultKind | None) -> tuple[HttpResponse, str] | None:
         self.counters.received += 1
-        fault = self._faults.draw() if self._faults is not None else None
         if fault == "dropped":
             self.counters.dropped += 1
             msg = "the fake portal dropped the connection"
