@@ -28,11 +28,17 @@ from .form_kit import AUTH, read_data, sent_query
 _FUZZ = settings(max_examples=100, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 
 _TEXT = st.text(st.characters(blacklist_categories=["Cs"]), max_size=10)
+# Secret-named parameters (the docs' auth and token names) are masked wherever the portal
+# echoes their values back (#14), so they cannot be read back as sent: not data here.
+_SECRET_NAMES = frozenset(
+    {"auth", "access_token", "refresh_token", "client_secret", "application_token"}
+    | {"bottoken", "bot_token", "code", "ap", "auth_id", "refresh_id"}
+)
 _NAME = st.text(
     st.characters(blacklist_categories=["Cs"], blacklist_characters="[]. \x00"),
     min_size=1,
     max_size=8,
-)
+).filter(lambda key: key.lower() not in _SECRET_NAMES)
 # A nested key of one whitespace character would read back as "append" ('k[ ]' is
 # 'k[]' to PHP): the SDK refuses it (tests/test_batch_encoding.py), so it is not data.
 _NESTED_NAME = _NAME.filter(lambda key: key not in frozenset(" \t\n\v\f\r"))
