@@ -21,6 +21,7 @@ from aiohttp import web
 
 from bitrix_dialog import (
     Client,
+    DialogCache,
     MemoryTokenStore,
     V2BotDeleteEvent,
     V2CommandAddEvent,
@@ -31,7 +32,7 @@ from bitrix_dialog import (
     V2ReactionChangeEvent,
 )
 from bitrix_dialog._events._decode import decode_event
-from bitrix_dialog.aiohttp import BitrixEvents, setup
+from bitrix_dialog.aiohttp import PORTALS_KEY, BitrixEvents, setup
 from bitrix_dialog.testing import FakeApp, FakePortal, http_build_query, parse_str
 
 from .aiohttp_kit import EVENTS, WebClient, post, served
@@ -390,3 +391,57 @@ async def test_a_verified_newer_pair_of_the_same_user_replaces_the_stored_one(
     clock.now -= 30
     assert await post(endpoint, portal.events.v2(kind, data, user_id=1)) == OK
     assert await store.load(member) == kept
+
+
+# -------------------------------------------------------- the dialog cache
+async def test_the_cache_learns_from_v2_events_so_the_handlers_lookup_sends_nothing(
+    portal: FakePortal, fake_app: FakeApp, store: MemoryTokenStore
+) -> None:
+    events = BitrixEvents()
+    seen: list[tuple[str | None, object]] = []
+
+    @events.on(V2MessageAddEvent)
+    async def answer(event: V2MessageAddEvent, client: Client, request: web.Request | None) -> None:
+        assert event.chat is not None
+        assert event.chat.dialog_id is not None
+        chat = await client.imbot.v2.chat.get(event.chat.dialog_id)
+        seen.append((chat.name, chat.role))
+
+    def make_client(auth: Any, transport: Any) -> Client:
+        return Client(auth, transport=transport, cache=DialogCache(), bot_id=BOT)
+
+    app = web.Application()
+    setup(
+        app,
+        client_id=fake_app.client_id,
+        client_secret=fake_app.client_secret,
+        store=store,
+        transport=portal.transport(),
+        clock=portal.clock,
+        client_factory=make_client,
+    )
+    events.add_route(app, EVENTS)
+    kind, data = example("ONIMBOTV2MESSAGEADD")
+
+    def lookups() -> int:
+        return sum(call.method == "imbot.v2.Chat.get" for call in portal.calls)
+
+    async with served(app) as endpoint:
+        assert await post(endpoint, portal.events.install()) == OK
+        assert await post(endpoint, portal.events.v2(kind, data)) == OK
+        await events.join()
+        assert lookups() == 0  # primed: no role known yet
+        assert seen == [("Support Chat", None)]
+        client = await app[PORTALS_KEY].client(portal.oauth.member_id)
+        await client.dialogs.invalidate("chat5")
+        full = await client.imbot.v2.chat.get("chat5")
+        assert lookups() == 1
+        assert full.role is not None
+        renamed = {**data, "chat": {**data["chat"], "name": "Renamed"}}
+        assert await post(endpoint, portal.events.v2(kind, renamed)) == OK
+        await events.join()
+        assert lookups() == 1  # merged: the event's name, the answer's role
+        assert seen[-1] == ("Renamed", full.role)
+        assert await post(endpoint, portal.events.v2(*example("ONIMBOTV2DELETE"))) == OK
+        await client.imbot.v2.chat.get("chat5")
+        assert lookups() == 2  # the bot's deletion dropped everything
