@@ -17,7 +17,6 @@ from bitrix_dialog import Client, V2Event
 from bitrix_dialog.aiohttp import EventPoller
 from bitrix_dialog.redis import RedisOffsetStore
 from bitrix_dialog.testing import CallContext, FakePortal
-from bitrix_dialog.testing._event_queue import v2_event_get  # the fake's own, to wrap
 
 BOT = 456
 TOKEN = "fetch-bot-token"
@@ -32,6 +31,7 @@ class _Recorder:
         self.by: list[str] = []
         self.overlaps = 0
         self._in_flight = 0
+        self._serve = portal.method_handler(METHOD)  # the fake's own, wrapped
         portal.register_method(METHOD, self)
 
     async def __call__(self, context: CallContext) -> Any:
@@ -41,7 +41,7 @@ class _Recorder:
         try:
             self.by.append(context.caller.credential)
             await asyncio.sleep(0.001)
-            return await v2_event_get(context)
+            return await self._serve(context)
         finally:
             self._in_flight -= 1
 

@@ -268,6 +268,26 @@ class FakePortal:
         few controller methods that need their case, such as ``tasks.flow.Flow.*``)."""
         self._routes.register(name, handler, case_sensitive=case_sensitive)
 
+    def method_handler(self, name: str) -> MethodHandler:
+        """The handler serving ``name`` now (a built-in one, or one you registered), to
+        wrap: doctor its answer, count its calls, or fail on a condition.
+
+        >>> serve_batch = portal.method_handler("batch")             # doctest: +SKIP
+        >>> async def forgetful(context: CallContext) -> Any:        # doctest: +SKIP
+        ...     answer = await serve_batch(context)
+        ...     answer["result"].popitem()                           # one outcome lost
+        ...     return answer
+        >>> portal.register_method("batch", forgetful)               # doctest: +SKIP
+
+        Names match as :meth:`register_method`'s do. Raises ``KeyError`` for a method
+        the portal does not serve.
+        """
+        try:
+            return self._routes.resolve(name)
+        except PortalError:
+            msg = f"the fake portal serves no method {name!r}"
+            raise KeyError(msg) from None
+
     def fail_next(
         self,
         code: str,
