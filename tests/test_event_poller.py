@@ -26,6 +26,7 @@ from bitrix_dialog import (
     BadRequestError,
     BitrixError,
     Client,
+    DialogCache,
     FileOffsetStore,
     InsufficientScopeError,
     MemoryOffsetStore,
@@ -36,7 +37,7 @@ from bitrix_dialog import (
     V2MessageAddEvent,
     V2MessageDeleteEvent,
 )
-from bitrix_dialog.aiohttp import EventPoller, setup
+from bitrix_dialog.aiohttp import BitrixEvents, EventPoller, setup
 from bitrix_dialog.testing import CallContext, FakePortal, VirtualTimeLoop, run_in_virtual_time
 from bitrix_dialog.testing._event_queue import v2_event_get  # the fake's own, to wrap
 
@@ -429,27 +430,53 @@ async def test_a_worker_killed_with_sigkill_mid_page_loses_nothing(
     assert second == ids[100:]  # the unconfirmed second page again, and the rest
 
 
-async def test_a_poller_feeds_another_routers_handlers() -> None:
+async def test_one_bitrix_events_serves_fetch_mode_and_the_cache_learns_from_its_events() -> None:
+    """The handlers written for webhook mode run unchanged behind a poller (``request``
+    is ``None``), and each event's ``chat`` answers the handler's lookup: nothing sent."""
     portal = _portal()
-    ids = _queue(portal, 3)
-    router = EventPoller()  # anything with dispatch(event, client): a BitrixEvents routing v2
-    seen: list[int | None] = []
+    first = portal.queue_message(BOT, 5, "hello")
+    second = portal.queue_message(BOT, 5, "again")
+    events = BitrixEvents()
+    seen: list[tuple[int | None, str | None, object]] = []
 
-    @router.on(V2MessageDeleteEvent)
-    async def record(event: V2MessageDeleteEvent, client: Client) -> None:
-        seen.append(event.event_id)
+    @events.on(V2MessageAddEvent)
+    async def answer(event: V2MessageAddEvent, client: Client, request: web.Request | None) -> None:
+        assert event.chat is not None and event.chat.dialog_id is not None
+        chat = await client.imbot.v2.chat.get(event.chat.dialog_id)
+        seen.append((event.event_id, chat.name, request))
 
-    poller = EventPoller(events=router)
+    poller = EventPoller(events=events)
     with pytest.raises(RuntimeError, match="register them there"):
-        poller.on(V2MessageDeleteEvent)(record)
+        poller.on(V2MessageDeleteEvent)(answer)
     with pytest.raises(TypeError, match="dispatch"):
         EventPoller(events=object())  # type: ignore[arg-type]
-    async with _client(portal) as client:
+    async with _client(portal, cache=DialogCache()) as client:
         task = asyncio.create_task(poller.run(client))
-        await _until(lambda: poller.handled == 3)
+        await _until(lambda: poller.handled == 2)
         task.cancel()
         await asyncio.gather(task, return_exceptions=True)
-    assert seen == ids
+    assert seen == [(first, "Support", None), (second, "Support", None)]
+    assert not [call for call in portal.calls if call.method == "imbot.v2.Chat.get"]
+
+
+async def test_a_pollers_own_handlers_find_the_events_chat_in_the_cache() -> None:
+    portal = _portal()
+    portal.queue_message(BOT, 5, "hello")
+    poller = EventPoller()
+    names: list[str | None] = []
+
+    @poller.on(V2MessageAddEvent)
+    async def answer(event: V2MessageAddEvent, client: Client) -> None:
+        assert event.chat is not None and event.chat.dialog_id is not None
+        names.append((await client.imbot.v2.chat.get(event.chat.dialog_id)).name)
+
+    async with _client(portal, cache=DialogCache()) as client:
+        task = asyncio.create_task(poller.run(client))
+        await _until(lambda: poller.handled == 1)
+        task.cancel()
+        await asyncio.gather(task, return_exceptions=True)
+    assert names == ["Support"]
+    assert not [call for call in portal.calls if call.method == "imbot.v2.Chat.get"]
 
 
 def test_polls_go_through_the_clients_limiter() -> None:
