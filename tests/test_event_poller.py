@@ -441,13 +441,14 @@ async def test_one_bitrix_events_serves_fetch_mode_and_the_cache_learns_from_its
 
     @events.on(V2MessageAddEvent)
     async def answer(event: V2MessageAddEvent, client: Client, request: web.Request | None) -> None:
-        assert event.chat is not None and event.chat.dialog_id is not None
+        assert event.chat is not None
+        assert event.chat.dialog_id is not None
         chat = await client.imbot.v2.chat.get(event.chat.dialog_id)
         seen.append((event.event_id, chat.name, request))
 
     poller = EventPoller(events=events)
     with pytest.raises(RuntimeError, match="register them there"):
-        poller.on(V2MessageDeleteEvent)(answer)
+        poller.on("ONIMBOTV2MESSAGEADD")(answer)  # type: ignore[type-var]
     with pytest.raises(TypeError, match="dispatch"):
         EventPoller(events=object())  # type: ignore[arg-type]
     async with _client(portal, cache=DialogCache()) as client:
@@ -467,7 +468,8 @@ async def test_a_pollers_own_handlers_find_the_events_chat_in_the_cache() -> Non
 
     @poller.on(V2MessageAddEvent)
     async def answer(event: V2MessageAddEvent, client: Client) -> None:
-        assert event.chat is not None and event.chat.dialog_id is not None
+        assert event.chat is not None
+        assert event.chat.dialog_id is not None
         names.append((await client.imbot.v2.chat.get(event.chat.dialog_id)).name)
 
     async with _client(portal, cache=DialogCache()) as client:

@@ -17,12 +17,12 @@ else the one for its class or the nearest base class (``V2MessageAddEvent`` serv
 handles is confirmed all the same. Before the handler runs, a client with a dialog
 cache learns the event's chat (as in webhook mode), so the handler's
 ``client.imbot.v2.chat.get(event.chat.dialog_id)`` sends nothing. An event is
-confirmed only after its handler returned. A handler that raises is logged with its traceback and the event counts as
-handled (as a webhook post answered 500 is not sent again); one poisoned event never
-blocks the bot. Cancelling the task stops it cleanly: the offset past the last handled
-event is saved, the lease given back. A final error (``BOT_NOT_FOUND``,
-``BOT_OWNERSHIP_ERROR``, ``SCOPE_ERROR``, ``USER_NOT_SUBSCRIBED`` ...) ends :meth:`run`
-with that error.
+confirmed only after its handler returned. A handler that raises is logged with its
+traceback and the event counts as handled (as a webhook post answered 500 is not sent
+again); one poisoned event never blocks the bot. Cancelling the task stops it cleanly:
+the offset past the last handled event is saved, the lease given back. A final error
+(``BOT_NOT_FOUND``, ``BOT_OWNERSHIP_ERROR``, ``SCOPE_ERROR``, ``USER_NOT_SUBSCRIBED``
+...) ends :meth:`run` with that error.
 """
 
 from __future__ import annotations
