@@ -111,7 +111,8 @@ async def test_a_dead_workers_lease_runs_out_and_another_polls(
     store = RedisOffsetStore(connect(), lease=1.0)
     key = f"{portal.domain}:{BOT}"
     # What a worker killed while polling leaves behind: its lease, still running.
-    await redis_admin.set(f"bitrix_dialog:events:{key}:lease", "dead-owner", px=400)
+    # Long enough that a busy machine is still inside it at the check below.
+    await redis_admin.set(f"bitrix_dialog:events:{key}:lease", "dead-owner", px=1500)
     ids = [portal.queue_event(BOT, "ONIMBOTV2DELETE", {}) for _ in range(10)]
     await store.save(key, ids[7])  # it had handled the first seven
     seen: list[tuple[str, int]] = []
