@@ -384,8 +384,11 @@ async def test_a_verified_newer_pair_of_the_same_user_replaces_the_stored_one(
     assert await post(endpoint, body) == OK
     kept = await store.load(member)
     assert kept is not None
-    assert kept.access_token == parse_str(body.decode())["data"]["bot"]["auth"]["access_token"]
+    bot_auth = parse_str(body.decode())["data"]["bot"]["auth"]
+    assert kept.access_token == bot_auth["access_token"]
     assert kept.expires_at > installed.expires_at
+    # Its expires_in counts from setup's clock, as the installer's pair did.
+    assert kept.expires_at == clock.now + int(bot_auth["expires_in"])
     assert kept.application_token == installed.application_token  # never the bot block's
     # An older pair (a late post) does not go back in.
     clock.now -= 30
