@@ -87,6 +87,9 @@ async def assert_every_connection_is_free(client: Client, portal: FakePortal, li
     Over a transport capped at ``limit`` connections, that succeeds only if no earlier
     (cancelled or failed) request still holds a connection: one held back would leave
     the last request waiting for a connection forever, and the timeout fails the test.
+    Each request must arrive exactly once: one that only got through after the client's
+    own request timeout and a retry means a connection (or a limiter slot) was held.
+    The client's limiter must let ``limit`` requests be in flight at once.
     """
     portal.limits.faults = None  # the check, not the scenario: no injected failures
     arrived = 0
@@ -102,7 +105,7 @@ async def assert_every_connection_is_free(client: Client, portal: FakePortal, li
 
     portal.register_method("test.connections.get", rendezvous)
     try:
-        async with asyncio.timeout(60):  # a deadlock fails here instead of hanging
+        async with asyncio.timeout(20):  # a deadlock fails here (before the 30 s request timeout)
             answers = await asyncio.gather(
                 *(client.call("test.connections.get") for _ in range(limit))
             )
@@ -110,3 +113,4 @@ async def assert_every_connection_is_free(client: Client, portal: FakePortal, li
         msg = f"fewer than {limit} connections were free: one is still held"
         raise AssertionError(msg) from None
     assert [answer.result for answer in answers] == [True] * limit
+    assert arrived == limit, f"{arrived - limit} requests were sent again after a timeout"

@@ -31,12 +31,12 @@ from bitrix_dialog import (
     V2MessageAddEvent,
     V2ReactionChangeEvent,
 )
-from bitrix_dialog._events._decode import decode_event
 from bitrix_dialog.aiohttp import PORTALS_KEY, BitrixEvents, setup
 from bitrix_dialog.testing import FakeApp, FakePortal, http_build_query, parse_str
 
 from .aiohttp_kit import EVENTS, WebClient, post, served
 from .oauth_kit import START, ManualClock
+from .v2_kit import fetch_event
 
 FIXTURES = pathlib.Path(__file__).parent / "fixtures" / "v2_events"
 EXAMPLES = sorted(FIXTURES.glob("*.json"))
@@ -144,7 +144,7 @@ async def test_every_documented_example_reaches_its_handler_as_the_typed_event(
     assert await post(endpoint, portal.events.v2(kind, data)) == OK
     await events.join()
 
-    fetched = decode_event({"eventId": 1, "type": kind, "data": data})
+    fetched = await fetch_event(kind, data)  # what fetch mode delivers
     [event] = seen.events
     assert type(event) is EXPECTED[kind]
     assert event.type == kind
@@ -384,8 +384,11 @@ async def test_a_verified_newer_pair_of_the_same_user_replaces_the_stored_one(
     assert await post(endpoint, body) == OK
     kept = await store.load(member)
     assert kept is not None
-    assert kept.access_token == parse_str(body.decode())["data"]["bot"]["auth"]["access_token"]
+    bot_auth = parse_str(body.decode())["data"]["bot"]["auth"]
+    assert kept.access_token == bot_auth["access_token"]
     assert kept.expires_at > installed.expires_at
+    # Its expires_in counts from setup's clock, as the installer's pair did.
+    assert kept.expires_at == clock.now + int(bot_auth["expires_in"])
     assert kept.application_token == installed.application_token  # never the bot block's
     # An older pair (a late post) does not go back in.
     clock.now -= 30

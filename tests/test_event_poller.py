@@ -9,13 +9,14 @@ request.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import itertools
 import logging
 import os
 import pathlib
 import signal
 import sys
-from collections.abc import Callable
+from collections.abc import AsyncIterator, Callable
 from typing import Any
 
 import pytest
@@ -26,19 +27,21 @@ from bitrix_dialog import (
     BadRequestError,
     BitrixError,
     Client,
+    DialogCache,
     FileOffsetStore,
     InsufficientScopeError,
     MemoryOffsetStore,
     NotFoundError,
+    OffsetStoreError,
     Plan,
     V2Event,
     V2JoinChatEvent,
     V2MessageAddEvent,
     V2MessageDeleteEvent,
 )
-from bitrix_dialog.aiohttp import EventPoller, setup
+from bitrix_dialog.abc import Lease
+from bitrix_dialog.aiohttp import BitrixEvents, EventPoller, setup
 from bitrix_dialog.testing import CallContext, FakePortal, VirtualTimeLoop, run_in_virtual_time
-from bitrix_dialog.testing._event_queue import v2_event_get  # the fake's own, to wrap
 
 from .conftest import QUICK_RETRY
 
@@ -277,9 +280,10 @@ async def test_a_page_answered_twice_is_handled_once() -> None:
     portal = _portal()
     ids = _queue(portal, 4)
     served: list[Any] = []
+    serve = portal.method_handler(METHOD)  # the fake's own, wrapped
 
     async def stutter(context: CallContext) -> Any:
-        answer = await v2_event_get(context)
+        answer = await serve(context)
         if not served:
             served.append(answer)
             return {**answer, "nextOffset": ids[0]}  # confirms nothing: page 1 comes again
@@ -429,27 +433,55 @@ async def test_a_worker_killed_with_sigkill_mid_page_loses_nothing(
     assert second == ids[100:]  # the unconfirmed second page again, and the rest
 
 
-async def test_a_poller_feeds_another_routers_handlers() -> None:
+async def test_one_bitrix_events_serves_fetch_mode_and_the_cache_learns_from_its_events() -> None:
+    """The handlers written for webhook mode run unchanged behind a poller (``request``
+    is ``None``), and each event's ``chat`` answers the handler's lookup: nothing sent."""
     portal = _portal()
-    ids = _queue(portal, 3)
-    router = EventPoller()  # anything with dispatch(event, client): a BitrixEvents routing v2
-    seen: list[int | None] = []
+    first = portal.queue_message(BOT, 5, "hello")
+    second = portal.queue_message(BOT, 5, "again")
+    events = BitrixEvents()
+    seen: list[tuple[int | None, str | None, object]] = []
 
-    @router.on(V2MessageDeleteEvent)
-    async def record(event: V2MessageDeleteEvent, client: Client) -> None:
-        seen.append(event.event_id)
+    @events.on(V2MessageAddEvent)
+    async def answer(event: V2MessageAddEvent, client: Client, request: web.Request | None) -> None:
+        assert event.chat is not None
+        assert event.chat.dialog_id is not None
+        chat = await client.imbot.v2.chat.get(event.chat.dialog_id)
+        seen.append((event.event_id, chat.name, request))
 
-    poller = EventPoller(events=router)
+    poller = EventPoller(events=events)
     with pytest.raises(RuntimeError, match="register them there"):
-        poller.on(V2MessageDeleteEvent)(record)
+        poller.on("ONIMBOTV2MESSAGEADD")(answer)  # type: ignore[type-var]
     with pytest.raises(TypeError, match="dispatch"):
         EventPoller(events=object())  # type: ignore[arg-type]
-    async with _client(portal) as client:
+    async with _client(portal, cache=DialogCache()) as client:
         task = asyncio.create_task(poller.run(client))
-        await _until(lambda: poller.handled == 3)
+        await _until(lambda: poller.handled == 2)
         task.cancel()
         await asyncio.gather(task, return_exceptions=True)
-    assert seen == ids
+    assert seen == [(first, "Support", None), (second, "Support", None)]
+    assert not [call for call in portal.calls if call.method == "imbot.v2.Chat.get"]
+
+
+async def test_a_pollers_own_handlers_find_the_events_chat_in_the_cache() -> None:
+    portal = _portal()
+    portal.queue_message(BOT, 5, "hello")
+    poller = EventPoller()
+    names: list[str | None] = []
+
+    @poller.on(V2MessageAddEvent)
+    async def answer(event: V2MessageAddEvent, client: Client) -> None:
+        assert event.chat is not None
+        assert event.chat.dialog_id is not None
+        names.append((await client.imbot.v2.chat.get(event.chat.dialog_id)).name)
+
+    async with _client(portal, cache=DialogCache()) as client:
+        task = asyncio.create_task(poller.run(client))
+        await _until(lambda: poller.handled == 1)
+        task.cancel()
+        await asyncio.gather(task, return_exceptions=True)
+    assert names == ["Support"]
+    assert not [call for call in portal.calls if call.method == "imbot.v2.Chat.get"]
 
 
 def test_polls_go_through_the_clients_limiter() -> None:
@@ -468,3 +500,80 @@ def test_polls_go_through_the_clients_limiter() -> None:
         assert loop.time() > 40  # past the first 50, the bucket's 2 requests a second
 
     run_in_virtual_time(scenario())
+
+
+class _FlakyStore(MemoryOffsetStore):
+    """A store whose every operation fails once before it works (a Redis blip)."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.failed: list[str] = []
+
+    def _once(self, what: str) -> None:
+        if what not in self.failed:
+            self.failed.append(what)
+            msg = f"{what}: connection refused"
+            raise OffsetStoreError(msg)
+
+    async def load(self, key: str) -> int | None:
+        self._once("load")
+        return await super().load(key)
+
+    async def save(self, key: str, offset: int) -> None:
+        self._once("save")
+        await super().save(key, offset)
+
+    @contextlib.asynccontextmanager
+    async def lease(self, key: str) -> AsyncIterator[Lease]:
+        self._once("lease")
+        async with super().lease(key) as held:
+            yield held
+
+
+def test_a_failing_offset_store_delays_the_bot_but_loses_and_repeats_nothing(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    async def scenario() -> None:
+        loop = VirtualTimeLoop.running()
+        portal = _portal(clock=loop.wall)
+        ids = _queue(portal, 250)
+        store = _FlakyStore()
+        seen: list[int] = []
+        poller = EventPoller(offsets=store, idle=(5, 30), random=lambda: 0.0)
+
+        @poller.on(V2MessageDeleteEvent)
+        async def record(event: V2MessageDeleteEvent, client: Client) -> None:
+            assert event.event_id is not None
+            seen.append(event.event_id)
+
+        async with _client(portal) as client:
+            task = asyncio.create_task(poller.run(client))
+            await _until(lambda: task.done() or portal.bots[BOT].confirmed_offset > ids[-1])
+            assert not task.done(), task.exception()  # the poller rode the failures out
+            task.cancel()
+            await asyncio.gather(task, return_exceptions=True)
+        assert seen == ids  # each once, in order
+        assert store.failed == ["lease", "load", "save"]
+        assert await store.load(f"{portal.domain}:{BOT}") == ids[-1] + 1
+        assert loop.time() >= 15  # an idle wait after each failure
+
+    with caplog.at_level(logging.WARNING, logger="bitrix_dialog"):
+        run_in_virtual_time(scenario())
+    failures = [r.getMessage() for r in caplog.records if "offset store" in r.getMessage()]
+    assert len(failures) == 3
+    assert "trying again in 5.0 s" in failures[0]
+
+
+def test_offset_stores_report_their_failures_as_offset_store_errors(
+    tmp_path: pathlib.Path,
+) -> None:
+    async def scenario() -> None:
+        store = FileOffsetStore(tmp_path / "no-such-dir-is-a-file" / "offsets.json")
+        (tmp_path / "no-such-dir-is-a-file").write_text("")  # its directory is a file
+        with pytest.raises(OffsetStoreError, match="saving the offsets") as caught:
+            await store.save("portal:1", 5)
+        assert isinstance(caught.value.__cause__, OSError)
+        with pytest.raises(OffsetStoreError, match="reading the offsets"):
+            await store.load("portal:1")
+
+    asyncio.run(scenario())

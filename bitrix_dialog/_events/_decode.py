@@ -12,7 +12,8 @@ taken out of ``data`` before anything is kept, so its tokens live only in ``bot_
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+import time
+from collections.abc import Callable, Mapping
 from types import NoneType, UnionType
 from typing import Any, Final, Union, get_args, get_origin
 
@@ -80,17 +81,19 @@ def decode_event_data(
     *,
     event_id: int | None = None,
     date: Any = None,
+    clock: Callable[[], float] = time.time,
 ) -> V2Event:
     """``data`` of an event of type ``kind`` as its class (:class:`V2Event` if unknown).
 
-    Raises :class:`~bitrix_dialog.ModelDecodeError` naming the failing field's path
+    ``clock`` (Unix time) dates the bot's pair in ``data.bot.auth``: its ``expires_in``
+    counts from now. Raises :class:`~bitrix_dialog.ModelDecodeError` naming the failing field's path
     (``data.chat.id``) when a documented field does not fit.
     """
     kind = kind.upper()
     if not isinstance(data, Mapping):
         raise _error(kind, "data", f"expected an object, got {type(data).__name__}", data)
     cls = EVENT_CLASSES.get(kind, V2Event)
-    kept, bot_auth = _without_bot_auth(data)
+    kept, bot_auth = _without_bot_auth(data, clock)
     values: dict[str, Any] = {}
     for name, key, kind_of in _FIELDS[cls]:
         if key not in kept:
@@ -110,7 +113,9 @@ def decode_event_data(
     return cls(type=kind, event_id=event_id, date=when, data=kept, bot_auth=bot_auth, **values)
 
 
-def _without_bot_auth(data: Mapping[str, Any]) -> tuple[dict[str, Any], EventAuth | None]:
+def _without_bot_auth(
+    data: Mapping[str, Any], clock: Callable[[], float] = time.time
+) -> tuple[dict[str, Any], EventAuth | None]:
     """``data`` without ``bot.auth``, and that block read as :class:`EventAuth`."""
     kept = dict(data)
     bot = kept.get("bot")
@@ -122,7 +127,7 @@ def _without_bot_auth(data: Mapping[str, Any]) -> tuple[dict[str, Any], EventAut
     if not isinstance(block, Mapping) or not block:
         return kept, None
     try:
-        return kept, EventAuth.from_auth_block(block)
+        return kept, EventAuth.from_auth_block(block, clock=clock)
     except (TypeError, ValueError):  # tokens that do not parse are not kept, nor shown
         return kept, None
 
@@ -170,10 +175,13 @@ def raw_event(item: object) -> V2Event:
     )
 
 
-def decode_event_post(form: Mapping[str, Any]) -> V2Event:
+def decode_event_post(
+    form: Mapping[str, Any], *, clock: Callable[[], float] = time.time
+) -> V2Event:
     """A webhook-mode post, parsed from its PHP form (``event``, ``data[...]``, ``ts``, ``auth``).
 
     The post's own ``auth`` (the one to verify) is not read here: check it first.
+    ``clock`` dates the bot's pair (see :func:`decode_event_data`).
     """
     kind = form.get("event")
     if not isinstance(kind, str) or not kind:
@@ -181,4 +189,4 @@ def decode_event_post(form: Mapping[str, Any]) -> V2Event:
     data = form.get("data")
     if data is None or data == "":
         data = {}
-    return decode_event_data(kind, data)
+    return decode_event_data(kind, data, clock=clock)

@@ -14,7 +14,9 @@ each get the same page). An :class:`OffsetStore` holds both:
 
 :class:`MemoryOffsetStore` (one process; the default) and :class:`FileOffsetStore`
 (survives restarts; atomic writes) lease within the process only; with several
-workers use ``bitrix_dialog.redis.RedisOffsetStore``.
+workers use ``bitrix_dialog.redis.RedisOffsetStore``. A store raises
+:class:`~bitrix_dialog.OffsetStoreError` for a failure that may pass (an unreachable
+Redis, a full disk); the stream then waits and tries again.
 """
 
 from __future__ import annotations
@@ -27,6 +29,8 @@ import tempfile
 from collections.abc import AsyncIterator
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from typing import Final, Protocol, runtime_checkable
+
+from .._errors import OffsetStoreError
 
 __all__ = ["FileOffsetStore", "Lease", "MemoryOffsetStore", "OffsetStore", "check_offset"]
 
@@ -155,13 +159,21 @@ class FileOffsetStore(_LocalLeases):
     async def load(self, key: str) -> int | None:
         """The offset saved for ``key``, or ``None``."""
         async with self._lock:
-            return (await asyncio.to_thread(self._read)).get(key)
+            try:
+                return (await asyncio.to_thread(self._read)).get(key)
+            except OSError as exc:  # a file that is there but cannot be read now
+                msg = f"reading the offsets in {self.path} failed ({type(exc).__name__})"
+                raise OffsetStoreError(msg) from exc
 
     async def save(self, key: str, offset: int) -> None:
         """Store ``offset`` for ``key`` unless a larger one is stored already."""
         offset = check_offset(offset)
         async with self._lock:
-            await asyncio.to_thread(self._write, key, offset)
+            try:
+                await asyncio.to_thread(self._write, key, offset)
+            except OSError as exc:  # a full disk, a directory made read-only
+                msg = f"saving the offsets in {self.path} failed ({type(exc).__name__})"
+                raise OffsetStoreError(msg) from exc
 
     def __repr__(self) -> str:
         return f"FileOffsetStore({str(self.path)!r})"

@@ -28,6 +28,10 @@ rate limiter, the operating budget, deadlines and the retry policy all apply):
   ``USER_NOT_SUBSCRIBED``, ``BOT_TOKEN_NOT_SPECIFIED`` (:class:`BadRequestError`) are final.
 - **One consumer.** The store's lease is held from the first poll until the stream is
   closed; a lost lease is re-taken (and the offset re-loaded) before the next poll.
+- **The store failing** (:class:`~bitrix_dialog.OffsetStoreError`: its Redis or disk
+  unreachable) is logged, and the same step (taking the lease, loading or saving the
+  offset) is tried again after an idle wait; nothing is confirmed meanwhile. A failed
+  save when the stream closes is logged: that page may come again after a restart.
 """
 
 from __future__ import annotations
@@ -42,7 +46,7 @@ from types import TracebackType
 from typing import Any, Final, Self
 
 from .._call._retry import is_transient
-from .._errors import BitrixError, LimiterUnavailableError, RateLimitError
+from .._errors import BitrixError, LimiterUnavailableError, OffsetStoreError, RateLimitError
 from .._events._page import EventPage
 from .._events._types import V2Event
 from .._methods._events import event_limit
@@ -126,6 +130,7 @@ class EventStream:
         """The ``offset`` the next poll sends (``None`` before the first, with an empty store)."""
         self._lease_cm: AbstractAsyncContextManager[Lease] | None = None
         self._lease: Lease | None = None
+        self._reload = True  # the stored offset is read after each time the lease is taken
         self._empty_polls = 0
         self._closed = False
         self.polls = 0
@@ -145,10 +150,15 @@ class EventStream:
             raise StopAsyncIteration
         self._mark_handled()
         while not self._pending:
-            if self._page_end is not None:  # the whole page was handled: confirm it
-                await self._save(self._page_end)
-                self.offset = self._page_end
-                self._page_end = None
+            try:
+                if self._page_end is not None:  # the whole page was handled: confirm it
+                    await self._save(self._page_end)
+                    self.offset = self._page_end
+                    self._page_end = None
+                await self._hold_lease()
+            except OffsetStoreError as error:
+                await self._wait_for_store(error)
+                continue
             await self._poll()
         event = self._pending.popleft()
         self._current = event
@@ -161,8 +171,17 @@ class EventStream:
         if current is not None and current.event_id is not None:
             self._handled = max(self._handled or 0, current.event_id + 1)
 
+    async def _wait_for_store(self, error: OffsetStoreError) -> None:
+        delay = self._idle_delay()
+        logger.warning(
+            "the offset store of %s failed (%s); trying again in %.1f s",
+            self._key,
+            error,
+            delay,
+        )
+        await self._sleep(delay)
+
     async def _poll(self) -> None:
-        await self._hold_lease()
         try:
             page = await self._fetch(
                 offset=self.offset,
@@ -212,15 +231,18 @@ class EventStream:
 
     # ----------------------------------------------------------------- lease
     async def _hold_lease(self) -> None:
-        if self._lease is not None and not self._lease.lost:
+        if self._lease is None or self._lease.lost:
+            if self._lease is not None:
+                logger.warning("the polling lease of %s was lost; taking it again", self._key)
+                await self._release()
+            manager = self._offsets.lease(self._key)
+            self._lease = await manager.__aenter__()
+            self._lease_cm = manager
+            self._reload = True
+        if not self._reload:
             return
-        if self._lease is not None:
-            logger.warning("the polling lease of %s was lost; taking it again", self._key)
-            await self._release()
-        manager = self._offsets.lease(self._key)
-        self._lease = await manager.__aenter__()
-        self._lease_cm = manager
         stored = await self._offsets.load(self._key)
+        self._reload = False
         if stored is not None and (self.offset is None or stored > self.offset):
             self.offset = stored
             self._saved = stored
@@ -250,6 +272,13 @@ class EventStream:
         try:
             if self._handled is not None and self._lease is not None:
                 await self._save(self._handled)
+        except OffsetStoreError as error:
+            logger.warning(
+                "the offset store of %s failed (%s) while closing; the events handled "
+                "since the last saved offset may come again after a restart",
+                self._key,
+                error,
+            )
         finally:
             await self._release()
 

@@ -14,13 +14,15 @@ confirming, the lease, the idle backoff, the retries are the stream's) and hands
 event to its handler: the one registered for its type code (``"ONIMBOTV2JOINCHAT"``),
 else the one for its class or the nearest base class (``V2MessageAddEvent`` serves
 ``ONIMBOTV2MESSAGEADD`` and ``ONIMV2MESSAGEADD``), else the fallback; an event nobody
-handles is confirmed all the same. An event is confirmed only after its handler
-returned. A handler that raises is logged with its traceback and the event counts as
-handled (as a webhook post answered 500 is not sent again); one poisoned event never
-blocks the bot. Cancelling the task stops it cleanly: the offset past the last handled
-event is saved, the lease given back. A final error (``BOT_NOT_FOUND``,
-``BOT_OWNERSHIP_ERROR``, ``SCOPE_ERROR``, ``USER_NOT_SUBSCRIBED`` ...) ends :meth:`run`
-with that error.
+handles is confirmed all the same. Before the handler runs, a client with a dialog
+cache learns the event's chat (as in webhook mode), so the handler's
+``client.imbot.v2.chat.get(event.chat.dialog_id)`` sends nothing. An event is
+confirmed only after its handler returned. A handler that raises is logged with its
+traceback and the event counts as handled (as a webhook post answered 500 is not sent
+again); one poisoned event never blocks the bot. Cancelling the task stops it cleanly:
+the offset past the last handled event is saved, the lease given back. A final error
+(``BOT_NOT_FOUND``, ``BOT_OWNERSHIP_ERROR``, ``SCOPE_ERROR``, ``USER_NOT_SUBSCRIBED``
+...) ends :meth:`run` with that error.
 """
 
 from __future__ import annotations
@@ -197,11 +199,13 @@ class EventPoller:
                 await self._handle(event, client)
 
     async def dispatch(self, event: V2Event, client: Client) -> None:
-        """Run the handler of ``event`` (see :meth:`handler_for`) and wait for it; its
-        exception propagates. With ``events=...``, that router's ``dispatch``."""
+        """Let the dialog cache learn from ``event`` (``client.dialogs.learn``), then run
+        its handler (see :meth:`handler_for`) and wait for it; the handler's exception
+        propagates. With ``events=...``, that router's ``dispatch`` (which learns too)."""
         if self._events is not None:
             await self._events.dispatch(event, client)
             return
+        await client.dialogs.learn(event)
         handler = self.handler_for(event)
         if handler is None:
             logger.debug("no handler for %s event %s", event.type, event.event_id)

@@ -236,7 +236,7 @@ class BitrixEvents(EventHandlers):
             member_id = auth.member_id
             await self._verify(name, form, auth, portals)
             if v2:
-                v2_event = decode_post(form)
+                v2_event = decode_post(form, self._clock_of(portals))
                 check_bot_auth(v2_event, allow_loopback=self._allow_loopback)
             else:
                 event = _typed(form, auth)
@@ -274,6 +274,10 @@ class BitrixEvents(EventHandlers):
                 await portals.forget(event.member_id)
         return answer if isinstance(answer, web.StreamResponse) else web.Response()
 
+    def _clock_of(self, portals: Portals | None) -> Callable[[], float]:
+        """The clock posts are judged by: the route's, else ``setup``'s, else the wall's."""
+        return self._clock or (portals.clock if portals is not None else time.time)
+
     async def _verify(
         self, name: str, form: Mapping[str, Any], auth: EventAuth, portals: Portals | None
     ) -> None:
@@ -282,7 +286,7 @@ class BitrixEvents(EventHandlers):
             raise RefusedError(403, "member_id is not in allowed_member_ids")
         kind = event_class(name)
         if kind in _DATED:
-            clock = self._clock or (portals.clock if portals is not None else time.time)
+            clock = self._clock_of(portals)
             check_fresh(form, max_age=self._max_age, clock=clock)
         check_urls(auth, allow_loopback=self._allow_loopback)
         pinned = self._pinned(member_id)

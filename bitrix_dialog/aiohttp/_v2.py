@@ -21,7 +21,7 @@ one of ``oauth_servers``; else it stays on ``event.bot_auth`` for the handler.
 from __future__ import annotations
 
 import logging
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import Any, Final
 
 import attrs
@@ -55,10 +55,11 @@ def with_bot_member(auth: EventAuth, form: Mapping[str, Any]) -> EventAuth:
     return attrs.evolve(auth, member_id=member_id)
 
 
-def decode_post(form: Mapping[str, Any]) -> V2Event:
-    """The verified post as its typed event; a field that does not fit: **400**, named."""
+def decode_post(form: Mapping[str, Any], clock: Callable[[], float]) -> V2Event:
+    """The verified post as its typed event; a field that does not fit: **400**, named.
+    ``clock`` dates the bot's pair (the clock given to ``setup``)."""
     try:
-        return decode_event_post(form)
+        return decode_event_post(form, clock=clock)
     except ModelDecodeError as exc:
         # Verified by now: the sender is the portal, so it hears what was wrong.
         reason = f"malformed event: {cut(str(exc))}"

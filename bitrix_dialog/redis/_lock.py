@@ -30,7 +30,7 @@ from typing import Final
 
 import redis.asyncio
 
-from .._errors import TokenStoreError
+from .._errors import BitrixError, TokenStoreError
 from ._common import REDIS_FAILURES, block_seconds, describe
 
 __all__ = ["RedisLeaseLock"]
@@ -69,8 +69,9 @@ class RedisLeaseLock:
     """An async context manager holding a Redis lease lock (see the module docs).
 
     ``lease``: seconds the lock outlives its last renewal; ``wait``: seconds to wait
-    for it (None: no limit) before raising :class:`~bitrix_dialog.TokenStoreError`;
-    ``name`` says what is locked, in messages.
+    for it (None: no limit) before raising ``error`` (by default
+    :class:`~bitrix_dialog.TokenStoreError`), as Redis failures do; ``name`` says what
+    is locked, in messages.
     """
 
     def __init__(
@@ -82,6 +83,7 @@ class RedisLeaseLock:
         wait: float | None,
         name: str,
         what: str = "refresh lock",
+        error: type[BitrixError] = TokenStoreError,
     ) -> None:
         self._redis = redis
         self._keys = [key, f"{key}:wake"]
@@ -89,6 +91,7 @@ class RedisLeaseLock:
         self._wait = wait
         self._name = name
         self._what = what
+        self._error = error
         self._owner: str | None = None
         self._renewal: asyncio.Task[None] | None = None
         self.lost = False
@@ -115,7 +118,7 @@ class RedisLeaseLock:
                 raise
             except REDIS_FAILURES as exc:
                 msg = f"taking the {self._what} of {self._name} at {describe(self._redis)} failed"
-                raise TokenStoreError(f"{msg} ({type(exc).__name__})") from exc
+                raise self._error(f"{msg} ({type(exc).__name__})") from exc
             if holder_ms == 0:
                 break
             seconds = holder_ms / 1000
@@ -126,13 +129,13 @@ class RedisLeaseLock:
                         f"waited {self._wait:g} s for the {self._what} of {self._name}; "
                         "another worker still holds it"
                     )
-                    raise TokenStoreError(msg)
+                    raise self._error(msg)
                 seconds = min(seconds, remaining)
             try:
                 await self._redis.blpop([self._keys[1]], block_seconds(self._redis, seconds))
             except REDIS_FAILURES as exc:
                 msg = f"waiting for the {self._what} of {self._name} at {describe(self._redis)}"
-                raise TokenStoreError(f"{msg} failed ({type(exc).__name__})") from exc
+                raise self._error(f"{msg} failed ({type(exc).__name__})") from exc
         self._owner = owner
         self.lost = False
         self._renewal = loop.create_task(self._renew(owner))

@@ -8,7 +8,8 @@ worker that wakes late cannot undo a newer one's progress). ``lease(key)`` is a
 :class:`RedisLeaseLock`: exactly one worker polls a bot at a time; the others wait
 (blocked on Redis, not polling) and one takes over within ``lease`` seconds when the
 holder dies, or at once when it stops cleanly. Redis failures raise
-:class:`~bitrix_dialog.TokenStoreError` naming the server, never its password.
+:class:`~bitrix_dialog.OffsetStoreError` naming the server, never its password (the
+event stream waits and tries again).
 """
 
 from __future__ import annotations
@@ -18,7 +19,7 @@ from typing import Final
 
 import redis.asyncio
 
-from .._errors import TokenStoreError
+from .._errors import OffsetStoreError
 from .._poll._offsets import Lease, check_offset
 from ._common import REDIS_FAILURES, check_client, check_name, check_seconds, describe, text
 from ._lock import RedisLeaseLock
@@ -64,7 +65,7 @@ class RedisOffsetStore:
             value = await self._redis.get(self._key(key))
         except REDIS_FAILURES as exc:
             msg = f"loading the offset of {key} from {describe(self._redis)} failed"
-            raise TokenStoreError(f"{msg} ({type(exc).__name__})") from exc
+            raise OffsetStoreError(f"{msg} ({type(exc).__name__})") from exc
         return None if value is None else int(text(value))
 
     async def save(self, key: str, offset: int) -> None:
@@ -75,7 +76,7 @@ class RedisOffsetStore:
             await script(keys=[self._key(key)], args=[offset])
         except REDIS_FAILURES as exc:
             msg = f"saving the offset of {key} at {describe(self._redis)} failed"
-            raise TokenStoreError(f"{msg} ({type(exc).__name__})") from exc
+            raise OffsetStoreError(f"{msg} ({type(exc).__name__})") from exc
 
     def lease(self, key: str) -> AbstractAsyncContextManager[Lease]:
         """The polling lease of ``key``: waits (without polling) while another worker holds it."""
@@ -86,6 +87,7 @@ class RedisOffsetStore:
             wait=None,
             name=key,
             what="polling lease",
+            error=OffsetStoreError,
         )
 
     def __repr__(self) -> str:
