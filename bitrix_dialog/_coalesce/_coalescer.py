@@ -118,6 +118,7 @@ class Coalescer:
         self._methods: dict[str, None] = {"batch": None}
         self._names = itertools.count()
         self._forever = executor.start_deadline(math.inf)
+        self._timed = executor.default_deadline is not None
         self._callers = 0
         self._commands = 0
         self._batched = 0
@@ -130,7 +131,8 @@ class Coalescer:
         """``spec``'s decoded answer for ``params`` (already checked by ``spec.build``)."""
         key: Hashable
         try:
-            key = (spec.name, tuple(sorted(params.items())))
+            items = params.items()
+            key = (spec.name, tuple(items) if len(params) == 1 else tuple(sorted(items)))
             hash(key)
         except TypeError:  # a builder made an unhashable value: no sharing, still coalesced
             key = object()
@@ -179,10 +181,10 @@ class Coalescer:
         batch: BatchCommand | None,
         seconds: float | None,
     ) -> Any:
-        executor = self._executor
-        if seconds is None and executor.default_deadline is None:
+        if seconds is None and not self._timed:
             deadline, remaining, at = self._forever, None, math.inf
         else:
+            executor = self._executor
             deadline = executor.start_deadline(seconds)
             remaining = deadline.remaining()
             at = math.inf if remaining is None else executor.clock() + remaining
@@ -352,11 +354,15 @@ class Coalescer:
 
     def _build(self, pump: Pump) -> Request[_Answer] | None:
         """The request of one attempt, built once its slot is granted (the source)."""
-        if pump.commands is None:
+        carried = pump.commands
+        if carried is None:
             if self._open is pump:
                 self._open = None  # later calls start the next request
-            pump.commands = pump.reserved
-        live = [command for command in pump.commands if command.wanted]
+            carried = pump.reserved
+        if len(carried) == 1:  # the usual lone call: no list to filter
+            live = carried if carried[0].wanted else []
+        else:
+            live = [command for command in carried if command.wanted]
         pump.commands = live
         if not live:
             return None
