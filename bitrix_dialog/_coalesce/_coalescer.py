@@ -11,8 +11,7 @@ The DataLoader pattern (syrusakbary/aiodataloader), with the executor's slot-gra
       -> the pump waits for its operating turns and a limiter slot; calls made
          meanwhile keep joining it, up to max_batch (then the next pump opens)
       -> slot granted: the pump's source builds the request (``request_for``) from the
-         commands still wanted: one goes as a plain call (no batch wrapper), several as
-         one ``batch`` encoded and decoded by ``_batch``
+         commands still wanted: one as a plain call, several as one ``batch`` (``_batch``)
       -> each command's outcome to each of its callers, decoded once (``InFlight``)
 
 Under no load the first step finds a slot free at once: a lone call goes out one loop
@@ -61,7 +60,7 @@ from .._call._retry import RetryState
 from .._errors import BitrixError, TransportError
 from .._methods._spec import MethodSpec, Params
 from .._wire._envelope import RestResponse
-from ._command import Answer, Command, Pump, Waiter, request_for
+from ._command import TASK, Answer, Command, Pump, Waiter, request_for
 from ._inflight import InFlight
 from ._options import ClientStats, Coalesce
 
@@ -197,6 +196,7 @@ class Coalescer:
         finally:
             if waiter.timer is not None:
                 waiter.timer.cancel()
+                waiter.timer = None  # the timer's frame holds the waiter: no cycle
             if waiter in command.waiters:  # cancelled: the caller left
                 self._leave(command, waiter)
 
@@ -255,7 +255,7 @@ class Coalescer:
         """Run ``pump`` in a task of its own (no caller leads it)."""
         if pump is not None:
             self._pumps.add(pump)
-            pump.driver = pump
+            pump.driver = TASK
             pump.task = asyncio.get_running_loop().create_task(self._pump_task(pump))
 
     async def _lead(self, pump: Pump, waiter: Waiter, *, now: bool) -> None:
@@ -304,11 +304,11 @@ class Coalescer:
         try:
             if self._window:
                 await self._executor.sleep(self._window)
-            if pump.driver is not pump:
+            if pump.driver is not TASK:
                 return  # taken over by the caller who filled it
             await self._drive(pump)
         except asyncio.CancelledError:
-            if pump.driver is pump:
+            if pump.driver is TASK:
                 for command in pump.carried():
                     if command.pump is pump and command.wanted:
                         self._inflight.deliver(command, error=self._closed(command))

@@ -79,6 +79,11 @@ class InFlight:
             self._answered.append(command)
         else:
             del self._commands[command.key]
+        # Answered: its request no longer needs it. Cutting this link leaves no cycle
+        # (pump -> command -> pump), so the command, its callers' futures and the
+        # decoded answer are freed as soon as the callers are done with them, not by
+        # the cyclic collector: a lone call allocates no garbage for it to find.
+        command.pump = None
         for waiter in waiters:
             if waiter.future.done():
                 continue
