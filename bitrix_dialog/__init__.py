@@ -67,8 +67,7 @@ from ._call._hooks import (
 from ._call._retry import OperationLimitRetry, QueryLimitRetry, RetryPolicy, TransientErrorRetry
 from ._client import Client
 from ._coalesce._options import ClientStats, Coalesce
-from ._decode._converter import dialog_to_json
-from ._decode._from_json import dialog_from_json
+from ._decode._converter import dialog_from_json, dialog_to_json
 from ._errors import (
     AccessDeniedError,
     AccessError,

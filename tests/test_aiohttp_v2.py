@@ -31,12 +31,12 @@ from bitrix_dialog import (
     V2MessageAddEvent,
     V2ReactionChangeEvent,
 )
-from bitrix_dialog._events._decode import decode_event
 from bitrix_dialog.aiohttp import PORTALS_KEY, BitrixEvents
 from bitrix_dialog.testing import FakeApp, FakePortal, http_build_query, parse_str
 
 from .aiohttp_kit import EVENTS, FORBIDDEN, OK, WebClient, installed, oauth_app, post, served
 from .oauth_kit import ManualClock
+from .v2_kit import fetch_event
 
 FIXTURES = pathlib.Path(__file__).parent / "fixtures" / "v2_events"
 EXAMPLES = sorted(FIXTURES.glob("*.json"))
@@ -110,7 +110,7 @@ async def test_every_documented_example_reaches_its_handler_as_the_typed_event(
     assert await post(endpoint, portal.events.v2(kind, data)) == OK
     await events.join()
 
-    fetched = decode_event({"eventId": 1, "type": kind, "data": data})
+    fetched = await fetch_event(kind, data)  # what fetch mode delivers
     [event] = seen.events
     assert type(event) is EXPECTED[kind]
     assert event.type == kind

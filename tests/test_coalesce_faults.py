@@ -31,7 +31,6 @@ from bitrix_dialog.testing import (
     VirtualTimeLoop,
     run_in_virtual_time,
 )
-from bitrix_dialog.testing._batch import batch as portal_batch
 
 
 def _portal() -> FakePortal:
@@ -100,6 +99,29 @@ def test_a_request_nobody_waits_for_is_not_sent() -> None:
             await asyncio.sleep(20)
             assert _methods(portal) == ["im.dialog.get"]
             assert client.stats().requests == 1
+
+    run_in_virtual_time(scenario())
+
+
+def test_a_retried_request_is_built_again_from_the_callers_still_waiting() -> None:
+    async def scenario() -> None:
+        portal = _portal()
+        chats = [portal.add_chat() for _ in range(2)]
+        async with _client(portal, limiter=LeakyBucket(1, 0.1)) as client:
+            portal.fail_next("QUERY_LIMIT_EXCEEDED")  # the bucket is full: the retry waits 10 s
+            stays, leaves = (
+                asyncio.ensure_future(client.im.dialog.get(c.dialog_id)) for c in chats
+            )
+            await asyncio.sleep(5)
+            leaves.cancel()
+            dialog = await stays
+            assert dialog.id == chats[0].id
+            assert leaves.cancelled()
+            assert [(c.method, c.status) for c in portal.calls] == [
+                ("batch", 503),
+                ("im.dialog.get", 200),  # the one command left goes as a plain call
+            ]
+            assert portal.calls[1].params == {"DIALOG_ID": chats[0].dialog_id}
 
     run_in_virtual_time(scenario())
 
@@ -182,9 +204,10 @@ def test_a_batch_answer_without_a_command_gives_that_caller_batch_result_missing
     async def scenario() -> None:
         portal = _portal()
         chats = [portal.add_chat() for _ in range(3)]
+        serve_batch = portal.method_handler("batch")
 
         async def forgetful(context: CallContext) -> Any:
-            answer = await portal_batch(context)
+            answer = await serve_batch(context)
             answer["result"].pop(next(iter(answer["result"])))
             return answer
 

@@ -26,7 +26,6 @@ import attrs
 import pytest
 from yarl import URL
 
-import bitrix_dialog._client
 from bitrix_dialog import AiohttpTransport
 from bitrix_dialog.abc import HttpRequest, HttpResponse
 from bitrix_dialog.testing import FakePortal, redis_server_path
@@ -80,23 +79,18 @@ def docs_portal() -> FakePortal:
     return portal
 
 
-class DocsTransport:
-    """The docs' example hosts in memory; anything else (a served fake) over a socket."""
+def route_docs_hosts(portal: FakePortal, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Every ``AiohttpTransport`` (what a ``Client`` made without a transport sends with)
+    reaches the docs' example hosts in memory; anything else (a served fake) over a socket."""
+    memory = portal.transport()
+    network = AiohttpTransport.send
 
-    def __init__(self, portal: FakePortal) -> None:
-        self.memory = portal.transport()
-        self.network: AiohttpTransport | None = None
-
-    async def send(self, request: HttpRequest) -> HttpResponse:
+    async def send(self: AiohttpTransport, request: HttpRequest) -> HttpResponse:
         if URL(request.url).host in DOCS_HOSTS:
-            return await self.memory.send(request)
-        if self.network is None:
-            self.network = AiohttpTransport()
-        return await self.network.send(request)
+            return await memory.send(request)
+        return await network(self, request)
 
-    async def aclose(self) -> None:
-        if self.network is not None:
-            await self.network.aclose()
+    monkeypatch.setattr(AiohttpTransport, "send", send)
 
 
 def test_the_docs_have_python_blocks_and_few_are_not_run() -> None:
@@ -116,8 +110,7 @@ def test_every_python_block_of_the_page_runs(
             pytest.fail(f"CI must run every docs page, but {reason}", pytrace=False)
         pytest.skip(reason)
     portal = docs_portal()
-    # A Client made without a transport gets one that knows the docs' example portal.
-    monkeypatch.setattr(bitrix_dialog._client, "AiohttpTransport", lambda: DocsTransport(portal))
+    route_docs_hosts(portal, monkeypatch)
     namespace: dict[str, object] = {"__name__": f"docs.{page.stem}"}
     loop = asyncio.new_event_loop()
     try:

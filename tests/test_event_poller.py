@@ -42,7 +42,6 @@ from bitrix_dialog import (
 from bitrix_dialog.abc import Lease
 from bitrix_dialog.aiohttp import BitrixEvents, EventPoller, setup
 from bitrix_dialog.testing import CallContext, FakePortal, VirtualTimeLoop, run_in_virtual_time
-from bitrix_dialog.testing._event_queue import v2_event_get  # the fake's own, to wrap
 
 from .conftest import QUICK_RETRY
 
@@ -281,9 +280,10 @@ async def test_a_page_answered_twice_is_handled_once() -> None:
     portal = _portal()
     ids = _queue(portal, 4)
     served: list[Any] = []
+    serve = portal.method_handler(METHOD)  # the fake's own, wrapped
 
     async def stutter(context: CallContext) -> Any:
-        answer = await v2_event_get(context)
+        answer = await serve(context)
         if not served:
             served.append(answer)
             return {**answer, "nextOffset": ids[0]}  # confirms nothing: page 1 comes again

@@ -25,7 +25,6 @@ from bitrix_dialog import (
     dialog_to_json,
 )
 from bitrix_dialog.redis import RedisDialogCache
-from bitrix_dialog.redis._common import text
 from bitrix_dialog.testing import FakePortal
 
 from .redis_kit import WORKER_PASSWORD, allow, closed_port, deny, start_workers, worker_client
@@ -80,7 +79,7 @@ async def test_a_dialog_one_worker_looked_up_is_a_hit_for_the_others(
         assert await second.imbot.v2.chat.get("chat5") == as_bot
     assert [call.method for call in portal.calls] == ["im.dialog.get", "imbot.v2.Chat.get"]
     assert [event.hit for event in events] == [True, True]
-    keys = [text(key) for key in await redis_admin.keys("*")]
+    keys = [k.decode() if isinstance(k, bytes) else k for k in await redis_admin.keys("*")]
     assert keys
     for secret in ("bot-secret-token", portal.webhook_url().split("/")[-2]):
         assert not any(secret in key for key in keys)

@@ -20,7 +20,6 @@ from bitrix_dialog import Client, OffsetStoreError, V2Event
 from bitrix_dialog.aiohttp import EventPoller
 from bitrix_dialog.redis import RedisOffsetStore
 from bitrix_dialog.testing import CallContext, FakePortal
-from bitrix_dialog.testing._event_queue import v2_event_get  # the fake's own, to wrap
 
 from .redis_kit import WORKER_PASSWORD, closed_port
 
@@ -37,6 +36,7 @@ class _Recorder:
         self.by: list[str] = []
         self.overlaps = 0
         self._in_flight = 0
+        self._serve = portal.method_handler(METHOD)  # the fake's own, wrapped
         portal.register_method(METHOD, self)
 
     async def __call__(self, context: CallContext) -> Any:
@@ -46,7 +46,7 @@ class _Recorder:
         try:
             self.by.append(context.caller.credential)
             await asyncio.sleep(0.001)
-            return await v2_event_get(context)
+            return await self._serve(context)
         finally:
             self._in_flight -= 1
 

@@ -61,10 +61,9 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import math
 import time
-from collections.abc import AsyncIterator, Callable, Collection
-from contextlib import asynccontextmanager
+from collections.abc import Callable, Collection
+from contextlib import AbstractAsyncContextManager
 from typing import Final, Literal
 
 import attrs
@@ -80,7 +79,7 @@ from .._errors import (
     TokenStoreError,
 )
 from .._transports import Transport
-from .._wire._redact import redact_text, redact_url, safe_cause
+from .._wire._redact import redact_url
 from ._answers import check_refresh_answer
 from ._base import Authorization
 from ._moves import PortalGuard, PortalMoveCallback, RedirectPause
@@ -92,6 +91,8 @@ from ._oauth_server import (
     server_problem,
     token_url,
 )
+from ._options import check_app_credentials, check_refresh_options
+from ._stored import load_pair, refresh_lock, save_refreshed_pair
 from ._tokens import MemoryTokenStore, OAuthToken, TokenStore, secrets_of
 
 __all__ = ["OAuthAuth"]
@@ -146,28 +147,8 @@ class OAuthAuth:
         if not token.refresh_token:
             msg = "token has no refresh_token (use AccessTokenAuth for a token you cannot refresh)"
             raise ValueError(msg)
-        for name, value in (("client_id", client_id), ("client_secret", client_secret)):
-            if not isinstance(value, str) or not value.strip():
-                msg = f"{name} must be a non-empty string"
-                raise ValueError(msg)
-        if store is not None and not isinstance(store, TokenStore):
-            msg = f"store must implement TokenStore (load, save, refresh_lock), not {store!r}"
-            raise TypeError(msg)
-        if isinstance(skew, bool) or not isinstance(skew, int | float) or not math.isfinite(skew):
-            msg = f"skew must be a finite number of seconds, not {skew!r}"
-            raise TypeError(msg)
-        if skew < 0:
-            msg = f"skew must be >= 0 seconds, got {skew!r}"
-            raise ValueError(msg)
-        if on_portal_moved is not None and not callable(on_portal_moved):
-            msg = "on_portal_moved must be callable or None"
-            raise TypeError(msg)
-        if not callable(clock):
-            msg = "clock must be a callable returning Unix seconds"
-            raise TypeError(msg)
-        if not isinstance(allow_loopback, bool):
-            msg = "allow_loopback must be a bool"
-            raise TypeError(msg)
+        check_app_credentials(client_id, client_secret, store)
+        self._skew = check_refresh_options(skew, on_portal_moved, clock, allow_loopback)
         self._allow_loopback = allow_loopback
         self._guard = PortalGuard(
             token.client_endpoint, on_portal_moved, allow_loopback=allow_loopback
@@ -183,7 +164,6 @@ class OAuthAuth:
         self._client_id = client_id
         self._client_secret = client_secret
         self._store: TokenStore = store if store is not None else MemoryTokenStore([token])
-        self._skew = float(skew)
         self._clock = clock
         self._flight: asyncio.Task[OAuthToken] | None = None
         self._unsaved: tuple[OAuthToken, OAuthToken | None] | None = None
@@ -349,9 +329,8 @@ class OAuthAuth:
 
     async def _commit(self, new: OAuthToken, replaces: OAuthToken | None) -> OAuthToken:
         """Save ``new`` (compare-and-set on ``replaces``), then start using it."""
-        failure: TokenStoreError | None = None
         try:
-            await self._store.save(new, replaces=replaces)
+            await save_refreshed_pair(self._store, new, replaces=replaces, also_masked=self._token)
         except TokenConflictError:
             self._unsaved = None
             winner = await self._load()
@@ -360,18 +339,9 @@ class OAuthAuth:
             logger.debug("OAuth: a newer pair was stored meanwhile; adopting it")
             self._token = winner
             return winner
-        except Exception as exc:
+        except TokenStoreError:
             self._unsaved = (new, replaces)
-            # A store's message may quote the pair it was writing: mask what we hold.
-            secrets = secrets_of(new, replaces, self._token)
-            msg = (
-                f"saving the refreshed pair of member {self.member_id} failed "
-                f"({type(exc).__name__}: {redact_text(str(exc), secrets=secrets)}); the "
-                "previous pair stays in use and the new one is saved before the next call"
-            )
-            failure, cause = TokenStoreError(msg), safe_cause(exc, secrets=secrets)
-        if failure is not None:
-            raise failure from cause  # outside the handler: a dropped cause is no __context__
+            raise
         self._unsaved = None
         self._token = new
         logger.debug(
@@ -382,43 +352,15 @@ class OAuthAuth:
         return new
 
     async def _load(self) -> OAuthToken | None:
-        failure: TokenStoreError | None = None
-        try:
-            stored = await self._store.load(self.member_id)
-        except Exception as exc:
-            msg = f"loading the pair of member {self.member_id} failed ({type(exc).__name__})"
-            failure = TokenStoreError(msg)
-            cause = safe_cause(exc, secrets=secrets_of(self._token, *(self._unsaved or ())))
-        if failure is not None:
-            raise failure from cause
-        if stored is not None and (
-            not isinstance(stored, OAuthToken) or stored.member_id != self.member_id
-        ):
+        secrets = secrets_of(self._token, *(self._unsaved or ()))
+        stored = await load_pair(self._store, self.member_id, secrets=secrets)
+        if stored is not None and stored.member_id != self.member_id:
             msg = f"the store returned {type(stored).__name__} for member {self.member_id}"
             raise TokenStoreError(msg)
         return stored
 
-    @asynccontextmanager
-    async def _store_lock(self) -> AsyncIterator[None]:
-        failure: TokenStoreError | None = None
-        try:
-            lock = self._store.refresh_lock(self.member_id)
-            await lock.__aenter__()
-        except Exception as exc:
-            msg = f"taking the refresh lock of member {self.member_id} failed"
-            failure = TokenStoreError(msg)
-            cause = safe_cause(exc, secrets=secrets_of(self._token))
-        if failure is not None:
-            raise failure from cause
-        try:
-            yield
-        except BaseException as exc:
-            await lock.__aexit__(type(exc), exc, exc.__traceback__)
-            raise
-        try:
-            await lock.__aexit__(None, None, None)
-        except Exception as exc:  # the pair is saved; a lost lease is only worth a warning
-            logger.warning("OAuth: releasing the refresh lock failed: %s", type(exc).__name__)
+    def _store_lock(self) -> AbstractAsyncContextManager[None]:
+        return refresh_lock(self._store, self.member_id, secrets=secrets_of(self._token))
 
     # --------------------------------------------------------- portal moves
     async def _recover_moved(

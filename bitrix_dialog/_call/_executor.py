@@ -5,9 +5,9 @@ Single calls, ``batch`` chunks and the bulk lookups' requests all go through
 whoever starts it. Each step is one call into one module; nothing here knows dialogs::
 
     retry_loop (_retry)                  repeat the attempt while the policy says so
-      operating.wait_turns (_operating)  hold each method the request bills near its
-                                         budget (a batch: each command's method)
-      limiter.acquire (_limiter)         one slot of the leaky bucket per HTTP request
+      take_turn (_turn)                  hold each method the request bills near its
+                                         operating budget (a batch: each command's),
+                                         then one slot of the leaky bucket per request
       source()                           (send_from only) the contents, decided now
       auth.authorize (_auth)             URL and credentials, fresh at sending time
       transport.send (_transports)       one HTTP request, timeouts cut to the deadline
@@ -53,7 +53,7 @@ from .._types import Clock, Sleep
 from .._wire._envelope import RestResponse, decode_response
 from .._wire._http import HttpRequest, Timeout
 from .._wire._redact import secrets_in
-from ._hooks import Hooks, LimiterWaitEvent
+from ._hooks import Hooks
 from ._idempotent import is_known_read
 from ._observe import (
     Announced,
@@ -61,13 +61,13 @@ from ._observe import (
     observed,
     observed_source,
     report_request,
-    report_waits,
     start_event,
 )
 from ._plan_probe import read_plan
 from ._request import Decode, Learn, Request, RequestSource, as_is
 from ._retry import RetryDecision, RetryPolicy, RetryState, next_retry, retry_loop
 from ._send import JSON_HEADERS, encode_json_body, mask_answer, request_timeout, send_logged
+from ._turn import operating_turn, take_turn
 
 __all__ = ["Executor"]
 
@@ -275,9 +275,7 @@ class Executor:
         self, methods: Iterable[str], deadline: Deadline, cause: BitrixError | None = None
     ) -> None:
         """Wait for the operating budget of each of ``methods``; report the waits to the hooks."""
-        waited = await self._operating.wait_turns(methods, deadline, cause=cause)
-        if waited:
-            await report_waits(self._hooks, waited)
+        await operating_turn(self._operating, self._hooks, methods, deadline, cause)
 
     async def retry_command(self, state: RetryState, error: BitrixError) -> RetryDecision | None:
         """Grant the retry of one command to be re-sent in a later request, or ``None``."""
@@ -306,7 +304,16 @@ class Executor:
         recovered = False
         while True:
             authorization: Authorization | None = None
-            limiter, slot = await self._take_turn(method, billed, deadline, state.last)
+            limiter, slot = await take_turn(
+                method,
+                billed,
+                deadline,
+                state.last,
+                operating=self._operating,
+                limiters=self._limiters,
+                identity=self.auth.identity,
+                hooks=self._hooks,
+            )
             try:
                 if source is not None and not recovered:
                     request = source()
@@ -334,40 +341,6 @@ class Executor:
                 recovered = True  # once more, with what the auth recovered, as it was built
             finally:
                 await limiter.release(slot)
-
-    async def _take_turn(
-        self, method: str, billed: Sequence[str], deadline: Deadline, cause: BitrixError | None
-    ) -> tuple[Limiter, Slot]:
-        """Wait for the billed methods' operating budgets, then for a bucket slot (release it).
-
-        A wait that cannot end in time raises at once, caused by the call's last failure.
-        """
-        if deadline.expired():
-            raise deadline.exceeded(method, "another attempt", cause)
-        free = self._operating.free
-        for billed_method in billed:  # in the common case no waiting coroutine is made
-            if not free(billed_method):
-                waited = await self._operating.wait_turns(billed, deadline, cause=cause)
-                if waited:
-                    await report_waits(self._hooks, waited)
-                break
-        try:
-            limiter = await self._limiters.ready(self.auth.identity, max_wait=deadline.remaining())
-        except TimeoutError:
-            raise deadline.exceeded(method, "the portal's plan (app.info)", cause) from cause
-        try:
-            slot = await limiter.acquire(max_wait=deadline.remaining())
-        except TimeoutError:
-            raise deadline.exceeded(method, "a slot in the rate limiter", cause) from cause
-        if slot.waited > 0:
-            try:
-                await self._hooks.limiter_wait(
-                    LimiterWaitEvent(method=method, kind="bucket", waited=slot.waited)
-                )
-            except BaseException:
-                await limiter.release(slot)
-                raise
-        return limiter, slot
 
     async def _send(  # noqa: PLR0917 - the attempt's own state, passed on as it is
         self,

@@ -1,7 +1,8 @@
 """The one cattrs converter that turns dialog payloads into :class:`Dialog` and back to JSON.
 
     dialog = structure(Dialog, response.result, style="snake")
-    print(json.dumps(dialog_to_json(dialog)))
+    stored = json.dumps(dialog_to_json(dialog))
+    assert dialog_from_json(json.loads(stored)) == dialog
 
 Which type and style a method's answer has is the method spec's business
 (:mod:`bitrix_dialog._methods`); :mod:`._result` unwraps the answer and calls here.
@@ -16,6 +17,9 @@ Everything about the wire lives in the converter, not on the models:
   keys kept in ``extra``, the flat era's ``title`` read as ``name``. The snake_case ones
   are registered on the converter, so ``converter.structure(payload, Dialog)`` reads a
   classic answer;
+- **the way back**: :func:`dialog_to_json` unstructures with the models' own names,
+  and :func:`dialog_from_json` structures that with the model hooks of the ``"python"``
+  naming, generated on this same converter (what the Redis dialog cache reads with);
 - **errors**: a value that does not fit raises :class:`StructureError` with the failing
   value's wire path (:mod:`._paths`).
 """
@@ -34,7 +38,14 @@ from . import _normalize as n
 from ._hooks import MODELS, ModelHook, Style, model_hooks
 from ._paths import join, locate
 
-__all__ = ["StructureError", "Style", "dialog_to_json", "make_converter", "structure"]
+__all__ = [
+    "StructureError",
+    "Style",
+    "dialog_from_json",
+    "dialog_to_json",
+    "make_converter",
+    "structure",
+]
 
 T = TypeVar("T")
 
@@ -81,6 +92,7 @@ _HOOKS: Final[Mapping[Style, Mapping[type, ModelHook]]] = {
     "snake": {model: _CONVERTER.get_structure_hook(model) for model in MODELS},
     "camel": model_hooks(_CONVERTER, "camel"),
 }
+_FROM_JSON: Final = model_hooks(_CONVERTER, "python")[Dialog]
 
 
 class StructureError(ValueError):
@@ -120,3 +132,16 @@ def dialog_to_json(dialog: Dialog) -> dict[str, Any]:
     """``dialog`` as a JSON-ready dict: Python field names, dates as ISO strings, enum
     members as their wire values, lists for tuples, ``extra`` and ``result_extra`` kept."""
     return _CONVERTER.unstructure(dialog)  # type: ignore[no-any-return]
+
+
+def dialog_from_json(data: object) -> Dialog:
+    """The :class:`Dialog` that :func:`dialog_to_json` wrote ``data`` from (equal to it).
+
+    Raises ``ValueError`` when ``data`` is not such a mapping.
+    """
+    try:
+        dialog: Dialog = _FROM_JSON(data, Dialog)
+    except Exception as error:
+        msg = f"not a dialog written by dialog_to_json ({type(error).__name__})"
+        raise ValueError(msg) from None
+    return dialog

@@ -16,7 +16,10 @@ in one place and the models stay plain frozen attrs classes:
   carrying the rest, which the ``extra`` field is renamed to. A payload holding only
   known keys (most of them) goes to cattrs as it is, without a copy;
 - **older names**: the flat era's ``title`` is read as ``name`` when ``name`` is absent
-  (and kept in ``extra`` when both are sent).
+  (and kept in ``extra`` when both are sent);
+- **the way back from JSON**: a third naming, ``"python"``, reads what
+  ``dialog_to_json`` wrote (the attribute names, ``extra`` as it is) with the same field
+  hooks, which accept every value that wrote.
 
 The generated functions validate in cattrs' detailed mode, so a failure carries, per
 field, the attribute that failed; :mod:`._paths` turns that into the wire path.
@@ -55,12 +58,17 @@ __all__ = [
     "RESULT_EXTRA_KEY",
     "Hook",
     "ModelHook",
+    "Naming",
     "Style",
     "model_hooks",
     "wire_name",
 ]
 
 Style: TypeAlias = Literal["snake", "camel"]
+"""A naming style of the wire: snake_case (``im``, ``imbot``), camelCase (``imbot.v2``)."""
+Naming: TypeAlias = Literal["snake", "camel", "python"]
+"""A wire :data:`Style`, or ``"python"``: the models' own attribute names, which
+``dialog_to_json`` writes (unknown keys there are ignored, not kept in ``extra``)."""
 Hook: TypeAlias = Callable[[Any, Any], Any]
 ModelHook: TypeAlias = Callable[..., Any]
 """``(value, type, result_extra=None) -> model``: a model's structure hook."""
@@ -94,6 +102,7 @@ ALIASES: Final[Mapping[type, Mapping[str, str]]] = {Dialog: {"title": "name"}}
 # ``extra`` like any other unknown key, and the sentinel is then set over it.
 EXTRA_KEY: Final = "bitrix_dialog:extra"  # printable: cattrs < 26.2 puts it in its code as is
 RESULT_EXTRA_KEY: Final = "bitrix_dialog:result_extra"
+_KEPT: Final = frozenset({"extra", "result_extra"})
 
 
 def _camel(name: str) -> str:
@@ -101,8 +110,10 @@ def _camel(name: str) -> str:
     return head + "".join(part[:1].upper() + part[1:] for part in rest)
 
 
-def wire_name(model: type, attribute: str, style: Style) -> str:
+def wire_name(model: type, attribute: str, style: Naming) -> str:
     """The key ``attribute`` of ``model`` has on the wire in ``style``."""
+    if style == "python":
+        return attribute
     snake = _RENAMES.get(model, {}).get(attribute, attribute)
     return snake if style == "snake" else _camel(snake)
 
@@ -226,14 +237,17 @@ def _field_hook(field: attrs.Attribute[Any], built: Mapping[type, _Built]) -> Ho
 
 
 def _model_hook(
-    converter: cattrs.Converter, model: type, style: Style, built: Mapping[type, _Built]
+    converter: cattrs.Converter, model: type, style: Naming, built: Mapping[type, _Built]
 ) -> _Built:
     """Generate ``model``'s structure function in ``style`` and wrap it for ``extra``."""
     attrs.resolve_types(model)
     overrides: dict[str, Any] = {}
     keys: list[str] = []
     for field in attrs.fields(model):
-        if field.name == "extra":
+        if style == "python" and field.name in _KEPT:  # dialog_to_json wrote them as they are
+            keys.append(field.name)
+            overrides[field.name] = override(struct_hook=_as_sent)
+        elif field.name == "extra":
             overrides["extra"] = override(rename=EXTRA_KEY, struct_hook=_as_sent)
         elif field.name == "result_extra":  # the keys beside a wrapped result (``imbot.v2``)
             overrides["result_extra"] = override(rename=RESULT_EXTRA_KEY, struct_hook=_as_sent)
@@ -292,7 +306,7 @@ def _regroup(
     return shaped
 
 
-def model_hooks(converter: cattrs.Converter, style: Style) -> dict[type, ModelHook]:
+def model_hooks(converter: cattrs.Converter, style: Naming) -> dict[type, ModelHook]:
     """The structure hook of every model in ``style``, built with ``converter``'s field hooks."""
     built: dict[type, _Built] = {}
     for model in MODELS:

@@ -16,7 +16,7 @@ import json
 import re
 from collections.abc import Callable
 from datetime import datetime
-from enum import StrEnum
+from enum import Enum, StrEnum
 from typing import Any, Final, TypeVar
 
 __all__ = [
@@ -140,7 +140,10 @@ def optional_datetime(value: Any, _: object = None) -> datetime | None:
 
 def enum_or_str(enum: type[E]) -> Callable[[Any, object], E | str | None]:
     """A hook giving the ``enum`` member for a documented value and the string itself for
-    a value the SDK does not know yet (portals add chat types and roles without notice)."""
+    a value the SDK does not know yet (portals add chat types and roles without notice).
+
+    A member (``dialog_to_json`` keeps them: a ``str`` subclass JSON writes as its value)
+    is read by its value."""
     members: dict[str, E] = {str(member.value): member for member in enum}
     # Some answers spell the values in another case (2026 im.recent.* chats: "OWNER").
     folded: dict[str, E] = {value.casefold(): member for value, member in members.items()}
@@ -150,6 +153,8 @@ def enum_or_str(enum: type[E]) -> Callable[[Any, object], E | str | None]:
             return members.get(value) or folded.get(value.casefold()) or value or None
         if value is None:
             return None
+        if isinstance(value, Enum):
+            return structure(value.value)
         msg = f"expected a string, got {_shown(value)}"
         raise WireError(msg)
 

@@ -15,8 +15,8 @@ its ``server_endpoint`` must name one of the Bitrix24 authorization servers
 before it is stored or used: a forged install can never make the app send its
 secret elsewhere.
 
-Confirming an install (:meth:`Portals.install` with ``verify=True``): see
-``_install.py``: a refresh at the authorization server, then, for a portal
+Confirming an install (:meth:`Portals.install` with ``verify=True``) is
+``_install.py``'s: a refresh at the authorization server, then, for a portal
 already installed, ``user.admin`` on the refreshed pair. A stored pair is replaced
 only by a newer one or one a refresh confirms, so a late or replayed post cannot
 put a spent pair back. At most ``max_clients`` clients are kept (LRU).
@@ -34,22 +34,16 @@ from typing import Final, Protocol, runtime_checkable
 
 import attrs
 
-from .._auth import (
-    Auth,
-    EventAuth,
-    MemoryTokenStore,
-    OAuthAuth,
-    OAuthToken,
-    TokenStore,
-)
+from .._auth import Auth, EventAuth, MemoryTokenStore, OAuthAuth, OAuthToken, TokenStore
 from .._auth._moves import PortalMoveCallback
-from .._auth._tokens import secrets_of
+from .._auth._oauth_server import DEFAULT_OAUTH_SERVERS, check_oauth_servers, server_problem
+from .._auth._options import check_app_credentials
+from .._auth._stored import load_pair
 from .._client import Client
 from .._errors import TokenConflictError, TokenStoreError
 from .._transports import Transport
 from .._wire._redact import safe_cause
-from .._wire._urls import require_secure_url
-from ._install import InstallRefusedError, check_outside_urls, confirm_pair, is_admin
+from ._install import Installer, InstallRefusedError
 
 __all__ = [
     "DEFAULT_MAX_CLIENTS",
@@ -63,11 +57,8 @@ __all__ = [
 
 logger: Final = logging.getLogger("bitrix_dialog")
 
-DEFAULT_OAUTH_SERVERS: Final = frozenset({"oauth.bitrix.info", "oauth.bitrix24.tech"})
-"""The Bitrix24 authorization servers a stored pair may name as its ``server_endpoint``."""
 DEFAULT_MAX_CLIENTS: Final = 1024
 """Portal clients kept at most; the least recently used one is dropped first."""
-_NO_TOKENS: Final = "the install carries no OAuth tokens"
 
 
 class PortalNotInstalledError(LookupError):
@@ -102,21 +93,8 @@ def check_app_options(
     client_id: object, client_secret: object, store: object, oauth_servers: object
 ) -> None:
     """Refuse bad OAuth app options with a ``ValueError``/``TypeError`` naming them."""
-    for name, value in (("client_id", client_id), ("client_secret", client_secret)):
-        if not isinstance(value, str) or not value.strip():
-            msg = f"{name} must be a non-empty string"
-            raise ValueError(msg)
-    if store is not None and not isinstance(store, TokenStore):
-        msg = f"store must implement TokenStore (load, save, refresh_lock), not {store!r}"
-        raise TypeError(msg)
-    if (
-        isinstance(oauth_servers, str)
-        or not isinstance(oauth_servers, Collection)
-        or not oauth_servers
-        or not all(isinstance(host, str) and host for host in oauth_servers)
-    ):
-        msg = "oauth_servers must be a non-empty collection of host names (host or host:port)"
-        raise TypeError(msg)
+    check_app_credentials(client_id, client_secret, store)
+    check_oauth_servers(oauth_servers)
 
 
 @runtime_checkable
@@ -180,6 +158,14 @@ class Portals:
         self._clients: OrderedDict[str, Client] = OrderedDict()
         self._locks: dict[str, _PortalLock] = {}
         self._closed = False
+        self._installs = Installer(
+            store=self._store,
+            transport=transport,
+            client_id=client_id,
+            client_secret=client_secret,
+            servers=self._servers,
+            clock=clock,
+        )
 
     @property
     def store(self) -> TokenStore:
@@ -242,52 +228,13 @@ class Portals:
         Raises :class:`InstallRefusedError`; returns the pair stored now (None when
         an authentic post brought no pair).
         """
+        token, saved = await self._installs.accept(
+            auth, verify=verify, trusted=trusted, allow_loopback=allow_loopback
+        )
+        if not saved:
+            return token
         member_id = auth.member_id
-        if not member_id:
-            raise InstallRefusedError("the post names no member_id")
-        if not auth.application_token:
-            raise InstallRefusedError("the post carries no application_token")
-        stored = await self._load(member_id)
-        authentic = trusted or (stored is not None and auth.verify(stored.application_token))
-        token = auth.token if auth.token is not None and auth.token.refresh_token else None
-        if token is None:
-            if stored is None:
-                raise InstallRefusedError(_NO_TOKENS, status=400)
-            if authentic:
-                return None
-            raise InstallRefusedError("a new application_token came without a refresh token")
-        check_outside_urls(token, "the post", allow_loopback)
-        self._check_install_server(token)
-        if authentic:
-            replacement = await self._authentic_pair(token, stored, verify, allow_loopback)
-            if replacement is None:
-                logger.info(
-                    "Bitrix24: install post of member %r kept the stored pair", member_id[:64]
-                )
-                return stored
-            token = replacement
-        elif verify:
-            token = await self._confirm(token, allow_loopback)
-            if stored is not None and not await self._is_admin(token):
-                msg = (
-                    "the install's user is no administrator of the portal (user.admin); "
-                    "the stored application token stays"
-                )
-                raise InstallRefusedError(msg)
-        elif stored is not None:
-            raise InstallRefusedError(
-                "the application_token differs from the stored one and verify_install is off"
-            )
-        token = attrs.evolve(token, application_token=auth.application_token)
-        failure: TokenStoreError | None = None
-        try:
-            await self._store.save(token)
-        except Exception as exc:
-            msg = f"saving the install pair of member {member_id} failed ({type(exc).__name__})"
-            failure = TokenStoreError(msg)
-            cause = safe_cause(exc, secrets=secrets_of(token, auth.token))
-        if failure is not None:
-            raise failure from cause  # outside the handler: a dropped cause is no __context__
+        assert member_id  # accept refuses a post that names none
         await self._drop(member_id)  # the next request builds a client on the new pair
         logger.info("Bitrix24: app installed on member %r (pair saved)", member_id[:64])
         return token
@@ -384,74 +331,12 @@ class Portals:
             self._clients.popitem(last=False)
         return client
 
-    async def _authentic_pair(
-        self, token: OAuthToken, stored: OAuthToken | None, verify: bool, allow_loopback: bool
-    ) -> OAuthToken | None:
-        """The pair an authentic post may store, or None to keep the stored one."""
-        if stored is None:
-            return token
-        if token.expires_at <= stored.expires_at:  # not newer: a late or replayed post
-            if not verify:
-                return None
-            try:
-                token = await self._confirm(token, allow_loopback)
-            except InstallRefusedError:
-                return None
-        if verify and not await self._is_admin(token):
-            return None
-        return token
-
-    async def _confirm(self, token: OAuthToken, allow_loopback: bool) -> OAuthToken:
-        self._check_install_server(token)
-        confirmed = await confirm_pair(
-            self._transport,
-            token,
-            client_id=self._client_id,
-            client_secret=self._client_secret,
-            received_at=self.clock(),
-            allow_loopback=allow_loopback,
-            servers=self._servers,
-        )
-        self._check_install_server(confirmed)
-        return confirmed
-
-    async def _is_admin(self, token: OAuthToken) -> bool:
-        return await is_admin(self._transport, token)
-
     def _server_problem(self, token: OAuthToken) -> str | None:
         """Why ``token``'s ``server_endpoint`` may not receive the client secret, or None."""
-        if token.server_endpoint is None:
-            return None  # OAuthAuth then refreshes at oauth.bitrix.info
-        try:
-            url = require_secure_url(token.server_endpoint, parameter="server_endpoint")
-        except ValueError as exc:
-            return str(exc)
-        host = (url.host or "").lower()
-        if host in self._servers or f"{host}:{url.port}" in self._servers:
-            return None
-        return (
-            f"the pair names {host!r} as its authorization server, which is not one of "
-            f"oauth_servers ({', '.join(sorted(self._servers))})"
-        )
-
-    def _check_install_server(self, token: OAuthToken) -> None:
-        problem = self._server_problem(token)
-        if problem is not None:
-            raise InstallRefusedError(problem)
+        return server_problem(token.server_endpoint, self._servers)
 
     async def _load(self, member_id: str) -> OAuthToken | None:
-        failure: TokenStoreError | None = None
-        try:
-            token = await self._store.load(member_id)
-        except Exception as exc:
-            msg = f"loading the pair of member {member_id} failed ({type(exc).__name__})"
-            failure, cause = TokenStoreError(msg), safe_cause(exc)
-        if failure is not None:
-            raise failure from cause
-        if token is not None and not isinstance(token, OAuthToken):
-            msg = f"the store returned {type(token).__name__} for member {member_id}"
-            raise TokenStoreError(msg)
-        return token
+        return await load_pair(self._store, member_id)
 
     async def _drop(self, member_id: str) -> None:
         client = self._clients.pop(member_id, None)

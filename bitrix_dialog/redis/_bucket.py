@@ -6,7 +6,8 @@ portal's whole budget; several of them together draw ``QUERY_LIMIT_EXCEEDED``.
 rules (see :mod:`bitrix_dialog._pacing._limiter`): a request counts from when it is sent,
 drains only once its answer is back, and ``QUERY_LIMIT_EXCEEDED`` fills the
 bucket for everyone. Each decision is one Lua script run (see
-:mod:`._bucket_script`), timed by the Redis server's clock.
+:mod:`._bucket_script`), timed by the Redis server's clock; :mod:`._shared_bucket`
+runs it, and this module decides what a worker does with the answers (and without them).
 
 A refusal also teaches the shared bucket, by the local bucket's rules: a refusal
 with room left lowers the capacity estimate, refusals repeated at the drain lower
@@ -37,10 +38,8 @@ with a warning, until Redis answers again.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 import math
-import secrets
 from typing import Final, TypedDict, Unpack
 
 import attrs
@@ -48,24 +47,13 @@ import redis.asyncio
 
 from .._errors import LimiterUnavailableError
 from .._pacing._limiter import Limiter, Slot, report_refusal
-from .._pacing._plan import DRAIN_CUT, Plan, concrete_plan
-from ._bucket_script import BUCKET_SCRIPT, KEY_SUFFIXES
-from ._common import (
-    REDIS_FAILURES,
-    block_seconds,
-    check_client,
-    check_name,
-    check_seconds,
-    describe,
-    text,
-)
+from .._pacing._plan import Plan, concrete_plan
+from ._common import check_client, check_name, check_seconds, describe
+from ._shared_bucket import RedisFailedError, SharedBucket, SharedSlot
 
 __all__ = ["BucketOptions", "RedisBucketState", "RedisLeakyBucket"]
 
 logger: Final = logging.getLogger("bitrix_dialog")
-
-# Longer than any bucket could take to drain: idle buckets vanish from Redis by themselves.
-_IDLE_GRACE: Final = 60.0
 
 
 class BucketOptions(TypedDict, total=False):
@@ -93,21 +81,8 @@ class RedisBucketState:
 
 
 @attrs.frozen
-class _SharedSlot:
-    ident: str
-    level: str = "0"  # the bucket's level when the slot was granted, as the script said
-    number: str = "0"  # the grant's number
-
-
-@attrs.frozen
 class _FallbackSlot:
     slot: Slot
-
-
-class _RedisFailedError(Exception):
-    def __init__(self, error: BaseException) -> None:
-        super().__init__(type(error).__name__)
-        self.error = error
 
 
 def _check_bucket(capacity: object, drain_rate: object) -> tuple[int, float]:
@@ -158,12 +133,7 @@ class RedisLeakyBucket:
     ) -> None:
         self._redis = check_client(redis)
         self.key = check_name("key", key)
-        self.capacity, self.drain_rate = _check_bucket(capacity, drain_rate)
-        self.plan_capacity, self.plan_drain_rate = self.capacity, self.drain_rate
-        self._floor = (
-            min(self.capacity, Plan.STANDARD.capacity),
-            min(self.drain_rate, Plan.STANDARD.drain_rate),
-        )
+        capacity, drain_rate = _check_bucket(capacity, drain_rate)
         prefix = check_name("prefix", prefix)
         self.slot_lease = check_seconds("slot_lease", slot_lease)
         self.waiter_lease = check_seconds("waiter_lease", waiter_lease)
@@ -172,13 +142,15 @@ class RedisLeakyBucket:
             msg = f"fallback must be another Limiter (such as a LeakyBucket), not {fallback!r}"
             raise TypeError(msg)
         self._fallback = fallback
-        # One {hash tag} for every key: a Redis cluster keeps them on one node.
-        base = f"{prefix}:bucket:{{{key}}}"
-        self._keys = [f"{base}:{suffix}" for suffix in KEY_SUFFIXES]
-        self._wake_prefix = f"{base}:wake:"
-        idle = self.slot_lease + self.waiter_lease + self.capacity / self._floor[1]
-        self._ttl_ms = math.ceil((idle + _IDLE_GRACE) * 1000)
-        self._script = self._redis.register_script(BUCKET_SCRIPT)
+        self._shared = SharedBucket(
+            self._redis,
+            key=key,
+            prefix=prefix,
+            capacity=capacity,
+            drain_rate=drain_rate,
+            slot_lease=self.slot_lease,
+            waiter_lease=self.waiter_lease,
+        )
         self._turn = asyncio.Lock()
         self._down_until = -math.inf
         self._degraded = False
@@ -190,6 +162,26 @@ class RedisLeakyBucket:
         """A bucket the size of ``plan``'s (``Plan.STANDARD``, ``Plan.ENTERPRISE``)."""
         plan = concrete_plan(plan)
         return cls(redis, key, plan.capacity, plan.drain_rate, **options)
+
+    @property
+    def capacity(self) -> int:
+        """The shared estimate of the bucket's size, as of this worker's last script run."""
+        return self._shared.capacity
+
+    @property
+    def drain_rate(self) -> float:
+        """The shared estimate of the drain (requests per second), as of the last run."""
+        return self._shared.drain_rate
+
+    @property
+    def plan_capacity(self) -> int:
+        """The plan's capacity, which the shared estimate starts from."""
+        return self._shared.plan_capacity
+
+    @property
+    def plan_drain_rate(self) -> float:
+        """The plan's drain rate, which the shared estimate starts from."""
+        return self._shared.plan_drain_rate
 
     @property
     def fallback(self) -> Limiter | None:
@@ -212,11 +204,11 @@ class RedisLeakyBucket:
                 await self._turn.acquire()
             try:
                 if not self._on_fallback(loop.time()):
-                    shared, waited = await self._shared_slot(deadline)
+                    shared, waited = await self._shared.take(deadline)
                     self._recovered()
                     elapsed = loop.time() - started if queued or waited else 0.0
                     return Slot(waited=elapsed, token=shared)
-            except _RedisFailedError as failure:
+            except RedisFailedError as failure:
                 if self._fallback is None:
                     msg = (
                         f"the shared rate limiter at {describe(self._redis)} failed "
@@ -242,12 +234,12 @@ class RedisLeakyBucket:
             assert self._fallback is not None
             await self._fallback.release(token.slot)
             return
-        if not isinstance(token, _SharedSlot):
+        if not isinstance(token, SharedSlot):
             msg = "release() got a slot this RedisLeakyBucket did not hand out"
             raise TypeError(msg)
         try:
-            await self._call("release", token.ident)
-        except _RedisFailedError as failure:
+            await self._shared.release(token)
+        except RedisFailedError as failure:
             logger.warning(
                 "shared rate limiter at %s: handing back a slot failed (%s); "
                 "its lease frees it within %.0f s",
@@ -271,17 +263,13 @@ class RedisLeakyBucket:
             await report_refusal(self._fallback, token.slot)
             await self._saturate_shared()
             return
-        if not isinstance(token, _SharedSlot):
+        if not isinstance(token, SharedSlot):
             await self.saturate()
             return
         before = (self.capacity, self.drain_rate)
         try:
-            await self._call(
-                "refused",
-                token.ident,
-                extra=(token.level, token.number, *self._floor, DRAIN_CUT),
-            )
-        except _RedisFailedError as failure:
+            await self._shared.refused(token)
+        except RedisFailedError as failure:
             logger.warning(
                 "shared rate limiter at %s: recording QUERY_LIMIT_EXCEEDED failed (%s)",
                 describe(self._redis),
@@ -300,8 +288,8 @@ class RedisLeakyBucket:
     async def _saturate_shared(self) -> None:
         """Fill the shared bucket only (the fallback's own state left as it is)."""
         try:
-            await self._call("saturate", "")
-        except _RedisFailedError as failure:
+            await self._shared.saturate()
+        except RedisFailedError as failure:
             logger.warning(
                 "shared rate limiter at %s: recording QUERY_LIMIT_EXCEEDED failed (%s)",
                 describe(self._redis),
@@ -311,93 +299,15 @@ class RedisLeakyBucket:
     async def state(self) -> RedisBucketState:
         """The shared bucket now. Raises ``LimiterUnavailableError`` when Redis fails."""
         try:
-            reply = await self._call("state", "")
-        except _RedisFailedError as failure:
+            draining, in_flight, reserved, queued = await self._shared.state()
+        except RedisFailedError as failure:
             msg = f"the shared rate limiter at {describe(self._redis)} failed"
             raise LimiterUnavailableError(msg) from failure.error
-        draining, in_flight, reserved, queued = float(reply[1]), *map(int, reply[2:5])
         return RedisBucketState(
             level=in_flight + draining, in_flight=in_flight, reserved=reserved, queued=queued
         )
 
-    # -------------------------------------------------------------- internals
-    async def _shared_slot(self, deadline: float | None) -> tuple[_SharedSlot, bool]:
-        """Run the script until it grants a slot: (the slot, whether we had to wait)."""
-        loop = asyncio.get_running_loop()
-        ident = secrets.token_hex(12)
-        waited = False
-        settled = False  # granted, or Redis failed (a failing Redis is not asked to clean up)
-        try:
-            while True:
-                remaining = None if deadline is None else deadline - loop.time()
-                max_wait = -1.0 if remaining is None else max(remaining, 0.0)
-                try:
-                    kind, value, *rest = await self._call("acquire", ident, max_wait)
-                except _RedisFailedError:
-                    settled = True
-                    raise
-                if kind == "granted":
-                    settled = True
-                    return _SharedSlot(ident, value, rest[0]), waited
-                seconds = float(value)
-                if kind == "timeout" or (
-                    remaining is not None
-                    and (remaining <= 0 or (kind == "wait" and seconds > remaining))
-                ):
-                    raise TimeoutError  # a drain never speeds up: it cannot be in time
-                waited = True
-                if remaining is not None:
-                    seconds = min(seconds, remaining)
-                if kind == "wait":
-                    await asyncio.sleep(seconds)
-                else:  # queued: until an answer moves us up (or it is time to renew our place)
-                    try:
-                        await self._blpop(ident, seconds)
-                    except _RedisFailedError:
-                        settled = True
-                        raise
-        finally:
-            if not settled:  # timed out or cancelled: give up the place in line now
-                with contextlib.suppress(_RedisFailedError):
-                    await self._call("cancel", ident)
-
-    async def _blpop(self, ident: str, seconds: float) -> None:
-        try:
-            await self._redis.blpop(
-                [self._wake_prefix + ident], block_seconds(self._redis, seconds)
-            )
-        except REDIS_FAILURES as exc:
-            raise _RedisFailedError(exc) from exc
-
-    async def _call(
-        self,
-        op: str,
-        ident: str,
-        max_wait: float = -1.0,
-        *,
-        extra: tuple[str | int | float, ...] = (),
-    ) -> list[str]:
-        args: list[str | int | float] = [
-            op,
-            self.plan_capacity,
-            self.plan_drain_rate,
-            ident,
-            self.slot_lease,
-            self.waiter_lease,
-            max_wait,
-            self._ttl_ms,
-            self._wake_prefix,
-            *extra,
-        ]
-        try:
-            reply = await self._script(keys=self._keys, args=args)
-        except REDIS_FAILURES as exc:
-            raise _RedisFailedError(exc) from exc
-        parts = [text(part) for part in reply]
-        # Every reply ends with the shared estimates in force.
-        self.capacity, self.drain_rate = int(float(parts[-2])), float(parts[-1])
-        return parts[:-2]
-
+    # -------------------------------------------------------------- fallback
     def _on_fallback(self, now: float) -> bool:
         return self._fallback is not None and now < self._down_until
 

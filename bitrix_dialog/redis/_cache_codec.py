@@ -22,8 +22,7 @@ from typing import Any, Final
 
 from .._cache import CacheEntry
 from .._cache._entry import NEGATIVE_ERRORS
-from .._decode._converter import dialog_to_json
-from .._decode._from_json import dialog_from_json
+from .._decode._converter import dialog_from_json, dialog_to_json
 from .._errors import error_class
 from .._models import Dialog
 

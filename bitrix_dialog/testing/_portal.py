@@ -1,16 +1,10 @@
 """The fake portal: its state, set-up, and the path of every request through it.
 
-Every request, in memory or over a socket (``_serve.py``), goes through
-:meth:`FakePortal.handle`:
-
-    arrival (latency in, faults, leaky bucket, OVERLOAD_LIMIT; ``_limits.py``)
-    -> route (/rest/[USER/CODE/]METHOD[.json]) -> parse params the PHP way (``_wire.py``)
-    -> authenticate (webhook code or OAuth token; ``_access.py``) -> operating budget
-    -> scripted errors, method handler (``_routes.py``; handlers in ``_methods.py``)
-    -> envelope + time -> latency out
-
-Handlers raise :class:`PortalError` for documented errors; the portal turns it into
-``{"error", "error_description"}`` with the documented HTTP status.
+The portal holds what a test sets up (credentials, chats, bots, queued events,
+limits and faults) and answers each request, in memory or over a socket
+(``_serve.py``), through :meth:`FakePortal.handle`, which runs the request path of
+:mod:`._pipeline`: arrival and limits, route, PHP-style params, authentication,
+operating budget, scripted errors, the method handler, the envelope.
 """
 
 from __future__ import annotations
@@ -34,18 +28,18 @@ from ._bots import FakeBot
 from ._bucket import BucketSpec
 from ._chats import PAYLOAD_STYLES, FakeChat, PayloadStyle
 from ._context import CallContext, Caller, MethodHandler, RecordedCall
-from ._errors import DOCUMENTED_STATUS, PortalError
+from ._errors import PortalError
 from ._event_queue import message_data, queue_event
 from ._events import FakeEvents
 from ._faults import Faults
 from ._imbot import FakeMessage
 from ._limits import PortalCounters, PortalLimits
 from ._memory import MemoryTransport
-from ._oauth import TOKEN_PATH, FakeApp, FakeOAuthServer
+from ._oauth import FakeApp, FakeOAuthServer
 from ._openlines import add_openline_chat
 from ._operating import OperatingModel
+from ._pipeline import RequestPath
 from ._routes import MethodRoutes, ScriptedErrors
-from ._wire import json_response, parse_params, route
 
 __all__ = ["CallContext", "Caller", "FakePortal", "MethodHandler", "RecordedCall"]
 
@@ -125,6 +119,13 @@ class FakePortal:
         self.user_event_subscribers: set[int] = set()
         """Users subscribed with ``im.v2.Event.subscribe`` (``withUserEvents`` needs it)."""
         self._last_event_id = 0
+        self._path = RequestPath(
+            self,
+            credentials=self._credentials,
+            routes=self._routes,
+            scripted=self._scripted,
+            iso=self._iso,
+        )
         from ._methods import register_builtin_methods  # noqa: PLC0415 - avoids an import cycle
 
         register_builtin_methods(self)
@@ -267,6 +268,26 @@ class FakePortal:
         few controller methods that need their case, such as ``tasks.flow.Flow.*``)."""
         self._routes.register(name, handler, case_sensitive=case_sensitive)
 
+    def method_handler(self, name: str) -> MethodHandler:
+        """The handler serving ``name`` now (a built-in one, or one you registered), to
+        wrap: doctor its answer, count its calls, or fail on a condition.
+
+        >>> serve_batch = portal.method_handler("batch")             # doctest: +SKIP
+        >>> async def forgetful(context: CallContext) -> Any:        # doctest: +SKIP
+        ...     answer = await serve_batch(context)
+        ...     answer["result"].popitem()                           # one outcome lost
+        ...     return answer
+        >>> portal.register_method("batch", forgetful)               # doctest: +SKIP
+
+        Names match as :meth:`register_method`'s do. Raises ``KeyError`` for a method
+        the portal does not serve.
+        """
+        try:
+            return self._routes.resolve(name)
+        except PortalError:
+            msg = f"the fake portal serves no method {name!r}"
+            raise KeyError(msg) from None
+
     def fail_next(
         self,
         code: str,
@@ -316,42 +337,8 @@ class FakePortal:
 
     # ----------------------------------------------------------------- handle
     async def handle(self, request: HttpRequest) -> HttpResponse:
-        """Serve one request exactly as the portal would."""
-        if request.url.path == TOKEN_PATH:
-            return await self.oauth.handle(request)
-        if self._moved_to is not None and request.url.origin() != self._moved_to:
-            location = self._moved_to.with_path(request.url.path).with_query(request.url.query)
-            return HttpResponse(status=302, headers={"Location": str(location)})
-        method = "?"
-        params: dict[str, Any] = {}
-        visit = await self.limits.arrive(request.url.path)
-        started = self.clock()
-        if visit.refused is not None:
-            response, code = visit.refused
-            self._record(self._method_of(request.url), params, response.status, code)
-            return await self.limits.leave(visit, response)
-        try:
-            method, webhook = route(request.url)
-            params = parse_params(request)
-            caller = self._credentials.authenticate(request, webhook, params)
-            handler = self._routes.resolve(method)
-            payer = self.limits.caller_key(caller.kind, caller.credential)
-            self.limits.check(payer, method)
-            self._scripted.raise_next(method)
-            result = await handler(
-                CallContext(portal=self, caller=caller, method=method, params=params)
-            )
-        except PortalError as error:
-            status = error.status or DOCUMENTED_STATUS.get(error.code.upper(), 400)
-            self._record(method, params, status, error.code)
-            body = {"error": error.code, "error_description": error.description}
-            return await self.limits.leave(visit, json_response(status, body))
-        cost = self.limits.charge(payer, method)
-        self.limits.counters.succeeded += 1
-        self._record(method, params, 200, None)
-        time_block = self.time_block(started, payer=payer, method=method, processing=cost)
-        answer = json_response(200, {"result": result, "time": time_block})
-        return await self.limits.leave(visit, answer)
+        """Serve one request exactly as the portal would (see :mod:`._pipeline`)."""
+        return await self._path.handle(request)
 
     def time_block(
         self,
@@ -362,36 +349,11 @@ class FakePortal:
         processing: float = 0.0,
     ) -> dict[str, Any]:
         """A ``time`` block as the cloud sends it (operating fields unless turned off)."""
-        finished = self.clock()
-        return {
-            "start": started,
-            "finish": finished,
-            "duration": finished - started,
-            "processing": processing,
-            "date_start": self._iso(started),
-            "date_finish": self._iso(finished),
-            **self.limits.time_fields(payer, method),
-        }
-
-    def _method_of(self, url: URL) -> str:
-        try:
-            return route(url)[0]
-        except PortalError:
-            return "?"
+        return self._path.time_block(started, payer=payer, method=method, processing=processing)
 
     def _iso(self, moment: float) -> str:
         local = datetime.fromtimestamp(moment, UTC).astimezone(self._tz)
         return local.replace(microsecond=0).isoformat()
-
-    def _record(
-        self, method: str, params: Mapping[str, Any], status: int, error: str | None
-    ) -> None:
-        if self.record_calls:
-            self.calls.append(
-                RecordedCall(
-                    method=method, params=params, status=status, error=error, at=self.clock()
-                )
-            )
 
     async def dispatch(self, caller: Caller, method: str, params: Mapping[str, Any]) -> Any:
         """Run ``method`` as ``caller`` through the portal's own handlers; what ``batch`` uses.
@@ -400,15 +362,7 @@ class FakePortal:
         access errors ...). Faults from ``fail_next(method=...)`` naming this method apply;
         ones for any method do not, since those stand for whole HTTP requests.
         """
-        handler = self._routes.resolve(method)
-        payer = self.limits.caller_key(caller.kind, caller.credential)
-        self.limits.check(payer, method)
-        self._scripted.raise_next(method, any_method=False)
-        result = await handler(
-            CallContext(portal=self, caller=caller, method=method, params=params)
-        )
-        self.limits.charge(payer, method)
-        return result
+        return await self._path.dispatch(caller, method, params)
 
     def __repr__(self) -> str:
         return f"FakePortal(domain={self.domain!r}, chats={len(self.chats)})"
