@@ -7,6 +7,8 @@ what went over the wire is read from ``portal.calls``.
 from __future__ import annotations
 
 import asyncio
+import gc
+import weakref
 from collections.abc import Awaitable, Callable
 from typing import Any
 
@@ -363,5 +365,38 @@ def test_a_burst_shares_answers_even_when_the_portal_answers_at_once() -> None:
         assert [dialog.id for dialog in dialogs] == [chat.id for chat in chats] * 3
         assert [len(_commands(portal, n)) for n in range(len(portal.calls))] == [50, 10]
         assert client.stats().shared == 120
+
+    _run(scenario)
+
+
+def test_answers_are_freed_as_soon_as_their_callers_drop_them() -> None:
+    """No reference cycle holds a coalesced answer (or its command and request) for the
+    cyclic garbage collector: a busy service's lookups are freed as they complete, and
+    cost no collector passes."""
+
+    async def scenario(portal: FakePortal, client: Client) -> None:
+        chats = [portal.add_chat() for _ in range(3)]
+        wanted = [chat.dialog_id for chat in chats] * 2
+
+        async def lookups(client: Client, ids: list[str]) -> list[weakref.ref[Dialog]]:
+            dialogs = await asyncio.gather(*map(client.im.dialog.get, ids))
+            return [weakref.ref(dialog) for dialog in dialogs]
+
+        gc.collect()
+        gc.disable()
+        try:
+            # In a task of their own: the loop's handle that resumes a task holds what
+            # it awaited (here only the weak references) until the task yields again.
+            lone = await asyncio.ensure_future(lookups(client, wanted[:1]))
+            shared = await asyncio.ensure_future(lookups(client, wanted))
+            async with Client(
+                portal.webhook_url(), transport=portal.transport(), deadline=60
+            ) as timed:  # each caller with a timer of its own
+                bounded = await asyncio.ensure_future(lookups(timed, wanted))
+                await asyncio.sleep(0)  # the cancelled timers finish
+            got = [ref() for ref in lone + shared + bounded]
+            assert got == [None] * (1 + 2 * len(wanted))
+        finally:
+            gc.enable()
 
     _run(scenario)

@@ -64,7 +64,7 @@ from .._call._retry import RetryState
 from .._errors import BitrixError, ModelDecodeError, TransportError
 from .._methods._spec import MethodSpec, Params
 from .._wire._envelope import RestResponse
-from ._command import Command, Pump, Waiter
+from ._command import TASK, Command, Pump, Waiter
 from ._options import ClientStats, Coalesce
 
 __all__ = ["Coalescer"]
@@ -211,6 +211,7 @@ class Coalescer:
         finally:
             if waiter.timer is not None:
                 waiter.timer.cancel()
+                waiter.timer = None  # the timer's frame holds the waiter: no cycle
             if waiter in command.waiters:  # cancelled: the caller left
                 self._leave(command, waiter)
 
@@ -270,7 +271,7 @@ class Coalescer:
         """Run ``pump`` in a task of its own (no caller leads it)."""
         if pump is not None:
             self._pumps.add(pump)
-            pump.driver = pump
+            pump.driver = TASK
             pump.task = asyncio.get_running_loop().create_task(self._pump_task(pump))
 
     async def _lead(self, pump: Pump, waiter: Waiter, *, now: bool) -> None:
@@ -319,11 +320,11 @@ class Coalescer:
         try:
             if self._window:
                 await self._executor.sleep(self._window)
-            if pump.driver is not pump:
+            if pump.driver is not TASK:
                 return  # taken over by the caller who filled it
             await self._drive(pump)
         except asyncio.CancelledError:
-            if pump.driver is pump:
+            if pump.driver is TASK:
                 for command in pump.carried():
                     if command.pump is pump and command.wanted:
                         self._deliver(command, error=self._closed(command))
@@ -452,6 +453,11 @@ class Coalescer:
             self._answered.append(command)
         else:
             del self._inflight[command.key]
+        # Answered: its request no longer needs it. Cutting this link leaves no cycle
+        # (pump -> command -> pump), so the command, its callers' futures and the
+        # decoded answer are freed as soon as the callers are done with them, not by
+        # the cyclic collector: a lone call allocates no garbage for it to find.
+        command.pump = None
         for waiter in waiters:
             if waiter.future.done():
                 continue

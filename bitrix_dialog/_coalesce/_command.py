@@ -25,7 +25,11 @@ from .._methods._spec import MethodSpec
 from .._types import Clock
 from .._wire._formencode import build_query
 
-__all__ = ["Command", "Pump", "SharedDeadline", "Waiter"]
+__all__ = ["TASK", "Command", "Pump", "SharedDeadline", "Waiter"]
+
+TASK: Final = object()
+"""A :attr:`Pump.driver` that says the pump's own task sends it (a sentinel rather than
+the pump itself, which would make every such pump a reference cycle)."""
 
 # Characters http_build_query leaves as they are: such keys and values need no quoting.
 _PLAIN: Final = re.compile(r"[A-Za-z0-9_.~-]*")
@@ -194,7 +198,7 @@ class Pump:
         self.task: asyncio.Future[None] | None = None
         """The task sending it, when no caller does (``None``: a caller leads it)."""
         self.driver: object = None
-        """Who sends it: the leading caller's waiter, or the pump itself for its task."""
+        """Who sends it: the leading caller's waiter, or :data:`TASK` for its task."""
         self.eager = False
         """Sent as soon as it was full, before the loop iteration that filled it ended."""
 
