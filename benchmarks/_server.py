@@ -23,11 +23,10 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
 
-from bitrix_dialog.testing import CallContext, Caller, FakePortal, Faults
-from bitrix_dialog.testing._methods import dialog_get
+from bitrix_dialog.testing import CallContext, Caller, FakePortal, Faults, MethodHandler
 
 
-def _synthetic(portal: FakePortal) -> None:
+def _synthetic(portal: FakePortal, dialog_get: MethodHandler) -> None:
     async def any_chat(context: CallContext) -> Any:
         raw = str(context.param("DIALOG_ID") or "")
         number = int(raw[4:]) if raw.lower().startswith("chat") and raw[4:].isdigit() else 0
@@ -42,7 +41,7 @@ def _synthetic(portal: FakePortal) -> None:
     portal.register_method("im.dialog.get", any_chat)
 
 
-async def _prerender(portal: FakePortal, ids: list[str]) -> None:
+async def _prerender(portal: FakePortal, ids: list[str], dialog_get: MethodHandler) -> None:
     rendered: dict[str, Any] = {}
 
     async def cached(context: CallContext) -> Any:
@@ -63,10 +62,11 @@ async def _serve(
     portal = FakePortal(bucket=bucket, faults=Faults(latency=latency) if latency else None)
     portal.record_calls = False
     ids = [portal.add_chat(name=f"Chat {n}").dialog_id for n in range(chats)]
+    dialog_get = portal.method_handler("im.dialog.get")  # the portal's own, to wrap
     if synthetic:
-        _synthetic(portal)
+        _synthetic(portal, dialog_get)
     if latency:
-        await _prerender(portal, ids)
+        await _prerender(portal, ids, dialog_get)
     async with portal.serve() as base_url:
         print(json.dumps({"url": portal.webhook_url(base_url), "ids": ids}), flush=True)
         await asyncio.Event().wait()

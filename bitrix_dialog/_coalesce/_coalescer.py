@@ -4,23 +4,22 @@ The DataLoader pattern (syrusakbary/aiodataloader), with the executor's slot-gra
 (``Executor.send_from``) doing the dispatch::
 
     await client.im.dialog.get("chat5")         # typed read -> Coalescer.get(spec, params)
-      -> identical lookup in flight?  join its command (single-flight), else a new Command
+      -> identical lookup in flight (_inflight)? join its command, else a new Command
       -> reserve it to the open Pump (a request still waiting for its turn), or start
          one: a task, whose first step runs on the next loop iteration (call_soon), so
          every call made in this iteration is reserved to it too
       -> the pump waits for its operating turns and a limiter slot; calls made
          meanwhile keep joining it, up to max_batch (then the next pump opens)
-      -> slot granted: the pump's source builds the request from the commands still
-         wanted: one command goes as a plain call (no batch wrapper), several as one
-         ``batch`` encoded and decoded by ``_batch``
-      -> each command's outcome to each of its callers (decoded once: models are
-         frozen, so sharing one instance is safe)
+      -> slot granted: the pump's source builds the request (``request_for``) from the
+         commands still wanted: one as a plain call, several as one ``batch`` (``_batch``)
+      -> each command's outcome to each of its callers, decoded once (``InFlight``)
 
-Under no load the first step finds a slot free at once: a lone call goes out one loop
-iteration later, as the plain call it would have been, with no timer. Under load the
-pumps queue in the limiter and each fills while it waits, so batch size follows the
-load: 100 lookups a second on a portal draining 2 requests a second ride in ~2
-requests a second.
+Under no load the first step finds a slot free at once: a lone call goes out as the
+plain call it would have been, with no timer, and at once when nothing else in the
+loop is ready to run (no other call can join it then), else one loop iteration later.
+Under load the pumps queue in the limiter and each fills while it waits, so batch size
+follows the load: 100 lookups a second on a portal draining 2 requests a second ride
+in ~2 requests a second.
 
 Every caller keeps what it would have had alone:
 
@@ -55,31 +54,34 @@ import math
 from collections.abc import Awaitable, Hashable, Mapping
 from typing import Any, TypeVar
 
-from .._batch._decode import Outcome, decode_batch
 from .._batch._plan import Command as BatchCommand
-from .._batch._plan import encode_body
 from .._call._executor import Executor
-from .._call._request import Learn, Request, as_is
+from .._call._request import Request
 from .._call._retry import RetryState
-from .._errors import BitrixError, ModelDecodeError, TransportError
+from .._errors import BitrixError, TransportError
 from .._methods._spec import MethodSpec, Params
 from .._wire._envelope import RestResponse
-from ._command import TASK, Command, Pump, Waiter
+from ._command import TASK, Answer, Command, Pump, Waiter, request_for
+from ._inflight import InFlight
 from ._options import ClientStats, Coalesce
 
 __all__ = ["Coalescer"]
 
 R = TypeVar("R")
 
-_Answer = dict[str, Outcome] | RestResponse
-"""A ``batch``'s outcomes by command name, or the answer of a request of one command."""
 
+def _alone_in_iteration() -> bool:
+    """Whether no other callback is ready to run in the loop: then no other call can be
+    made before this one's request is built, and waiting an iteration would change
+    nothing but cost one (the yield, a ``select``, the wake-up: a few microseconds).
 
-def _chunk(chunk: list[BatchCommand]) -> Any:
-    def decode(response: RestResponse, learn: Learn) -> _Answer:
-        return decode_batch(response, chunk, halt=False, learn=learn)
-
-    return decode
+    asyncio's loops hold their ready callbacks in ``_ready`` (private, stable since
+    3.4) and put a task that yields at its end; with it empty that task would run
+    again first, before the I/O and timer callbacks of the next iteration. A loop
+    without it (uvloop) is not inspected: the call waits its iteration.
+    """
+    ready = getattr(asyncio.get_running_loop(), "_ready", None)
+    return ready is not None and not ready
 
 
 class Coalescer:
@@ -95,15 +97,14 @@ class Coalescer:
         self._executor = executor
         self._window = options.window
         self._max = options.max_batch
-        self._inflight: dict[Hashable, Command] = {}
+        self._inflight = InFlight()
         self._open: Pump | None = None
         self._pumps: set[Pump] = set()
         self._timers: set[asyncio.Future[None]] = set()
-        self._answered: list[Command] = []
         self._methods: dict[str, None] = {"batch": None}
         self._names = itertools.count()
         self._forever = executor.start_deadline(math.inf)
-        self._callers = 0
+        self._timed = executor.default_deadline is not None
         self._commands = 0
         self._batched = 0
         self._shared = 0
@@ -115,7 +116,8 @@ class Coalescer:
         """``spec``'s decoded answer for ``params`` (already checked by ``spec.build``)."""
         key: Hashable
         try:
-            key = (spec.name, tuple(sorted(params.items())))
+            items = params.items()
+            key = (spec.name, tuple(items) if len(params) == 1 else tuple(sorted(items)))
             hash(key)
         except TypeError:  # a builder made an unhashable value: no sharing, still coalesced
             key = object()
@@ -136,7 +138,7 @@ class Coalescer:
         """What this client has sent and served so far."""
         return ClientStats(
             requests=self._executor.requests_sent,
-            callers=self._callers,
+            callers=self._inflight.callers,
             commands=self._commands,
             batched=self._batched,
             shared=self._shared,
@@ -151,8 +153,8 @@ class Coalescer:
             task.cancel()
         if pending:
             await asyncio.wait(pending)
-        for command in list(self._inflight.values()):
-            self._deliver(command, error=self._closed(command))
+        for command in self._inflight.commands():
+            self._inflight.deliver(command, error=self._closed(command))
 
     # --------------------------------------------------------------- callers
     async def _submit(  # noqa: PLR0917 - one caller's whole lookup
@@ -164,10 +166,10 @@ class Coalescer:
         batch: BatchCommand | None,
         seconds: float | None,
     ) -> Any:
-        executor = self._executor
-        if seconds is None and executor.default_deadline is None:
+        if seconds is None and not self._timed:
             deadline, remaining, at = self._forever, None, math.inf
         else:
+            executor = self._executor
             deadline = executor.start_deadline(seconds)
             remaining = deadline.remaining()
             at = math.inf if remaining is None else executor.clock() + remaining
@@ -175,7 +177,7 @@ class Coalescer:
         fresh: Pump | None = None
         if command is not None and command.outcome is not None:
             self._shared += 1  # answered in this loop iteration: the same answer
-            self._callers += 1
+            self._inflight.callers += 1
             value, error = command.outcome
             if error is not None:
                 raise error
@@ -191,7 +193,7 @@ class Coalescer:
                 spec=spec,
                 batch=batch,
             )
-            self._inflight[key] = command
+            self._inflight.add(command)
             fresh = self._enqueue(command)
         waiter = Waiter(asyncio.get_running_loop().create_future(), deadline, at)
         command.waiters.append(waiter)
@@ -223,7 +225,7 @@ class Coalescer:
         doing = "the answer" if pump is not None and pump.commands is not None else "its turn"
         cause = command.state.last if command.state is not None else None
         self._leave(command, waiter)
-        self._callers += 1
+        self._inflight.callers += 1
         waiter.future.set_exception(waiter.deadline.exceeded(command.method, doing, cause))
 
     def _leave(self, command: Command, waiter: Waiter) -> None:
@@ -231,8 +233,7 @@ class Coalescer:
         command.waiters.remove(waiter)
         if command.waiters:
             return
-        if self._inflight.get(command.key) is command:
-            del self._inflight[command.key]
+        self._inflight.drop(command)
         pump = command.pump
         if pump is None:
             return  # between attempts: its retry finds nobody waiting
@@ -279,7 +280,8 @@ class Coalescer:
         call costs about what a plain call costs.
 
         The caller that started it leads after one loop iteration (or the window),
-        so that the calls made meanwhile join; the caller that fills it leads at once
+        so that the calls made meanwhile join (without waiting when no other callback
+        is ready to run: nobody could join); the caller that fills it leads at once
         (``now``), taking over, so a burst's first requests go out while the burst is
         still being made. If the leader is cancelled, the others' commands are handed
         over, never dropped.
@@ -291,7 +293,7 @@ class Coalescer:
             if not now:
                 if self._window:
                     await self._executor.sleep(self._window)
-                else:
+                elif not _alone_in_iteration():
                     await asyncio.sleep(0)  # the calls made in this loop iteration join it
                 if pump.driver is not waiter:
                     return  # taken over by the caller who filled it
@@ -327,39 +329,32 @@ class Coalescer:
             if pump.driver is TASK:
                 for command in pump.carried():
                     if command.pump is pump and command.wanted:
-                        self._deliver(command, error=self._closed(command))
+                        self._inflight.deliver(command, error=self._closed(command))
             raise
         finally:
             self._pumps.discard(pump)
             if self._open is pump:
                 self._open = None
 
-    def _build(self, pump: Pump) -> Request[_Answer] | None:
+    def _build(self, pump: Pump) -> Request[Answer] | None:
         """The request of one attempt, built once its slot is granted (the source)."""
-        if pump.commands is None:
+        carried = pump.commands
+        if carried is None:
             if self._open is pump:
                 self._open = None  # later calls start the next request
-            pump.commands = pump.reserved
-        live = [command for command in pump.commands if command.wanted]
+            carried = pump.reserved
+        if len(carried) == 1:  # the usual lone call: no list to filter
+            live = carried if carried[0].wanted else []
+        else:
+            live = [command for command in carried if command.wanted]
         pump.commands = live
         if not live:
             return None
         pump.deadline.cover(live)
         self._commands += len(live)
-        if len(live) == 1:  # a plain call, exactly as the caller alone would send it
-            only = live[0]
-            return Request(
-                method=only.method, params=only.params, decode=as_is, callers=len(only.waiters)
-            )
-        callers = sum(map(len, (command.waiters for command in live)))
-        self._batched += 1
-        chunk = [command.batch_command() for command in live]
-        return Request(
-            method="batch",
-            params=encode_body(chunk, halt=False),
-            decode=_chunk(chunk),
-            callers=callers,
-        )
+        if len(live) > 1:
+            self._batched += 1
+        return request_for(live)
 
     async def _drive(self, pump: Pump) -> None:
         """Send ``pump``'s request once its turn comes, and settle every command in it."""
@@ -374,36 +369,22 @@ class Coalescer:
             )
         except Exception as error:  # every caller gets it, as alone
             for command in pump.carried():
-                self._deliver(command, error=error)
+                self._inflight.deliver(command, error=error)
             return
         if answer is None or pump.commands is None:
             return  # nobody was waiting any more
         if isinstance(answer, RestResponse):  # the request carried one command
-            self._settle(pump.commands[0], answer)
+            self._inflight.settle(pump.commands[0], answer)
             return
         for command in pump.commands:
             outcome = answer[command.name]
             if isinstance(outcome, BitrixError):
                 if command.waiters and not await self._retry(command, outcome):
-                    self._deliver(command, error=outcome)
+                    self._inflight.deliver(command, error=outcome)
             else:
-                self._settle(command, outcome)
+                self._inflight.settle(command, outcome)
 
     # -------------------------------------------------------------- outcomes
-    def _settle(self, command: Command, response: RestResponse) -> None:
-        """A command's answer, decoded once for all of its callers."""
-        if not command.waiters:
-            return
-        if command.spec is None:
-            self._deliver(command, value=response)
-            return
-        try:
-            value = command.spec.decode(response.result, response.body or None)
-        except ModelDecodeError as error:
-            self._deliver(command, error=error)
-            return
-        self._deliver(command, value=value)
-
     async def _retry(self, command: Command, error: BitrixError) -> bool:
         """Send a command refused inside a ``batch`` again later, as the policy allows."""
         state = command.state or RetryState(method=command.method, idempotent=True)
@@ -420,10 +401,9 @@ class Coalescer:
                         command.method, f"a retry after {decision.delay:.2f} s", error
                     )
                 )
-                self._callers += 1
+                self._inflight.callers += 1
         if not command.waiters:
-            if self._inflight.get(command.key) is command:
-                del self._inflight[command.key]
+            self._inflight.drop(command)
         elif decision.delay > 0:
             timer = asyncio.ensure_future(self._requeue(command, decision.delay))
             self._timers.add(timer)
@@ -436,43 +416,6 @@ class Coalescer:
         await self._executor.sleep(delay)
         if command.waiters:
             self._start(self._enqueue(command))
-
-    def _deliver(
-        self, command: Command, *, value: object = None, error: BaseException | None = None
-    ) -> None:
-        waiters, command.waiters = command.waiters, []
-        if self._inflight.get(command.key) is not command:
-            pass
-        elif command.pump is not None and command.pump.eager:
-            # Sent mid-iteration by the caller who filled it, it may be answered before
-            # the iteration's later calls are made (a fake portal answers at once): kept
-            # until the iteration ends, so they share it as they would have before.
-            command.outcome = (value, error)
-            if not self._answered:
-                asyncio.get_running_loop().call_soon(self._forget)
-            self._answered.append(command)
-        else:
-            del self._inflight[command.key]
-        # Answered: its request no longer needs it. Cutting this link leaves no cycle
-        # (pump -> command -> pump), so the command, its callers' futures and the
-        # decoded answer are freed as soon as the callers are done with them, not by
-        # the cyclic collector: a lone call allocates no garbage for it to find.
-        command.pump = None
-        for waiter in waiters:
-            if waiter.future.done():
-                continue
-            self._callers += 1
-            if error is not None:
-                waiter.future.set_exception(error)
-            else:
-                waiter.future.set_result(value)
-
-    def _forget(self) -> None:
-        """Drop the answered commands kept for the rest of their loop iteration."""
-        for command in self._answered:
-            if self._inflight.get(command.key) is command:
-                del self._inflight[command.key]
-        self._answered.clear()
 
     @staticmethod
     def _closed(command: Command) -> TransportError:

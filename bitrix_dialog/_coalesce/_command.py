@@ -5,7 +5,7 @@ A command is what is sent: one method with its checked parameters. Every caller 
 identical lookup in flight is a :class:`Waiter` on the same command, with its own
 future, deadline and (for a finite deadline) timer. A pump is one request through
 ``Executor.send_from``: commands are reserved to it while it waits for its turn, and
-it carries them when its slot is granted.
+it carries them when its slot is granted, as the request :func:`request_for` builds.
 """
 
 from __future__ import annotations
@@ -18,18 +18,25 @@ from typing import Any, Final
 
 import attrs
 
+from .._batch._decode import Outcome, decode_batch
 from .._batch._plan import Command as BatchCommand
+from .._batch._plan import encode_body
+from .._call._request import Learn, Request, as_is
 from .._call._retry import RetryState
 from .._deadline import Deadline
 from .._methods._spec import MethodSpec
 from .._types import Clock
+from .._wire._envelope import RestResponse
 from .._wire._formencode import build_query
 
-__all__ = ["TASK", "Command", "Pump", "SharedDeadline", "Waiter"]
+__all__ = ["TASK", "Answer", "Command", "Pump", "SharedDeadline", "Waiter", "request_for"]
 
 TASK: Final = object()
 """A :attr:`Pump.driver` that says the pump's own task sends it (a sentinel rather than
 the pump itself, which would make every such pump a reference cycle)."""
+
+Answer = dict[str, Outcome] | RestResponse
+"""A ``batch``'s outcomes by command name, or the answer of a request of one command."""
 
 # Characters http_build_query leaves as they are: such keys and values need no quoting.
 _PLAIN: Final = re.compile(r"[A-Za-z0-9_.~-]*")
@@ -209,3 +216,28 @@ class Pump:
     def carried(self) -> list[Command]:
         """The commands it carries, or the ones reserved to it if it was never built."""
         return self.reserved if self.commands is None else self.commands
+
+
+def _chunk(chunk: list[BatchCommand]) -> Any:
+    def decode(response: RestResponse, learn: Learn) -> Answer:
+        return decode_batch(response, chunk, halt=False, learn=learn)
+
+    return decode
+
+
+def request_for(live: list[Command]) -> Request[Answer]:
+    """The request carrying ``live`` (the commands still wanted): one command goes as the
+    plain call its caller alone would send, several as one ``batch``."""
+    if len(live) == 1:
+        only = live[0]
+        return Request(
+            method=only.method, params=only.params, decode=as_is, callers=len(only.waiters)
+        )
+    callers = sum(map(len, (command.waiters for command in live)))
+    chunk = [command.batch_command() for command in live]
+    return Request(
+        method="batch",
+        params=encode_body(chunk, halt=False),
+        decode=_chunk(chunk),
+        callers=callers,
+    )

@@ -1,5 +1,6 @@
-"""Every failure the SDK reports: the tree (``_classes``, drawn in its docstring) below
-:class:`BitrixError` (``_base``), and the portal's codes mapped onto it (``_codes``)."""
+"""Every failure the SDK reports: the tree below :class:`BitrixError` (``_base``), drawn
+in ``_classes``'s docstring (the portal's refusals there, the SDK's own failures in
+``_local``), and the portal's codes mapped onto it (``_codes``)."""
 
 from __future__ import annotations
 
@@ -10,21 +11,15 @@ from ._classes import (
     AuthError,
     BadRequestError,
     BatchError,
-    BatchNotExecutedError,
-    BatchResultMissingError,
-    DeadlineExceededError,
     InsufficientScopeError,
     InvalidClientError,
     InvalidCredentialsError,
     InvalidDialogIdError,
     InvalidTokenError,
-    LimiterUnavailableError,
     MethodNotFoundError,
-    ModelDecodeError,
     ModuleNotInstalledError,
     NotFoundError,
     OAuthError,
-    OffsetStoreError,
     OperationTimeLimitError,
     OverloadLimitError,
     PaymentRequiredError,
@@ -33,16 +28,24 @@ from ._classes import (
     QueryLimitExceededError,
     RateLimitError,
     ReauthorizationRequiredError,
+    ServerError,
+    TokenExpiredError,
+)
+from ._codes import error_class, error_for
+from ._local import (
+    BatchNotExecutedError,
+    BatchResultMissingError,
+    DeadlineExceededError,
+    LimiterUnavailableError,
+    ModelDecodeError,
+    OffsetStoreError,
     RequestTimeoutError,
     ResponseDecodeError,
     ResponseTooLargeError,
-    ServerError,
     TokenConflictError,
-    TokenExpiredError,
     TokenStoreError,
     TransportError,
 )
-from ._codes import error_class, error_for
 
 __all__ = [
     "AccessDeniedError",

@@ -17,7 +17,7 @@ path only reads it, and records each call in ``portal.calls``.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
 from yarl import URL
@@ -38,7 +38,7 @@ __all__ = ["RequestPath"]
 
 class RequestPath:
     """Serves requests for one :class:`~._portal.FakePortal`, with its credentials,
-    method routes and scripted errors; ``iso`` writes a moment in the portal's zone."""
+    method routes and scripted errors."""
 
     def __init__(
         self,
@@ -47,13 +47,11 @@ class RequestPath:
         credentials: Credentials,
         routes: MethodRoutes,
         scripted: ScriptedErrors,
-        iso: Callable[[float], str],
     ) -> None:
         self._portal = portal
         self._credentials = credentials
         self._routes = routes
         self._scripted = scripted
-        self._iso = iso
 
     async def handle(self, request: HttpRequest) -> HttpResponse:
         """Serve one request exactly as the portal would: see the module docs."""
@@ -90,29 +88,9 @@ class RequestPath:
         cost = portal.limits.charge(payer, method)
         portal.limits.counters.succeeded += 1
         self._record(method, params, 200, None)
-        time_block = self.time_block(started, payer=payer, method=method, processing=cost)
+        time_block = portal.time_block(started, payer=payer, method=method, processing=cost)
         answer = json_response(200, {"result": result, "time": time_block})
         return await portal.limits.leave(visit, answer)
-
-    def time_block(
-        self,
-        started: float,
-        *,
-        payer: str | None = None,
-        method: str | None = None,
-        processing: float = 0.0,
-    ) -> dict[str, Any]:
-        """A ``time`` block as the cloud sends it (operating fields unless turned off)."""
-        finished = self._portal.clock()
-        return {
-            "start": started,
-            "finish": finished,
-            "duration": finished - started,
-            "processing": processing,
-            "date_start": self._iso(started),
-            "date_finish": self._iso(finished),
-            **self._portal.limits.time_fields(payer, method),
-        }
 
     def _method_of(self, url: URL) -> str:
         try:

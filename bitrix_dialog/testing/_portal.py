@@ -124,7 +124,6 @@ class FakePortal:
             credentials=self._credentials,
             routes=self._routes,
             scripted=self._scripted,
-            iso=self._iso,
         )
         from ._methods import register_builtin_methods  # noqa: PLC0415 - avoids an import cycle
 
@@ -349,7 +348,16 @@ class FakePortal:
         processing: float = 0.0,
     ) -> dict[str, Any]:
         """A ``time`` block as the cloud sends it (operating fields unless turned off)."""
-        return self._path.time_block(started, payer=payer, method=method, processing=processing)
+        finished = self.clock()
+        return {
+            "start": started,
+            "finish": finished,
+            "duration": finished - started,
+            "processing": processing,
+            "date_start": self._iso(started),
+            "date_finish": self._iso(finished),
+            **self.limits.time_fields(payer, method),
+        }
 
     def _iso(self, moment: float) -> str:
         local = datetime.fromtimestamp(moment, UTC).astimezone(self._tz)

@@ -1,0 +1,100 @@
+"""The lookups in flight, one command per key, and handing each its outcome: :class:`InFlight`.
+
+Single-flight: a lookup identical to one in flight joins its :class:`~._command.Command`
+instead of sending another (the coalescer decides whether it may, by deadline). Once the
+command's outcome is known, every caller waiting on it gets the same value (models are
+frozen, so sharing one instance is safe) or the same error, and the key is free again:
+the next identical lookup asks the portal anew.
+
+One exception keeps a burst together. A command sent mid-iteration by the caller who
+filled its request may be answered before that loop iteration's later calls are made
+(a fake portal answers at once); its outcome is kept until the iteration ends, so those
+calls share it as they would have had the answer come a moment later.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Hashable
+
+from .._errors import ModelDecodeError
+from .._wire._envelope import RestResponse
+from ._command import Command
+
+__all__ = ["InFlight"]
+
+
+class InFlight:
+    """The commands in flight by lookup key; ``callers``: how many callers were answered."""
+
+    __slots__ = ("_answered", "_commands", "callers")
+
+    def __init__(self) -> None:
+        self._commands: dict[Hashable, Command] = {}
+        self._answered: list[Command] = []
+        self.callers = 0
+
+    def get(self, key: Hashable) -> Command | None:
+        """The command in flight for ``key``, if any."""
+        return self._commands.get(key)
+
+    def add(self, command: Command) -> None:
+        """``command`` is now the one in flight for its key."""
+        self._commands[command.key] = command
+
+    def drop(self, command: Command) -> None:
+        """``command`` no longer stands for its key (a newer one may already)."""
+        if self._commands.get(command.key) is command:
+            del self._commands[command.key]
+
+    def commands(self) -> list[Command]:
+        """Every command in flight now."""
+        return list(self._commands.values())
+
+    def settle(self, command: Command, response: RestResponse) -> None:
+        """A command's answer, decoded once for all of its callers."""
+        if not command.waiters:
+            return
+        if command.spec is None:
+            self.deliver(command, value=response)
+            return
+        try:
+            value = command.spec.decode(response.result, response.body or None)
+        except ModelDecodeError as error:
+            self.deliver(command, error=error)
+            return
+        self.deliver(command, value=value)
+
+    def deliver(
+        self, command: Command, *, value: object = None, error: BaseException | None = None
+    ) -> None:
+        """Hand ``command``'s outcome to each of its callers still waiting."""
+        waiters, command.waiters = command.waiters, []
+        if self._commands.get(command.key) is not command:
+            pass
+        elif command.pump is not None and command.pump.eager:
+            command.outcome = (value, error)  # kept for the rest of the iteration
+            if not self._answered:
+                asyncio.get_running_loop().call_soon(self._forget)
+            self._answered.append(command)
+        else:
+            del self._commands[command.key]
+        # Answered: its request no longer needs it. Cutting this link leaves no cycle
+        # (pump -> command -> pump), so the command, its callers' futures and the
+        # decoded answer are freed as soon as the callers are done with them, not by
+        # the cyclic collector: a lone call allocates no garbage for it to find.
+        command.pump = None
+        for waiter in waiters:
+            if waiter.future.done():
+                continue
+            self.callers += 1
+            if error is not None:
+                waiter.future.set_exception(error)
+            else:
+                waiter.future.set_result(value)
+
+    def _forget(self) -> None:
+        """Drop the answered commands kept for the rest of their loop iteration."""
+        for command in self._answered:
+            self.drop(command)
+        self._answered.clear()
