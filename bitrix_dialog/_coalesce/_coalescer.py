@@ -14,11 +14,12 @@ The DataLoader pattern (syrusakbary/aiodataloader), with the executor's slot-gra
          commands still wanted: one as a plain call, several as one ``batch`` (``_batch``)
       -> each command's outcome to each of its callers, decoded once (``InFlight``)
 
-Under no load the first step finds a slot free at once: a lone call goes out one loop
-iteration later, as the plain call it would have been, with no timer. Under load the
-pumps queue in the limiter and each fills while it waits, so batch size follows the
-load: 100 lookups a second on a portal draining 2 requests a second ride in ~2
-requests a second.
+Under no load the first step finds a slot free at once: a lone call goes out as the
+plain call it would have been, with no timer, and at once when nothing else in the
+loop is ready to run (no other call can join it then), else one loop iteration later.
+Under load the pumps queue in the limiter and each fills while it waits, so batch size
+follows the load: 100 lookups a second on a portal draining 2 requests a second ride
+in ~2 requests a second.
 
 Every caller keeps what it would have had alone:
 
@@ -69,6 +70,20 @@ __all__ = ["Coalescer"]
 R = TypeVar("R")
 
 
+def _alone_in_iteration() -> bool:
+    """Whether no other callback is ready to run in the loop: then no other call can be
+    made before this one's request is built, and waiting an iteration would change
+    nothing but cost one (the yield, a ``select``, the wake-up: a few microseconds).
+
+    asyncio's loops hold their ready callbacks in ``_ready`` (private, stable since
+    3.4) and put a task that yields at its end; with it empty that task would run
+    again first, before the I/O and timer callbacks of the next iteration. A loop
+    without it (uvloop) is not inspected: the call waits its iteration.
+    """
+    ready = getattr(asyncio.get_running_loop(), "_ready", None)
+    return ready is not None and not ready
+
+
 class Coalescer:
     """Merges one client's concurrent reads into shared requests; see the module docs.
 
@@ -89,6 +104,7 @@ class Coalescer:
         self._methods: dict[str, None] = {"batch": None}
         self._names = itertools.count()
         self._forever = executor.start_deadline(math.inf)
+        self._timed = executor.default_deadline is not None
         self._commands = 0
         self._batched = 0
         self._shared = 0
@@ -100,7 +116,8 @@ class Coalescer:
         """``spec``'s decoded answer for ``params`` (already checked by ``spec.build``)."""
         key: Hashable
         try:
-            key = (spec.name, tuple(sorted(params.items())))
+            items = params.items()
+            key = (spec.name, tuple(items) if len(params) == 1 else tuple(sorted(items)))
             hash(key)
         except TypeError:  # a builder made an unhashable value: no sharing, still coalesced
             key = object()
@@ -149,10 +166,10 @@ class Coalescer:
         batch: BatchCommand | None,
         seconds: float | None,
     ) -> Any:
-        executor = self._executor
-        if seconds is None and executor.default_deadline is None:
+        if seconds is None and not self._timed:
             deadline, remaining, at = self._forever, None, math.inf
         else:
+            executor = self._executor
             deadline = executor.start_deadline(seconds)
             remaining = deadline.remaining()
             at = math.inf if remaining is None else executor.clock() + remaining
@@ -263,7 +280,8 @@ class Coalescer:
         call costs about what a plain call costs.
 
         The caller that started it leads after one loop iteration (or the window),
-        so that the calls made meanwhile join; the caller that fills it leads at once
+        so that the calls made meanwhile join (without waiting when no other callback
+        is ready to run: nobody could join); the caller that fills it leads at once
         (``now``), taking over, so a burst's first requests go out while the burst is
         still being made. If the leader is cancelled, the others' commands are handed
         over, never dropped.
@@ -275,7 +293,7 @@ class Coalescer:
             if not now:
                 if self._window:
                     await self._executor.sleep(self._window)
-                else:
+                elif not _alone_in_iteration():
                     await asyncio.sleep(0)  # the calls made in this loop iteration join it
                 if pump.driver is not waiter:
                     return  # taken over by the caller who filled it
@@ -320,11 +338,15 @@ class Coalescer:
 
     def _build(self, pump: Pump) -> Request[Answer] | None:
         """The request of one attempt, built once its slot is granted (the source)."""
-        if pump.commands is None:
+        carried = pump.commands
+        if carried is None:
             if self._open is pump:
                 self._open = None  # later calls start the next request
-            pump.commands = pump.reserved
-        live = [command for command in pump.commands if command.wanted]
+            carried = pump.reserved
+        if len(carried) == 1:  # the usual lone call: no list to filter
+            live = carried if carried[0].wanted else []
+        else:
+            live = [command for command in carried if command.wanted]
         pump.commands = live
         if not live:
             return None
