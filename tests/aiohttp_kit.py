@@ -1,18 +1,50 @@
-"""Helpers for the aiohttp integration tests: serve an app, route to several fake portals."""
+"""Helpers for the aiohttp integration tests: an OAuth app with its event endpoint, served
+on 127.0.0.1 and posted to as the portal posts; transports that watch or hold requests."""
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
+from typing import Any
 
 from aiohttp import web
 from aiohttp.test_utils import TestClient, TestServer
 
-from bitrix_dialog.abc import HttpRequest, HttpResponse
-from bitrix_dialog.testing import FakePortal, MemoryTransport
+from bitrix_dialog.abc import HttpRequest, HttpResponse, Transport
+from bitrix_dialog.aiohttp import BitrixEvents, setup
+from bitrix_dialog.testing import FakeApp, FakePortal, MemoryTransport
 
 WebClient = TestClient[web.Request, web.Application]
 EVENTS = "/bitrix/events"
+OK = (200, "")
+FORBIDDEN = (403, "forbidden")
+
+
+def oauth_app(
+    portal: FakePortal,
+    fake_app: FakeApp,
+    events: BitrixEvents | None = None,
+    *,
+    transport: Transport | None = None,
+    path: str = EVENTS,
+    **options: Any,
+) -> web.Application:
+    """An app ``setup`` for ``fake_app``, with ``events`` (default: a plain endpoint) at ``path``.
+
+    Its clients talk to ``portal`` in memory (or over ``transport``) on the portal's
+    clock; ``options`` are more of ``setup``'s keywords (``store=``, ``client_factory=``...).
+    """
+    app = web.Application()
+    setup(
+        app,
+        client_id=fake_app.client_id,
+        client_secret=fake_app.client_secret,
+        transport=transport or portal.transport(),
+        clock=portal.clock,
+        **options,
+    )
+    (events or BitrixEvents()).add_route(app, path)
+    return app
 
 
 @asynccontextmanager
@@ -28,6 +60,35 @@ async def post(client: WebClient, body: bytes, path: str = EVENTS) -> tuple[int,
         path, data=body, headers={"Content-Type": "application/x-www-form-urlencoded"}
     )
     return response.status, await response.text()
+
+
+@asynccontextmanager
+async def installed(app: web.Application, portal: FakePortal) -> AsyncIterator[WebClient]:
+    """``app`` served, once ``portal``'s install post to it has been accepted."""
+    async with served(app) as client:
+        assert await post(client, portal.events.install()) == OK
+        yield client
+
+
+def watched(portal: FakePortal, before: Callable[[HttpRequest], Awaitable[None]]) -> Transport:
+    """``portal`` in memory, awaiting ``before(request)`` ahead of each request it answers
+    (to record it, hold it or fail it)."""
+
+    async def handle(request: HttpRequest) -> HttpResponse:
+        await before(request)
+        return await portal.handle(request)
+
+    return MemoryTransport(handle)
+
+
+def host_log(portal: FakePortal) -> tuple[Transport, list[str]]:
+    """``portal`` in memory, and the host of every request sent to it, in order."""
+    hosts: list[str] = []
+
+    async def record(request: HttpRequest) -> None:
+        hosts.append(str(request.url.host))
+
+    return watched(portal, record), hosts
 
 
 class PortalRouter:

@@ -8,9 +8,10 @@ import pytest
 import redis.asyncio
 from hypothesis import HealthCheck, settings
 
-from bitrix_dialog import Backoff, Client, RetryPolicy
-from bitrix_dialog.testing import FakePortal
+from bitrix_dialog import Backoff, Client, MemoryTokenStore, RetryPolicy
+from bitrix_dialog.testing import FakeApp, FakePortal
 
+from .oauth_kit import START, ManualClock
 from .redis_kit import redis_server_or_skip
 
 # Property tests judge behaviour, never speed: no per-example deadline and no health
@@ -26,6 +27,23 @@ QUICK_RETRY = RetryPolicy(backoff=Backoff(base=0.001, cap=0.01))
 @pytest.fixture
 def portal() -> FakePortal:
     return FakePortal()
+
+
+@pytest.fixture
+def fake_app(portal: FakePortal) -> FakeApp:
+    """An OAuth app registered on ``portal`` (the one a test overrides, if it does)."""
+    return portal.register_app()
+
+
+@pytest.fixture
+def store() -> MemoryTokenStore:
+    return MemoryTokenStore()
+
+
+@pytest.fixture
+def clock() -> ManualClock:
+    """Unix time that moves only when a test says so, from :data:`START`."""
+    return ManualClock(START)
 
 
 @pytest.fixture(params=["memory", "socket"])

@@ -23,16 +23,18 @@ Event = tuple[str, str | None, str | None]
 class GatedRefreshes:
     """The portal behind a gate for token refreshes: ``arrived`` is set when one reaches
     it, and it is answered only once ``release`` is set, so a test acts while a refresh
-    is surely in flight instead of sleeping and hoping."""
+    is surely in flight instead of sleeping and hoping. ``refreshes`` counts arrivals."""
 
     def __init__(self, portal: FakePortal) -> None:
         self.portal = portal
         self.arrived = asyncio.Event()
         self.release = asyncio.Event()
+        self.refreshes = 0
         self.transport = MemoryTransport(self._handle)
 
     async def _handle(self, request: HttpRequest) -> HttpResponse:
         if request.url.path == "/oauth/token/":  # the documented refresh endpoint
+            self.refreshes += 1
             self.arrived.set()
             await self.release.wait()
         return await self.portal.handle(request)

@@ -16,7 +16,6 @@ from aiohttp import web
 from aiohttp.test_utils import TestClient, TestServer
 
 from bitrix_dialog import Client, MemoryTokenStore
-from bitrix_dialog.abc import HttpRequest, HttpResponse
 from bitrix_dialog.aiohttp import (
     PORTALS_KEY,
     AppUninstallEvent,
@@ -28,18 +27,13 @@ from bitrix_dialog.aiohttp import (
 )
 from bitrix_dialog.testing import FakeApp, FakePortal, http_build_query
 
-from .aiohttp_kit import EVENTS, WebClient, post, served
+from .aiohttp_kit import EVENTS, FORBIDDEN, OK, WebClient, host_log, oauth_app, post, served
 
 EXAMPLES = Path(__file__).parent.parent / "examples"
 
 
 def echo_bot_module() -> dict[str, object]:
     return runpy.run_path(str(EXAMPLES / "echo_bot.py"), run_name="echo_bot")
-
-
-@pytest.fixture
-def fake_app(portal: FakePortal) -> FakeApp:
-    return portal.register_app()
 
 
 @pytest.fixture
@@ -53,7 +47,7 @@ async def bot(portal: FakePortal, fake_app: FakeApp) -> AsyncIterator[WebClient]
         transport=portal.transport(),
     )
     async with served(app) as client:
-        assert await post(client, portal.events.install()) == (200, "")
+        assert await post(client, portal.events.install()) == OK
         yield client
 
 
@@ -71,7 +65,7 @@ async def test_the_echo_bot_answers_with_the_dialog_name_and_type(
     assert portal.bots[bot_id].event_handlers["EVENT_MESSAGE_ADD"].endswith(EVENTS)
 
     body = portal.events.bot_message(bot_id, "Hello, bot!", dialog_id=chat.dialog_id)
-    assert await post(bot, body) == (200, "")
+    assert await post(bot, body) == OK
 
     (answer,) = portal.messages
     assert answer.bot_id == bot_id
@@ -94,7 +88,7 @@ async def test_a_forged_application_token_gets_403_and_reaches_no_handler(
         bot_id, "wire the money", dialog_id=chat.dialog_id, application_token="f" * 32
     )
     with caplog.at_level(logging.WARNING, logger="bitrix_dialog"):
-        assert await post(bot, forged) == (403, "forbidden")
+        assert await post(bot, forged) == FORBIDDEN
     assert portal.messages == []
     assert len(portal.calls) == calls
     assert "does not match the stored one" in caplog.text
@@ -102,7 +96,7 @@ async def test_a_forged_application_token_gets_403_and_reaches_no_handler(
 
     # The genuine post is still answered.
     genuine = portal.events.bot_message(bot_id, "hi", dialog_id=chat.dialog_id)
-    assert await post(bot, genuine) == (200, "")
+    assert await post(bot, genuine) == OK
     assert len(portal.messages) == 1
 
 
@@ -113,15 +107,14 @@ async def test_a_post_without_an_application_token_or_from_an_unknown_portal_get
     bot_id = registered_bot_id(portal)
     body = portal.events.bot_message(bot_id, "hi", dialog_id=chat.dialog_id).decode()
     token = portal.events.auth(user_id=None)["application_token"]
-    assert await post(bot, body.replace(token, "").encode()) == (403, "forbidden")
+    assert await post(bot, body.replace(token, "").encode()) == FORBIDDEN
 
     stranger = FakePortal("stranger.example")
     stranger.register_app(fake_app.client_id, fake_app.client_secret)
     stranger.add_chat()
     stranger.add_bot(bot_id)
-    assert await post(bot, stranger.events.bot_message(bot_id, "hi", dialog_id="chat1")) == (
-        403,
-        "forbidden",
+    assert (
+        await post(bot, stranger.events.bot_message(bot_id, "hi", dialog_id="chat1")) == FORBIDDEN
     )
     assert portal.messages == []
 
@@ -130,21 +123,13 @@ async def test_a_forged_install_is_refused_and_stores_nothing(
     portal: FakePortal, fake_app: FakeApp
 ) -> None:
     store = MemoryTokenStore()
-    app = web.Application()
-    setup(
-        app,
-        client_id=fake_app.client_id,
-        client_secret=fake_app.client_secret,
-        store=store,
-        transport=portal.transport(),
-    )
-    BitrixEvents().add_route(app, EVENTS)
+    app = oauth_app(portal, fake_app, store=store)
     # A genuine-looking install whose pair the authorization server never issued.
     auth = portal.events.auth() | {"refresh_token": "0" * 32, "access_token": "1" * 32}
     form = {"event": "ONAPPINSTALL", "ts": str(int(portal.clock())), "auth": auth}
     body = http_build_query(form | {"data": {"VERSION": "1"}})
     async with served(app) as client:
-        assert await post(client, body.encode()) == (403, "forbidden")
+        assert await post(client, body.encode()) == FORBIDDEN
     assert await store.load(portal.oauth.member_id) is None
     assert portal.oauth.requests[-1].error == "invalid_grant"
 
@@ -152,28 +137,11 @@ async def test_a_forged_install_is_refused_and_stores_nothing(
 async def test_an_install_naming_a_foreign_authorization_server_never_sends_the_secret(
     portal: FakePortal, fake_app: FakeApp
 ) -> None:
-    sent: list[str] = []
-    inner = portal.transport()
-
-    class Recording:
-        async def send(self, request: HttpRequest) -> HttpResponse:
-            sent.append(str(request.url.host))
-            return await inner.send(request)
-
-        async def aclose(self) -> None:
-            await inner.aclose()
-
-    app = web.Application()
-    setup(
-        app,
-        client_id=fake_app.client_id,
-        client_secret=fake_app.client_secret,
-        transport=Recording(),
-    )
-    BitrixEvents().add_route(app, EVENTS)
+    transport, sent = host_log(portal)
+    app = oauth_app(portal, fake_app, transport=transport)
     body = portal.events.install().decode().replace("oauth.bitrix.info", "evil.example")
     async with served(app) as client:
-        assert await post(client, body.encode()) == (403, "forbidden")
+        assert await post(client, body.encode()) == FORBIDDEN
     assert "evil.example" not in sent
 
 
@@ -191,20 +159,12 @@ async def test_unknown_events_are_delivered_raw_and_unhandled_ones_get_200(
     async def anything(event: BitrixEvent, client: Client, request: web.Request) -> None:
         seen.append(event)
 
-    app = web.Application()
-    setup(
-        app,
-        client_id=fake_app.client_id,
-        client_secret=fake_app.client_secret,
-        transport=portal.transport(),
-    )
-    events.add_route(app, EVENTS)
-    async with served(app) as client:
-        assert await post(client, portal.events.install()) == (200, "")
+    async with served(oauth_app(portal, fake_app, events)) as client:
+        assert await post(client, portal.events.install()) == OK
         deal_post = portal.events.body("ONCRMDEALUPDATE", {"FIELDS": {"ID": "662"}}, user_id=None)
-        assert await post(client, deal_post) == (200, "")
+        assert await post(client, deal_post) == OK
         task_post = portal.events.body("ONTASKADD", {"FIELDS_AFTER": {"ID": "12"}})
-        assert await post(client, task_post) == (200, "")
+        assert await post(client, task_post) == OK
 
     install, deal_event, task_event = seen
     assert install.event == "ONAPPINSTALL"
@@ -233,26 +193,17 @@ async def test_uninstall_reaches_its_handler_then_forgets_the_portal(
     async def never(event: BotMessageEvent, client: Client, request: web.Request) -> None:
         raise AssertionError
 
-    app = web.Application()
-    setup(
-        app,
-        client_id=fake_app.client_id,
-        client_secret=fake_app.client_secret,
-        store=store,
-        transport=portal.transport(),
-    )
-    events.add_route(app, EVENTS)
     member_id = portal.oauth.member_id
-    async with served(app) as client:
-        assert await post(client, portal.events.install()) == (200, "")
+    async with served(oauth_app(portal, fake_app, events, store=store)) as client:
+        assert await post(client, portal.events.install()) == OK
         portals = client.app[PORTALS_KEY]
         portal_client = await portals.client(member_id)
 
         forged = portal.events.uninstall(application_token="0" * 32)
-        assert await post(client, forged) == (403, "forbidden")
+        assert await post(client, forged) == FORBIDDEN
         assert await store.load(member_id) is not None
 
-        assert await post(client, portal.events.uninstall(clean=True)) == (200, "")
+        assert await post(client, portal.events.uninstall(clean=True)) == OK
         (event,) = uninstalled
         assert event.clean is True
         assert event.language_id == "en"
@@ -265,7 +216,7 @@ async def test_uninstall_reaches_its_handler_then_forgets_the_portal(
         chat = portal.add_chat()
         portal.add_bot(1000)
         message = portal.events.bot_message(1000, "still there?", dialog_id=chat.dialog_id)
-        assert await post(client, message) == (403, "forbidden")
+        assert await post(client, message) == FORBIDDEN
 
 
 async def test_a_reinstall_with_a_new_application_token_replaces_the_old_one(
@@ -278,25 +229,17 @@ async def test_a_reinstall_with_a_new_application_token_replaces_the_old_one(
     async def deal(event: RawEvent, client: Client, request: web.Request) -> None:
         got.append(event.data["FIELDS"]["ID"])
 
-    app = web.Application()
-    setup(
-        app,
-        client_id=fake_app.client_id,
-        client_secret=fake_app.client_secret,
-        transport=portal.transport(),
-    )
-    events.add_route(app, EVENTS)
     old = fake_app.application_token
-    async with served(app) as client:
-        assert await post(client, portal.events.install()) == (200, "")
+    async with served(oauth_app(portal, fake_app, events)) as client:
+        assert await post(client, portal.events.install()) == OK
         fake_app.application_token = "b" * 32  # the portal issues a new one on reinstall
-        assert await post(client, portal.events.install()) == (200, "")
+        assert await post(client, portal.events.install()) == OK
         stale = portal.events.body(
             "ONCRMDEALUPDATE", {"FIELDS": {"ID": "1"}}, application_token=old
         )
-        assert await post(client, stale) == (403, "forbidden")
+        assert await post(client, stale) == FORBIDDEN
         fresh = portal.events.body("ONCRMDEALUPDATE", {"FIELDS": {"ID": "2"}})
-        assert await post(client, fresh) == (200, "")
+        assert await post(client, fresh) == OK
     assert got == ["2"]
     assert portal.refresh_count == 2  # each new application token was confirmed once
 
@@ -305,23 +248,15 @@ async def test_without_install_verification_the_first_install_is_trusted_and_kep
     portal: FakePortal, fake_app: FakeApp
 ) -> None:
     events = BitrixEvents(verify_install=False)
-    app = web.Application()
-    setup(
-        app,
-        client_id=fake_app.client_id,
-        client_secret=fake_app.client_secret,
-        transport=portal.transport(),
-    )
-    events.add_route(app, EVENTS)
-    async with served(app) as client:
-        assert await post(client, portal.events.install()) == (200, "")
+    async with served(oauth_app(portal, fake_app, events)) as client:
+        assert await post(client, portal.events.install()) == OK
         assert portal.refresh_count == 0
         # Someone else's "reinstall" cannot replace the trusted token ...
         hijack = portal.events.install(application_token="c" * 32)
-        assert await post(client, hijack) == (403, "forbidden")
+        assert await post(client, hijack) == FORBIDDEN
         # ... while the portal's own repeated install (same token) refreshes the pair.
-        assert await post(client, portal.events.install()) == (200, "")
-        assert await post(client, portal.events.update()) == (200, "")
+        assert await post(client, portal.events.install()) == OK
+        assert await post(client, portal.events.update()) == OK
 
 
 async def test_pinned_tokens_and_allowed_portals_decide_before_anything_is_stored(
@@ -331,23 +266,15 @@ async def test_pinned_tokens_and_allowed_portals_decide_before_anything_is_store
     store = MemoryTokenStore()
     pinned = BitrixEvents(application_tokens={member_id: fake_app.application_token})
     allowed = BitrixEvents(allowed_member_ids={"somebody-else"})
-    app = web.Application()
-    setup(
-        app,
-        client_id=fake_app.client_id,
-        client_secret=fake_app.client_secret,
-        store=store,
-        transport=portal.transport(),
-    )
-    pinned.add_route(app, EVENTS)
+    app = oauth_app(portal, fake_app, pinned, store=store)
     allowed.add_route(app, "/allowed")
     async with served(app) as client:
         body = portal.events.install()
-        assert await post(client, body, "/allowed") == (403, "forbidden")
+        assert await post(client, body, "/allowed") == FORBIDDEN
         assert await store.load(member_id) is None
         other = portal.events.install(application_token="d" * 32)
-        assert await post(client, other) == (403, "forbidden")
-        assert await post(client, body) == (200, "")
+        assert await post(client, other) == FORBIDDEN
+        assert await post(client, body) == OK
     saved = await store.load(member_id)
     assert saved is not None
     assert saved.application_token == fake_app.application_token
@@ -369,7 +296,7 @@ async def test_malformed_posts_get_400_after_verification(
     )
     # Before verification the answer is generic: the reason is logged, not told.
     assert await post(bot, b"hello=world") == (400, "bad request")
-    assert await post(bot, b"event=ONAPPINSTALL") == (403, "forbidden")
+    assert await post(bot, b"event=ONAPPINSTALL") == FORBIDDEN
     assert portal.messages == []
 
 

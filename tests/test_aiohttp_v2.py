@@ -31,11 +31,11 @@ from bitrix_dialog import (
     V2MessageAddEvent,
     V2ReactionChangeEvent,
 )
-from bitrix_dialog.aiohttp import PORTALS_KEY, BitrixEvents, setup
+from bitrix_dialog.aiohttp import PORTALS_KEY, BitrixEvents
 from bitrix_dialog.testing import FakeApp, FakePortal, http_build_query, parse_str
 
-from .aiohttp_kit import EVENTS, WebClient, post, served
-from .oauth_kit import START, ManualClock
+from .aiohttp_kit import EVENTS, FORBIDDEN, OK, WebClient, installed, oauth_app, post, served
+from .oauth_kit import ManualClock
 from .v2_kit import fetch_event
 
 FIXTURES = pathlib.Path(__file__).parent / "fixtures" / "v2_events"
@@ -50,8 +50,6 @@ EXPECTED: dict[str, type[V2Event]] = {
     "ONIMV2MESSAGEADD": V2MessageAddEvent,
 }
 BOT = 456
-OK = (200, "")
-FORBIDDEN = (403, "forbidden")
 
 
 def example(name: str) -> tuple[str, dict[str, Any]]:
@@ -66,42 +64,11 @@ class Seen:
 
 
 @pytest.fixture
-def clock() -> ManualClock:
-    return ManualClock(START)
-
-
-@pytest.fixture
 def portal(clock: ManualClock) -> FakePortal:
     portal = FakePortal(clock=clock)
     portal.add_chat(5, name="Support Chat", members=frozenset({1, BOT}))
     portal.add_bot(BOT, owner_user_id=1)
     return portal
-
-
-@pytest.fixture
-def fake_app(portal: FakePortal) -> FakeApp:
-    return portal.register_app()
-
-
-@pytest.fixture
-def store() -> MemoryTokenStore:
-    return MemoryTokenStore()
-
-
-def make_app(
-    portal: FakePortal, fake_app: FakeApp, store: MemoryTokenStore, events: BitrixEvents
-) -> web.Application:
-    app = web.Application()
-    setup(
-        app,
-        client_id=fake_app.client_id,
-        client_secret=fake_app.client_secret,
-        store=store,
-        transport=portal.transport(),
-        clock=portal.clock,
-    )
-    events.add_route(app, EVENTS)
-    return app
 
 
 def recording(seen: Seen, events: BitrixEvents | None = None) -> BitrixEvents:
@@ -130,8 +97,7 @@ def events(seen: Seen) -> BitrixEvents:
 async def endpoint(
     portal: FakePortal, fake_app: FakeApp, store: MemoryTokenStore, events: BitrixEvents
 ) -> AsyncIterator[WebClient]:
-    async with served(make_app(portal, fake_app, store, events)) as client:
-        assert await post(client, portal.events.install()) == OK
+    async with installed(oauth_app(portal, fake_app, events, store=store), portal) as client:
         yield client
 
 
@@ -187,8 +153,7 @@ async def test_handlers_register_by_class_for_bot_and_user_events_alike(
     with pytest.raises(TypeError, match="fallback"):
         events.on(V2Event)
 
-    async with served(make_app(portal, fake_app, store, events)) as endpoint:
-        assert await post(endpoint, portal.events.install()) == OK
+    async with installed(oauth_app(portal, fake_app, events, store=store), portal) as endpoint:
         for name in ("ONIMBOTV2MESSAGEADD", "ONIMV2MESSAGEADD", "ONIMBOTV2JOINCHAT"):
             assert await post(endpoint, portal.events.v2(*example(name))) == OK
         await events.join()
@@ -243,7 +208,7 @@ async def test_a_top_level_block_without_member_id_is_checked_for_the_bots_porta
 async def test_a_v2_post_for_a_portal_never_installed_is_refused(
     portal: FakePortal, fake_app: FakeApp, store: MemoryTokenStore, events: BitrixEvents, seen: Seen
 ) -> None:
-    async with served(make_app(portal, fake_app, store, events)) as endpoint:
+    async with served(oauth_app(portal, fake_app, events, store=store)) as endpoint:
         assert await post(endpoint, portal.events.v2(*example("ONIMBOTV2DELETE"))) == FORBIDDEN
     assert seen.events == []
 
@@ -253,8 +218,7 @@ async def test_the_bounds_before_verification_hold_for_v2_posts(
 ) -> None:
     events = recording(seen, BitrixEvents(max_body_size=16384, max_vars=200))
     kind, data = example("ONIMBOTV2MESSAGEADD")
-    async with served(make_app(portal, fake_app, store, events)) as endpoint:
-        assert await post(endpoint, portal.events.install()) == OK
+    async with installed(oauth_app(portal, fake_app, events, store=store), portal) as endpoint:
         big = {**data, "message": {**data["message"], "text": "x" * 20000}}
         assert (await post(endpoint, portal.events.v2(kind, big)))[0] == 413
         many = {**data, "context": {str(i): "1" for i in range(300)}}
@@ -302,8 +266,7 @@ async def test_the_post_is_answered_before_the_handler_finishes(
         await release.wait()
         done.append(event.type)
 
-    async with served(make_app(portal, fake_app, store, events)) as endpoint:
-        assert await post(endpoint, portal.events.install()) == OK
+    async with installed(oauth_app(portal, fake_app, events, store=store), portal) as endpoint:
         assert await post(endpoint, portal.events.v2(*example("ONIMBOTV2MESSAGEADD"))) == OK
         await started.wait()
         assert done == []  # answered 200 while the handler still runs
@@ -326,8 +289,7 @@ async def test_the_apps_shutdown_waits_for_running_handlers(
         await client.imbot.v2.chat.get("chat5", bot_id=BOT)  # the client is still open
         done.append(event.type)
 
-    async with served(make_app(portal, fake_app, store, events)) as endpoint:
-        assert await post(endpoint, portal.events.install()) == OK
+    async with installed(oauth_app(portal, fake_app, events, store=store), portal) as endpoint:
         assert await post(endpoint, portal.events.v2(*example("ONIMBOTV2MESSAGEADD"))) == OK
     assert done == ["ONIMBOTV2MESSAGEADD"]
 
@@ -347,8 +309,7 @@ async def test_a_failing_handler_is_logged_without_secrets(
 
     caplog.set_level(logging.DEBUG)
     kind, data = example("ONIMBOTV2MESSAGEADD")
-    async with served(make_app(portal, fake_app, store, events)) as endpoint:
-        assert await post(endpoint, portal.events.install()) == OK
+    async with installed(oauth_app(portal, fake_app, events, store=store), portal) as endpoint:
         body = portal.events.v2(kind, data)
         assert await post(endpoint, body) == OK
         assert await post(endpoint, portal.events.v2(kind, data, application_token="x")) == (
@@ -413,24 +374,13 @@ async def test_the_cache_learns_from_v2_events_so_the_handlers_lookup_sends_noth
     def make_client(auth: Any, transport: Any) -> Client:
         return Client(auth, transport=transport, cache=DialogCache(), bot_id=BOT)
 
-    app = web.Application()
-    setup(
-        app,
-        client_id=fake_app.client_id,
-        client_secret=fake_app.client_secret,
-        store=store,
-        transport=portal.transport(),
-        clock=portal.clock,
-        client_factory=make_client,
-    )
-    events.add_route(app, EVENTS)
+    app = oauth_app(portal, fake_app, events, store=store, client_factory=make_client)
     kind, data = example("ONIMBOTV2MESSAGEADD")
 
     def lookups() -> int:
         return sum(call.method == "imbot.v2.Chat.get" for call in portal.calls)
 
-    async with served(app) as endpoint:
-        assert await post(endpoint, portal.events.install()) == OK
+    async with installed(app, portal) as endpoint:
         assert await post(endpoint, portal.events.v2(kind, data)) == OK
         await events.join()
         assert lookups() == 0  # primed: no role known yet

@@ -10,14 +10,14 @@ import logging
 from collections.abc import AsyncIterator
 
 import pytest
-from aiohttp import web
 
 from bitrix_dialog import MemoryTokenStore, OAuthToken, TransportError
-from bitrix_dialog.abc import HttpRequest, HttpResponse
-from bitrix_dialog.aiohttp import PORTALS_KEY, BitrixEvents, Portals, setup
+from bitrix_dialog.abc import HttpRequest
+from bitrix_dialog.aiohttp import PORTALS_KEY, BitrixEvents, Portals
 from bitrix_dialog.testing import FakeApp, FakePortal, http_build_query
 
-from .aiohttp_kit import EVENTS, WebClient, post, served
+from .aiohttp_kit import EVENTS, FORBIDDEN, OK, WebClient, oauth_app, post, served, watched
+from .oauth_kit import GatedRefreshes
 
 
 class CountingStore(MemoryTokenStore):
@@ -33,36 +33,15 @@ class CountingStore(MemoryTokenStore):
 
 
 @pytest.fixture
-def fake_app(portal: FakePortal) -> FakeApp:
-    return portal.register_app()
-
-
-@pytest.fixture
 def store() -> CountingStore:
     return CountingStore()
-
-
-def app_for(
-    portal: FakePortal, fake_app: FakeApp, store: MemoryTokenStore, events: BitrixEvents
-) -> web.Application:
-    app = web.Application()
-    setup(
-        app,
-        client_id=fake_app.client_id,
-        client_secret=fake_app.client_secret,
-        store=store,
-        transport=portal.transport(),
-        clock=portal.clock,
-    )
-    events.add_route(app, EVENTS)
-    return app
 
 
 @pytest.fixture
 async def endpoint(
     portal: FakePortal, fake_app: FakeApp, store: CountingStore
 ) -> AsyncIterator[WebClient]:
-    async with served(app_for(portal, fake_app, store, BitrixEvents())) as client:
+    async with served(oauth_app(portal, fake_app, store=store)) as client:
         yield client
 
 
@@ -81,7 +60,7 @@ async def test_more_than_1000_variables_are_refused_before_anything_is_looked_up
     assert len(portal.oauth.requests) == requests
     assert await store.load(portal.oauth.member_id) is None
     # Exactly 1,000 is a form PHP would take whole: it is an install like any other.
-    assert await post(endpoint, padded(install, 1000 - pairs)) == (200, "")
+    assert await post(endpoint, padded(install, 1000 - pairs)) == OK
 
 
 async def test_nesting_deeper_than_64_levels_is_refused_before_anything_is_looked_up(
@@ -92,16 +71,16 @@ async def test_nesting_deeper_than_64_levels_is_refused_before_anything_is_looke
     assert await post(endpoint, install + b"&" + deep) == (400, "bad request")
     assert store.loads == 0
     ok = b"x" + b"%5Ba%5D" * 64 + b"=1"
-    assert await post(endpoint, install + b"&" + ok) == (200, "")
+    assert await post(endpoint, install + b"&" + ok) == OK
 
 
 async def test_the_form_bounds_are_set_on_the_endpoint(
     portal: FakePortal, fake_app: FakeApp, store: CountingStore
 ) -> None:
     events = BitrixEvents(max_vars=5000, max_depth=3)
-    async with served(app_for(portal, fake_app, store, events)) as client:
+    async with served(oauth_app(portal, fake_app, events, store=store)) as client:
         install = portal.events.install()
-        assert await post(client, padded(install, 3000)) == (200, "")
+        assert await post(client, padded(install, 3000)) == OK
         deep = b"x" + b"%5Ba%5D" * 4 + b"=1"
         assert await post(client, install + b"&" + deep) == (400, "bad request")
     with pytest.raises(ValueError, match="max_vars"):
@@ -114,7 +93,7 @@ async def test_a_body_over_the_size_bound_is_refused_unread(
     portal: FakePortal, fake_app: FakeApp, store: CountingStore
 ) -> None:
     events = BitrixEvents(max_body_size=4096)
-    async with served(app_for(portal, fake_app, store, events)) as client:
+    async with served(oauth_app(portal, fake_app, events, store=store)) as client:
         big = padded(portal.events.install(), 1, b"pad=" + b"x" * 4096)
         assert await post(client, big) == (413, "payload too large")
 
@@ -125,7 +104,7 @@ async def test_a_body_over_the_size_bound_is_refused_unread(
         response = await client.post(EVENTS, data=chunks(), headers=portal.events.headers)
         assert (response.status, await response.text()) == (413, "payload too large")
         assert store.loads == 0
-        assert await post(client, portal.events.install()) == (200, "")
+        assert await post(client, portal.events.install()) == OK
 
 
 async def test_a_compressed_body_is_refused_unread(
@@ -144,7 +123,7 @@ async def test_a_body_that_never_finishes_is_given_up_on(
 ) -> None:
     events = BitrixEvents(read_timeout=0.05)
     never = asyncio.Event()
-    async with served(app_for(portal, fake_app, store, events)) as client:
+    async with served(oauth_app(portal, fake_app, events, store=store)) as client:
 
         async def slow() -> AsyncIterator[bytes]:
             yield b"event=ONAPPINSTALL&"
@@ -164,7 +143,7 @@ async def test_what_a_post_says_is_logged_cut_short(
     long_member = "m" * 300_000
     body = http_build_query({"event": long_name, "auth": {"member_id": long_member}})
     with caplog.at_level(logging.DEBUG, logger="bitrix_dialog"):
-        assert await post(endpoint, body.encode()) == (403, "forbidden")
+        assert await post(endpoint, body.encode()) == FORBIDDEN
         malformed = http_build_query(
             {"event": "ONX", "auth": {"member_id": "m", "user_id": "u" * 300_000}}
         )
@@ -177,30 +156,14 @@ async def test_what_a_post_says_is_logged_cut_short(
 async def test_a_refused_install_says_nothing_about_the_app_to_the_caller(
     portal: FakePortal, fake_app: FakeApp, store: CountingStore
 ) -> None:
-    inner = portal.transport()
 
-    class Unreachable:
+    async def unreachable(request: HttpRequest) -> None:
         """The authorization server does not answer (its error names its URL)."""
+        if request.url.path == "/oauth/token/":
+            msg = f"Cannot connect to host {request.url.host}:443 ssl:default"
+            raise TransportError(msg)
 
-        async def send(self, request: HttpRequest) -> HttpResponse:
-            if request.url.path == "/oauth/token/":
-                msg = f"Cannot connect to host {request.url.host}:443 ssl:default"
-                raise TransportError(msg)
-            return await inner.send(request)
-
-        async def aclose(self) -> None:
-            await inner.aclose()
-
-    app = web.Application()
-    setup(
-        app,
-        client_id=fake_app.client_id,
-        client_secret=fake_app.client_secret,
-        store=store,
-        transport=Unreachable(),
-        clock=portal.clock,
-    )
-    BitrixEvents().add_route(app, EVENTS)
+    app = oauth_app(portal, fake_app, transport=watched(portal, unreachable), store=store)
     async with served(app) as client:
         status, text = await post(client, portal.events.install())
     assert (status, text) == (503, "service unavailable")
@@ -240,64 +203,29 @@ async def test_forged_posts_for_many_portals_build_no_clients(
                 "auth": {"member_id": f"{index:032x}", "application_token": "f" * 32},
             }
         )
-        assert await post(endpoint, body.encode()) == (403, "forbidden")
+        assert await post(endpoint, body.encode()) == FORBIDDEN
     assert len(endpoint.app[PORTALS_KEY].clients) == 0
-
-
-class Gated:
-    """The authorization server answers only once ``gate`` is set; ``asked`` counts refreshes."""
-
-    def __init__(self, portal: FakePortal) -> None:
-        self.inner = portal.transport()
-        self.gate = asyncio.Event()
-        self.asked = asyncio.Event()
-        self.refreshes = 0
-
-    async def send(self, request: HttpRequest) -> HttpResponse:
-        if request.url.path == "/oauth/token/":
-            self.refreshes += 1
-            self.asked.set()
-            await self.gate.wait()
-        return await self.inner.send(request)
-
-    async def aclose(self) -> None:
-        await self.inner.aclose()
-
-
-def gated_app(
-    portal: FakePortal, fake_app: FakeApp, transport: Gated, events: BitrixEvents
-) -> web.Application:
-    app = web.Application()
-    setup(
-        app,
-        client_id=fake_app.client_id,
-        client_secret=fake_app.client_secret,
-        transport=transport,
-        clock=portal.clock,
-    )
-    events.add_route(app, EVENTS)
-    return app
 
 
 async def test_installs_confirmed_at_once_are_bounded(
     portal: FakePortal, fake_app: FakeApp
 ) -> None:
-    gated = Gated(portal)
+    gated = GatedRefreshes(portal)
     events = BitrixEvents(max_pending_installs=1)
-    async with served(gated_app(portal, fake_app, gated, events)) as client:
+    async with served(oauth_app(portal, fake_app, events, transport=gated.transport)) as client:
         first = asyncio.ensure_future(post(client, portal.events.install()))
-        await gated.asked.wait()
+        await gated.arrived.wait()
         # Another unconfirmed install while one is being confirmed: no request is sent.
         assert await post(client, portal.events.install()) == (503, "service unavailable")
         assert gated.refreshes == 1
-        gated.gate.set()
-        assert await first == (200, "")
+        gated.release.set()
+        assert await first == OK
 
 
 async def test_an_install_the_authorization_server_does_not_confirm_in_time_is_503(
     portal: FakePortal, fake_app: FakeApp
 ) -> None:
-    gated = Gated(portal)  # never opened
+    gated = GatedRefreshes(portal)  # never released
     events = BitrixEvents(verify_timeout=0.05)
-    async with served(gated_app(portal, fake_app, gated, events)) as client:
+    async with served(oauth_app(portal, fake_app, events, transport=gated.transport)) as client:
         assert await post(client, portal.events.install()) == (503, "service unavailable")

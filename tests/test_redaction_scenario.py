@@ -41,10 +41,10 @@ from bitrix_dialog import (
     parse_event_auth,
 )
 from bitrix_dialog.abc import HttpRequest, HttpResponse, Transport
-from bitrix_dialog.aiohttp import BitrixEvent, BitrixEvents, setup
+from bitrix_dialog.aiohttp import BitrixEvent, BitrixEvents
 from bitrix_dialog.testing import FakePortal, Faults, MemoryTransport
 
-from .aiohttp_kit import EVENTS, post, served
+from .aiohttp_kit import oauth_app, post, served
 from .conftest import QUICK_RETRY
 from .oauth_kit import ManualClock, RecordingStore
 
@@ -329,15 +329,7 @@ async def event_day(scene: Scene, portal: FakePortal) -> None:
         received.append(event)
         await client.im.dialog.get(chat.dialog_id)
 
-    web_app = web.Application()
-    setup(
-        web_app,
-        client_id=app.client_id,
-        client_secret=app.client_secret,
-        transport=portal.transport(),
-        clock=portal.clock,
-    )
-    events.add_route(web_app, EVENTS)
+    web_app = oauth_app(portal, app, events)
     install = portal.events.install()
     message = portal.events.bot_message(BOT_ID + 1, "hi", dialog_id=chat.dialog_id)
     forged = portal.events.bot_message(BOT_ID + 1, "hi", application_token="forged-t0ken")
