@@ -7,7 +7,9 @@ SDK's limiter given the same numbers, and fixed seeds:
   548 distinct). Target: ``ceil(distinct / 50)`` HTTP requests, 0 x 503, and over a
   real 127.0.0.1 socket (the portal in another process) a wall time within 1.05x of
   ``client.dialogs.get_many`` of the same ids, measured in the same run, in paired
-  rounds (the median of the per-round ratios). The same awaits with
+  rounds (the median of the per-round ratios); beside it, what 1,000 gathered
+  awaits of nothing (a coroutine and a future each) cost in the same process: the
+  least a burst of single awaits adds to one ``get_many`` call. The same awaits with
   ``Client(coalesce=False)`` are run in virtual time (1,000 requests: the bucket
   needs 475 s for them; over the socket that figure is the bucket's bound, not run).
 - **warm cache**: the burst twice through one ``Client(cache=DialogCache())``. Target:
@@ -122,6 +124,29 @@ async def _warm(client: Client, ids: list[str], count: _Count) -> tuple[int, int
     return cold, count.requests, time.perf_counter() - started
 
 
+async def _bare_awaits(count: int) -> float:
+    """Seconds ``count`` gathered awaits take with nothing behind them: each a coroutine
+    awaiting a future of its own, all resolved at once. A burst of single awaits costs
+    at least this more than one ``get_many`` call, whatever the SDK does."""
+    loop = asyncio.get_running_loop()
+    futures: list[asyncio.Future[None]] = []
+
+    def resolve() -> None:
+        for future in futures:
+            future.set_result(None)
+
+    async def one() -> None:
+        future: asyncio.Future[None] = loop.create_future()
+        futures.append(future)
+        if len(futures) == count:
+            loop.call_soon(resolve)
+        await future
+
+    started = time.perf_counter()
+    await asyncio.gather(*(one() for _ in range(count)))
+    return time.perf_counter() - started
+
+
 def _p99(latencies: list[float]) -> float:
     ordered = sorted(latencies)
     return ordered[min(len(ordered) - 1, math.ceil(0.99 * len(ordered)) - 1)]
@@ -231,7 +256,7 @@ async def _socket_rows(rounds: int, sustained: bool) -> list[Row]:
         distinct = len(set(burst))
         # Each run sends 12 requests; the portal's bucket drains them in 6 s.
         rest = 12 / DRAIN + 0.5
-        ratios, ons, bulks = [], [], []
+        ratios, ons, bulks, floors = [], [], [], []
         for index in range(rounds):
             order = ("on", "bulk") if index % 2 == 0 else ("bulk", "on")
             timed: dict[str, tuple[float, _Count]] = {}
@@ -239,10 +264,12 @@ async def _socket_rows(rounds: int, sustained: bool) -> list[Row]:
                 await asyncio.sleep(rest)
                 timed[name] = await _timed(url, _awaits if name == "on" else _bulk, burst)
             ratios.append(timed["on"][0] / timed["bulk"][0])
+            floors.append(await _bare_awaits(AWAITS))
             ons.append(timed["on"])
             bulks.append(timed["bulk"])
         bulk_median = statistics.median(run[0] for run in bulks)
         ratio = statistics.median(ratios)
+        floor = statistics.median(floors)
         off = BucketBound(requests=AWAITS, capacity=CAPACITY, drain_rate=DRAIN)
         rows.append(
             Row(
@@ -256,7 +283,9 @@ async def _socket_rows(rounds: int, sustained: bool) -> list[Row]:
                     f"{max(run[1].requests for run in ons)} requests "
                     f"({math.ceil(distinct / 50)} needed), "
                     f"{max(run[1].rejected for run in ons)} x 503; get_many "
-                    f"{max(run[1].requests for run in bulks)} requests; coalescing off "
+                    f"{max(run[1].requests for run in bulks)} requests; {AWAITS:,} bare "
+                    f"awaits alone take {floor * 1000:.1f} ms (get_many plus them: "
+                    f"{(bulk_median + floor) / bulk_median:.2f}x); coalescing off "
                     f"needs {AWAITS} requests, >= {off.minimum:.0f} s by the bucket"
                 ),
             )

@@ -14,6 +14,7 @@ import pytest
 from bitrix_dialog import (
     BatchResultMissingError,
     Client,
+    Coalesce,
     DeadlineExceededError,
     Dialog,
     Hooks,
@@ -311,5 +312,39 @@ def test_a_lookup_shared_with_a_leaving_caller_still_gets_its_dialog() -> None:
             leader.cancel()
             assert (await follower).id == chat.id
             assert client.stats().shared == 1
+
+    run_in_virtual_time(scenario())
+
+
+def test_a_request_handed_back_to_a_task_is_sent_by_that_task_alone() -> None:
+    """A request its own task was to send, taken over by the caller who filled it, and
+    handed back when that caller left: sent once, by the task it went back to (the
+    first task, still in its window, must not send it too)."""
+
+    async def scenario() -> None:
+        portal = _portal()
+        chats = [portal.add_chat() for _ in range(3)]
+        coalesce = Coalesce(window=0.01, max_batch=2)
+        async with _client(portal, limiter=LeakyBucket(2, 0.1), coalesce=coalesce) as client:
+            await asyncio.gather(  # two plain calls: slots free again at 10 s and 20 s
+                *(client.call("im.dialog.get", {"DIALOG_ID": c.dialog_id}) for c in chats[:2])
+            )
+            portal.limits.faults = Faults(latency=15.0)  # what is sent from now on is slow
+            # A caller with a deadline never leads: its request gets a task of its own.
+            timed = asyncio.ensure_future(
+                client.call(
+                    "im.dialog.get", {"DIALOG_ID": chats[1].dialog_id}, coalesce=True, deadline=90
+                )
+            )
+            filler = asyncio.ensure_future(client.im.dialog.get(chats[2].dialog_id))
+            await asyncio.sleep(0.005)  # the filler leads, waiting for the slot
+            filler.cancel()
+            answer = await timed
+            assert answer.result["id"] == chats[1].id
+            with pytest.raises(asyncio.CancelledError):
+                await filler
+            await asyncio.sleep(60)
+            assert _methods(portal) == ["im.dialog.get"] * 3
+            assert client.stats().requests == 3
 
     run_in_virtual_time(scenario())

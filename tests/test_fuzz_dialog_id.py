@@ -10,10 +10,11 @@ from __future__ import annotations
 import pickle
 import re
 
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from bitrix_dialog import DialogId, InvalidDialogIdError
+from bitrix_dialog import Client, DialogId, InvalidDialogIdError
 
 _SERVER = re.compile(r"([0-9]+|(chat|sg|crm)[0-9]+)", re.IGNORECASE | re.ASCII)
 _FUZZ = settings(max_examples=100, deadline=None)
@@ -43,9 +44,9 @@ def _accepted_by_the_portal(text: str) -> bool:
     return match is not None and int(re.sub(r"^[a-zA-Z]+", "", text)) > 0
 
 
-def _parsed(value: object) -> DialogId | InvalidDialogIdError:
+def _parsed(value: object, parameter: str = "dialog") -> DialogId | InvalidDialogIdError:
     try:
-        return DialogId.parse(value, parameter="dialog")  # type: ignore[arg-type]
+        return DialogId.parse(value, parameter=parameter)  # type: ignore[arg-type]
     except InvalidDialogIdError as error:
         return error
 
@@ -112,3 +113,18 @@ def test_anything_but_a_str_or_int_is_refused_naming_its_type(value: object) -> 
     assert isinstance(error, InvalidDialogIdError)
     assert error.description.startswith("dialog must be a dialog id")
     assert error.description.endswith(f"not {type(value).__name__}")
+
+
+@_FUZZ
+@given(value=_FORMS | _NEAR | st.text(max_size=12) | st.integers())
+def test_a_lookup_sends_the_wire_form_of_its_id_or_refuses_it_as_parse_does(
+    value: str | int,
+) -> None:
+    endpoint = Client("https://example.bitrix24.com/rest/1/x/").im.dialog.get
+    expected = _parsed(value, "dialog_id")
+    if isinstance(expected, InvalidDialogIdError):
+        with pytest.raises(InvalidDialogIdError) as raised:
+            endpoint.params(value)
+        assert raised.value.description == expected.description
+        return
+    assert endpoint.params(value) == {"DIALOG_ID": str(expected)}

@@ -61,7 +61,7 @@ from .._call._retry import RetryState
 from .._errors import BitrixError, TransportError
 from .._methods._spec import MethodSpec, Params
 from .._wire._envelope import RestResponse
-from ._command import TASK, Answer, Command, Pump, Waiter, request_for
+from ._command import Answer, Command, Pump, Waiter, request_for
 from ._inflight import InFlight
 from ._options import ClientStats, Coalesce
 
@@ -272,8 +272,11 @@ class Coalescer:
         """Run ``pump`` in a task of its own (no caller leads it)."""
         if pump is not None:
             self._pumps.add(pump)
-            pump.driver = TASK
-            pump.task = asyncio.get_running_loop().create_task(self._pump_task(pump))
+            # Each task its own token: one whose pump was taken over by a caller, then
+            # handed to a newer task, must see that it is no longer the one to send it.
+            # (A plain object rather than the task or the pump: no reference cycle.)
+            pump.driver = token = object()
+            pump.task = asyncio.get_running_loop().create_task(self._pump_task(pump, token))
 
     async def _lead(self, pump: Pump, waiter: Waiter, *, now: bool) -> None:
         """A caller sends ``pump`` from its own task: no task, no wake-up, so a lone
@@ -318,23 +321,24 @@ class Coalescer:
                 command.pump = None
                 self._start(self._enqueue(command))
 
-    async def _pump_task(self, pump: Pump) -> None:
+    async def _pump_task(self, pump: Pump, token: object) -> None:
         try:
             if self._window:
                 await self._executor.sleep(self._window)
-            if pump.driver is not TASK:
-                return  # taken over by the caller who filled it
+            if pump.driver is not token:
+                return  # taken over by the caller who filled it (and maybe handed on)
             await self._drive(pump)
         except asyncio.CancelledError:
-            if pump.driver is TASK:
+            if pump.driver is token:
                 for command in pump.carried():
                     if command.pump is pump and command.wanted:
                         self._inflight.deliver(command, error=self._closed(command))
             raise
         finally:
-            self._pumps.discard(pump)
-            if self._open is pump:
-                self._open = None
+            if pump.task is None or pump.task is asyncio.current_task():
+                self._pumps.discard(pump)  # not handed on to a newer task
+                if self._open is pump:
+                    self._open = None
 
     def _build(self, pump: Pump) -> Request[Answer] | None:
         """The request of one attempt, built once its slot is granted (the source)."""

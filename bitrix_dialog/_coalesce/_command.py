@@ -29,11 +29,8 @@ from .._types import Clock
 from .._wire._envelope import RestResponse
 from .._wire._formencode import build_query
 
-__all__ = ["TASK", "Answer", "Command", "Pump", "SharedDeadline", "Waiter", "request_for"]
+__all__ = ["Answer", "Command", "Pump", "SharedDeadline", "Waiter", "request_for"]
 
-TASK: Final = object()
-"""A :attr:`Pump.driver` that says the pump's own task sends it (a sentinel rather than
-the pump itself, which would make every such pump a reference cycle)."""
 
 Answer = dict[str, Outcome] | RestResponse
 """A ``batch``'s outcomes by command name, or the answer of a request of one command."""
@@ -205,7 +202,7 @@ class Pump:
         self.task: asyncio.Future[None] | None = None
         """The task sending it, when no caller does (``None``: a caller leads it)."""
         self.driver: object = None
-        """Who sends it: the leading caller's waiter, or :data:`TASK` for its task."""
+        """Who sends it: the leading caller's waiter, or the token of the task sending it."""
         self.eager = False
         """Sent as soon as it was full, before the loop iteration that filled it ended."""
 

@@ -22,13 +22,15 @@ from typing import Final, Literal, TypeAlias, final
 
 from .._errors import InvalidDialogIdError
 
-__all__ = ["DialogId", "DialogIdLike", "DialogKind"]
+__all__ = ["DialogId", "DialogIdLike", "DialogKind", "wire_form"]
 
 DialogKind: TypeAlias = Literal["user", "chat", "sg", "crm"]
 """What a dialog id names: a private chat with a user, a chat, a workgroup's chat, a CRM chat."""
 
 _FORM: Final = re.compile(r"(chat|sg|crm)?([0-9]+)", re.IGNORECASE | re.ASCII)
 _PREFIX: Final[dict[str, DialogKind]] = {"chat": "chat", "sg": "sg", "crm": "crm"}
+# The wire form itself: lower-case prefix, no leading zero, a number of at most 19 digits.
+_WIRE: Final = re.compile(r"(?:chat|sg|crm)?[1-9][0-9]{0,18}", re.ASCII)
 
 
 @final
@@ -113,6 +115,17 @@ class DialogId:
 
 DialogIdLike: TypeAlias = "DialogId | str | int"
 """Anything :meth:`DialogId.parse` accepts."""
+
+
+def wire_form(value: DialogIdLike, *, parameter: str = "dialog_id") -> str:
+    """``str(DialogId.parse(value, parameter=parameter))``: the checked wire form.
+
+    An id already in that form (``"chat29"``, ``"256"``, as most lookups pass them) is
+    recognised by one match and returned as it is, without building a ``DialogId``.
+    """
+    if type(value) is str and _WIRE.fullmatch(value):
+        return value
+    return str(DialogId.parse(value, parameter=parameter))
 
 
 def _positive(value: object, parameter: str) -> int:

@@ -23,7 +23,7 @@ from typing import Any, Final
 from .._errors import InvalidDialogIdError
 from .._models import Dialog
 from . import _checks as check
-from ._dialog_id import DialogId, DialogIdLike
+from ._dialog_id import DialogId, DialogIdLike, wire_form
 from ._spec import MethodSpec, MethodTable, Params, method_spec
 
 __all__ = [
@@ -39,7 +39,7 @@ __all__ = [
 def dialog_get(dialog_id: DialogIdLike) -> Params:
     """The dialog ``dialog_id`` (``"chat29"``, ``"sg12"``, ``"crm7"``, a user id, or a
     ``DialogId``) as the calling user sees it."""
-    return {"DIALOG_ID": str(DialogId.parse(dialog_id))}
+    return {"DIALOG_ID": wire_form(dialog_id)}
 
 
 def _openlines_dialog_id(value: DialogIdLike) -> str:
@@ -102,7 +102,7 @@ def v2_chat_get(
         raise ValueError(msg)
     params: Params = {
         "botId": check.bot_id(bot_id),
-        "dialogId": str(DialogId.parse(dialog_id)),
+        "dialogId": wire_form(dialog_id),
     }
     if bot_token is not None:
         params["botToken"] = check.bot_token(bot_token)
