@@ -46,6 +46,7 @@ from types import TracebackType
 from typing import Any, Final, Self
 
 from .._call._retry import is_transient
+from .._cancel import raise_if_cancelled
 from .._errors import BitrixError, LimiterUnavailableError, OffsetStoreError, RateLimitError
 from .._events._page import EventPage
 from .._events._types import V2Event
@@ -59,6 +60,7 @@ logger: Final = logging.getLogger("bitrix_dialog")
 
 DEFAULT_IDLE: Final = (5.0, 30.0)
 """Seconds between polls of an idle bot: at least the first, at most the second."""
+
 
 FetchPage = Callable[..., Awaitable[EventPage]]
 """``client.imbot.v2.event.get``: ``(offset=..., limit=..., ...) -> EventPage``."""
@@ -159,7 +161,9 @@ class EventStream:
             except OffsetStoreError as error:
                 await self._wait_for_store(error)
                 continue
+            raise_if_cancelled()
             await self._poll()
+        raise_if_cancelled()
         event = self._pending.popleft()
         self._current = event
         if event.event_id is not None:
