@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import os
+from collections.abc import Awaitable, Callable
 
 import attrs
 
@@ -17,6 +18,7 @@ from bitrix_dialog import (
     DialogOutcome,
     DialogStream,
 )
+from bitrix_dialog.abc import HttpRequest, HttpResponse
 from bitrix_dialog.testing import CallContext, FakePortal
 
 CALLER = 1
@@ -30,6 +32,24 @@ class Seeded:
     readable: tuple[int, ...]
     forbidden: tuple[int, ...]
     unknown: tuple[int, ...]
+
+
+def count_in_flight(portal: FakePortal) -> Callable[[], int]:
+    """Wrap the portal's handler; returns a function giving the peak of requests in flight."""
+    in_flight = peak = 0
+    original: Callable[[HttpRequest], Awaitable[HttpResponse]] = portal.handle
+
+    async def counting(request: HttpRequest) -> HttpResponse:
+        nonlocal in_flight, peak
+        in_flight += 1
+        peak = max(peak, in_flight)
+        try:
+            return await original(request)
+        finally:
+            in_flight -= 1
+
+    portal.handle = counting  # type: ignore[method-assign]
+    return lambda: peak
 
 
 def seed(portal: FakePortal, readable: int, forbidden: int, unknown: int = 0) -> Seeded:

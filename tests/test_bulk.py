@@ -23,7 +23,7 @@ from bitrix_dialog import (
 from bitrix_dialog.abc import Slot
 from bitrix_dialog.testing import FakePortal, Faults, VirtualTimeLoop, run_in_virtual_time
 
-from .bulk_kit import check_outcome, drain, errors_of, seed
+from .bulk_kit import check_outcome, count_in_flight, drain, errors_of, seed
 from .conftest import QUICK_RETRY
 
 
@@ -380,25 +380,12 @@ async def test_an_empty_input_gives_nothing_and_sends_nothing() -> None:
 async def test_the_default_width_follows_the_limiter() -> None:
     portal = FakePortal(faults=Faults(latency=0.002))  # answers take a moment
     seeded = seed(portal, readable=500, forbidden=0)
-    in_flight = 0
-    peak = 0
-    original = portal.handle
-
-    async def counting(request):  # type: ignore[no-untyped-def]
-        nonlocal in_flight, peak
-        in_flight += 1
-        peak = max(peak, in_flight)
-        try:
-            return await original(request)
-        finally:
-            in_flight -= 1
-
-    portal.handle = counting  # type: ignore[method-assign]
+    peak = count_in_flight(portal)
     async with Client(
         portal.webhook_url(), transport=portal.transport(), limiter=LeakyBucket(4, 1000.0)
     ) as client:
         assert len(await client.dialogs.get_all(f"chat{n}" for n in seeded.readable)) == 500
-    assert peak == 4  # the bucket's capacity: as many as the limiter lets through at once
+    assert peak() == 4  # the bucket's capacity: as many as the limiter lets through at once
     assert math.ceil(500 / 50) == batches(portal)
 
 
@@ -423,24 +410,12 @@ class _Declared:
 async def test_the_default_width_is_the_capacity_a_limiter_declares() -> None:
     portal = FakePortal(faults=Faults(latency=0.002))
     seeded = seed(portal, readable=300, forbidden=0)
-    in_flight = peak = 0
-    original = portal.handle
-
-    async def counting(request):  # type: ignore[no-untyped-def]
-        nonlocal in_flight, peak
-        in_flight += 1
-        peak = max(peak, in_flight)
-        try:
-            return await original(request)
-        finally:
-            in_flight -= 1
-
-    portal.handle = counting  # type: ignore[method-assign]
+    peak = count_in_flight(portal)
     async with Client(
         portal.webhook_url(), transport=portal.transport(), limiter=_Declared()
     ) as client:
         assert len(await client.dialogs.get_all(f"chat{n}" for n in seeded.readable)) == 300
-    assert peak == 3
+    assert peak() == 3
 
 
 def test_the_bulk_lookup_example_runs(capsys: pytest.CaptureFixture[str]) -> None:

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-from collections.abc import Awaitable, Callable
 
 import pytest
 
@@ -17,27 +16,9 @@ from bitrix_dialog import Client, Dialog, LeakyBucket, Plan
 from bitrix_dialog.abc import HttpRequest, HttpResponse
 from bitrix_dialog.testing import FakePortal, Faults, VirtualTimeLoop, run_in_virtual_time
 
-from .bulk_kit import seed
+from .bulk_kit import count_in_flight, seed
 
 LATENCY = 0.8
-
-
-def _count_in_flight(portal: FakePortal) -> Callable[[], int]:
-    """Wrap the portal's handler; returns a function giving the peak of requests in flight."""
-    in_flight = peak = 0
-    original: Callable[[HttpRequest], Awaitable[HttpResponse]] = portal.handle
-
-    async def counting(request: HttpRequest) -> HttpResponse:
-        nonlocal in_flight, peak
-        in_flight += 1
-        peak = max(peak, in_flight)
-        try:
-            return await original(request)
-        finally:
-            in_flight -= 1
-
-    portal.handle = counting  # type: ignore[method-assign]
-    return lambda: peak
 
 
 def test_5000_dialogs_on_an_enterprise_bucket_take_one_round_trip() -> None:
@@ -45,7 +26,7 @@ def test_5000_dialogs_on_an_enterprise_bucket_take_one_round_trip() -> None:
         loop = VirtualTimeLoop.running()
         portal = FakePortal(clock=loop.wall, bucket=Plan.ENTERPRISE, faults=Faults(latency=LATENCY))
         seeded = seed(portal, readable=5000, forbidden=0)
-        peak = _count_in_flight(portal)
+        peak = count_in_flight(portal)
         async with Client(
             portal.webhook_url(), transport=portal.transport(), limiter=Plan.ENTERPRISE
         ) as client:
@@ -67,7 +48,7 @@ def test_the_memory_budget_bounds_the_default_width() -> None:
         loop = VirtualTimeLoop.running()
         portal = FakePortal(clock=loop.wall, bucket=Plan.ENTERPRISE, faults=Faults(latency=LATENCY))
         seeded = seed(portal, readable=2000, forbidden=0)
-        peak = _count_in_flight(portal)
+        peak = count_in_flight(portal)
         async with Client(
             portal.webhook_url(), transport=portal.transport(), limiter=Plan.ENTERPRISE
         ) as client:
@@ -83,7 +64,7 @@ def test_an_explicit_width_wins_and_a_bad_budget_is_refused() -> None:
     async def scenario() -> None:
         portal = FakePortal(faults=Faults(latency=0.01))
         seeded = seed(portal, readable=500, forbidden=0)
-        peak = _count_in_flight(portal)
+        peak = count_in_flight(portal)
         async with Client(
             portal.webhook_url(), transport=portal.transport(), limiter=LeakyBucket(100, 100.0)
         ) as client:

@@ -85,6 +85,18 @@ async def _until(condition: Callable[[], bool]) -> None:
         await asyncio.sleep(0.05)
 
 
+@contextlib.asynccontextmanager
+async def _running(poller: EventPoller, client: Client) -> AsyncIterator[asyncio.Task[None]]:
+    """``poller.run(client)`` as a task for the block; then cancelled, which must end it."""
+    task = asyncio.create_task(poller.run(client))
+    try:
+        yield task
+    finally:
+        task.cancel()
+        [ended] = await asyncio.gather(task, return_exceptions=True)
+    assert isinstance(ended, asyncio.CancelledError), ended
+
+
 def test_2500_events_come_once_in_order_in_26_requests() -> None:
     async def scenario() -> None:
         portal = _portal()
@@ -97,12 +109,8 @@ def test_2500_events_come_once_in_order_in_26_requests() -> None:
             assert event.event_id is not None
             seen.append(event.event_id)
 
-        async with _client(portal) as client:
-            task = asyncio.create_task(poller.run(client))
+        async with _client(portal) as client, _running(poller, client):
             await _until(lambda: portal.bots[BOT].confirmed_offset > ids[-1])
-            task.cancel()
-            with pytest.raises(asyncio.CancelledError):
-                await task
         assert seen == ids
         polls = _polls(portal)
         assert len(polls) == 26  # 25 pages, then the call that confirms the last one
@@ -161,11 +169,8 @@ async def test_a_clean_stop_mid_page_saves_what_was_handled(tmp_path: pathlib.Pa
         handled.append(event.event_id)
 
     async with _client(portal) as client:
-        task = asyncio.create_task(poller.run(client))
-        await started.wait()
-        task.cancel()
-        with pytest.raises(asyncio.CancelledError):
-            await task
+        async with _running(poller, client):
+            await started.wait()
         assert handled == ids[:120]
         assert await store.load(f"{portal.domain}:{BOT}") == ids[120]
         again = FileOffsetStore(tmp_path / "offsets.json")
@@ -185,14 +190,10 @@ def test_an_idle_bot_is_polled_within_the_idle_window() -> None:
         async def record(event: V2Event, client: Client) -> None:
             seen.append(loop.time())
 
-        async with _client(portal) as client:
-            task = asyncio.create_task(poller.run(client))
+        async with _client(portal) as client, _running(poller, client):
             await asyncio.sleep(100)
             portal.queue_event(BOT, "ONIMBOTV2DELETE", {})
             await asyncio.sleep(60)
-            task.cancel()
-            with pytest.raises(asyncio.CancelledError):
-                await task
         at = [call.at - loop.epoch for call in portal.calls if call.method == METHOD]
         gaps = [round(later - earlier, 6) for earlier, later in itertools.pairwise(at)]
         # empty polls: 5 + (ceiling - 5) * 0.5 with the ceiling doubling from 10 up to 30
@@ -252,25 +253,20 @@ async def test_final_errors_end_the_poller_after_one_request(
     assert len(_polls(portal)) == 1
 
 
-def test_transient_failures_are_retried_and_nothing_is_lost() -> None:
+@pytest.mark.parametrize(
+    ("failures", "count"),
+    [
+        pytest.param(2, 5, id="transient-failures-are-retried"),
+        pytest.param(20, 3, id="what-the-retry-policy-gave-up-on-is-polled-again-later"),
+    ],
+)
+def test_failing_polls_lose_nothing(failures: int, count: int) -> None:
     async def scenario() -> None:
         portal = _portal()
-        ids = _queue(portal, 5)
-        portal.fail_next("INTERNAL_SERVER_ERROR", method=METHOD, times=2)
+        ids = _queue(portal, count)
+        portal.fail_next("INTERNAL_SERVER_ERROR", method=METHOD, times=failures)
         async with _client(portal) as client, client.imbot.v2.events() as events:
-            got = [event.event_id async for event in _take(events, 5)]
-        assert got == ids
-
-    run_in_virtual_time(scenario())
-
-
-def test_what_the_retry_policy_gave_up_on_is_polled_again_later() -> None:
-    async def scenario() -> None:
-        portal = _portal()
-        ids = _queue(portal, 3)
-        portal.fail_next("INTERNAL_SERVER_ERROR", method=METHOD, times=20)
-        async with _client(portal) as client, client.imbot.v2.events() as events:
-            got = [event.event_id async for event in _take(events, 3)]
+            got = [event.event_id async for event in _take(events, count)]
         assert got == ids
 
     run_in_virtual_time(scenario())
@@ -322,13 +318,9 @@ async def test_handlers_by_code_class_and_fallback(caplog: pytest.LogCaptureFixt
     with pytest.raises(ValueError, match="already has a handler"):
         poller.add(V2MessageAddEvent, added)
     assert poller.handler_for(V2JoinChatEvent(type="ONIMBOTV2JOINCHAT")) is joined
-    async with _client(portal) as client:
-        task = asyncio.create_task(poller.run(client))
+    async with _client(portal) as client, _running(poller, client):
         with caplog.at_level(logging.ERROR, logger="bitrix_dialog"):
             await _until(lambda: poller.handled == 4)
-        task.cancel()
-        with pytest.raises(asyncio.CancelledError):
-            await task
     assert calls == [("code", join), ("class", message), ("fallback", other)]
     assert poller.failed == 1
     assert "handler bug" in caplog.text
@@ -454,11 +446,8 @@ async def test_one_bitrix_events_serves_fetch_mode_and_the_cache_learns_from_its
         poller.on("ONIMBOTV2MESSAGEADD")(answer)  # type: ignore[type-var]
     with pytest.raises(TypeError, match="dispatch"):
         EventPoller(events=object())  # type: ignore[arg-type]
-    async with _client(portal, cache=DialogCache()) as client:
-        task = asyncio.create_task(poller.run(client))
+    async with _client(portal, cache=DialogCache()) as client, _running(poller, client):
         await _until(lambda: poller.handled == 2)
-        task.cancel()
-        await asyncio.gather(task, return_exceptions=True)
     assert seen == [(first, "Support", None), (second, "Support", None)]
     assert not [call for call in portal.calls if call.method == "imbot.v2.Chat.get"]
 
@@ -475,11 +464,8 @@ async def test_a_pollers_own_handlers_find_the_events_chat_in_the_cache() -> Non
         assert event.chat.dialog_id is not None
         names.append((await client.imbot.v2.chat.get(event.chat.dialog_id)).name)
 
-    async with _client(portal, cache=DialogCache()) as client:
-        task = asyncio.create_task(poller.run(client))
+    async with _client(portal, cache=DialogCache()) as client, _running(poller, client):
         await _until(lambda: poller.handled == 1)
-        task.cancel()
-        await asyncio.gather(task, return_exceptions=True)
     assert names == ["Support"]
     assert not [call for call in portal.calls if call.method == "imbot.v2.Chat.get"]
 
@@ -546,12 +532,9 @@ def test_a_failing_offset_store_delays_the_bot_but_loses_and_repeats_nothing(
             assert event.event_id is not None
             seen.append(event.event_id)
 
-        async with _client(portal) as client:
-            task = asyncio.create_task(poller.run(client))
+        async with _client(portal) as client, _running(poller, client) as task:
             await _until(lambda: task.done() or portal.bots[BOT].confirmed_offset > ids[-1])
             assert not task.done(), task.exception()  # the poller rode the failures out
-            task.cancel()
-            await asyncio.gather(task, return_exceptions=True)
         assert seen == ids  # each once, in order
         assert store.failed == ["lease", "load", "save"]
         assert await store.load(f"{portal.domain}:{BOT}") == ids[-1] + 1

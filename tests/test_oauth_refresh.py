@@ -54,6 +54,13 @@ def old(portal: FakePortal, fake_app: FakeApp) -> OAuthToken:
     return portal.issue_tokens()
 
 
+async def _stored(store: MemoryTokenStore, token: OAuthToken) -> OAuthToken:
+    """The pair ``store`` holds for ``token``'s portal (it must hold one)."""
+    stored = await store.load(token.member_id)
+    assert stored is not None
+    return stored
+
+
 def _first(timeline: list[Event], kind: str, token: str) -> int:
     return next(i for i, (k, t, _) in enumerate(timeline) if k == kind and t == token)
 
@@ -93,8 +100,7 @@ async def test_200_calls_across_expiry_refresh_once_proactively(
     assert old.access_token in sent
     assert new.access_token in sent  # the burst really straddled the refresh
     assert _first(timeline, "saved", new.access_token) < _first(timeline, "sent", new.access_token)
-    stored = await store.load(old.member_id)
-    assert stored is not None
+    stored = await _stored(store, old)
     assert stored.same_pair(new)
 
 
@@ -174,8 +180,7 @@ async def test_a_failing_store_raises_and_keeps_the_old_pair(
         assert caught.value.__cause__ is None
         assert caught.value.__context__ is None
         assert auth.token.same_pair(old)
-        stored = await store.load(old.member_id)
-        assert stored is not None
+        stored = await _stored(store, old)
         assert stored.same_pair(old)
         assert portal.calls == []  # nothing went out with an unsaved pair
         # Once the store is back, the pair refreshed above is saved and used: no
@@ -233,8 +238,7 @@ async def test_a_stale_process_adopts_the_stored_pair_instead_of_refreshing(
         make_auth(portal, fake_app, old, clock, store), transport=portal.transport()
     ) as c:
         await c.call("im.dialog.get", {"DIALOG_ID": chat.dialog_id})
-    newer = await store.load(old.member_id)
-    assert newer is not None
+    newer = await _stored(store, old)
     # A process started earlier still holds ``old`` (its refresh token is spent).
     late = make_auth(portal, fake_app, old, clock, store)
     async with Client(late, transport=portal.transport()) as c:
@@ -264,8 +268,7 @@ async def test_a_late_worker_never_overwrites_the_newer_pair(
     # winner's stored pair rather than failing or writing over it.
     assert portal.refresh_count == 1
     assert portal.refresh_token_reuse_count == 1
-    stored = await store.load(old.member_id)
-    assert stored is not None
+    stored = await _stored(store, old)
     assert workers[0].token.same_pair(stored)
     assert workers[1].token.same_pair(stored)
 
@@ -285,8 +288,7 @@ async def test_a_pair_saved_during_the_refresh_wins_the_compare_and_set(
         gated.release.set()
         await call
     assert auth.token.same_pair(reinstalled)
-    stored = await store.load(old.member_id)
-    assert stored is not None
+    stored = await _stored(store, old)
     assert stored.same_pair(reinstalled)
 
 
@@ -306,8 +308,7 @@ async def test_a_cancelled_caller_does_not_abandon_the_refresh(
         gated.release.set()
         await client.call("im.dialog.get", {"DIALOG_ID": chat.dialog_id})
     assert portal.refresh_count == 1
-    stored = await store.load(old.member_id)
-    assert stored is not None
+    stored = await _stored(store, old)
     assert stored.same_pair(auth.token)
     assert not stored.same_pair(old)
 

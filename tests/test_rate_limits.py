@@ -18,6 +18,7 @@ from bitrix_dialog import (
     LeakyBucket,
     Plan,
     QueryLimitExceededError,
+    RestResponse,
     RetryEvent,
     RetryPolicy,
 )
@@ -32,6 +33,24 @@ from bitrix_dialog.testing import (
 
 CAPACITY = 10
 DRAIN = 5.0
+
+
+async def _burst(
+    portal: FakePortal, calls: int, *, seed: int
+) -> list[RestResponse | BaseException]:
+    """``calls`` reads of a new chat at once, through a bucket like the portal's and
+    retries with jitter pinned by ``seed``; each call's answer or error."""
+    chat = portal.add_chat()
+    async with Client(
+        portal.webhook_url(),
+        transport=portal.transport(),
+        limiter=LeakyBucket(CAPACITY, DRAIN),
+        retry=RetryPolicy(random=random.Random(seed).random),
+    ) as client:
+        return await asyncio.gather(
+            *(client.call("im.dialog.get", {"DIALOG_ID": chat.dialog_id}) for _ in range(calls)),
+            return_exceptions=True,
+        )
 
 
 def test_2000_calls_from_200_coroutines_stay_under_the_bucket() -> None:
@@ -230,17 +249,7 @@ def test_a_saturated_bucket_slows_every_coroutine_not_just_the_refused_one() -> 
         assert portal.limits.bucket is not None
         for _ in range(CAPACITY):
             assert portal.limits.bucket.admit()
-        chat = portal.add_chat()
-        async with Client(
-            portal.webhook_url(),
-            transport=portal.transport(),
-            limiter=LeakyBucket(CAPACITY, DRAIN),
-            retry=RetryPolicy(random=random.Random(3).random),
-        ) as client:
-            outcomes = await asyncio.gather(
-                *(client.call("im.dialog.get", {"DIALOG_ID": chat.dialog_id}) for _ in range(200)),
-                return_exceptions=True,
-            )
+        outcomes = await _burst(portal, 200, seed=3)
         failures = [o for o in outcomes if isinstance(o, BaseException)]
         rejected = portal.counters.rejected_query_limit
         print(f"\n503s after a foreign burst: {rejected} for 200 calls")
@@ -271,17 +280,7 @@ def test_errors_escape_only_as_bitrix_errors_under_heavy_faults() -> None:
             bucket=(CAPACITY, DRAIN),
             faults=Faults(server_errors=0.4, dropped=0.2, latency=0.1, seed=11),
         )
-        chat = portal.add_chat()
-        async with Client(
-            portal.webhook_url(),
-            transport=portal.transport(),
-            limiter=LeakyBucket(CAPACITY, DRAIN),
-            retry=RetryPolicy(random=random.Random(4).random),
-        ) as client:
-            outcomes = await asyncio.gather(
-                *(client.call("im.dialog.get", {"DIALOG_ID": chat.dialog_id}) for _ in range(300)),
-                return_exceptions=True,
-            )
+        outcomes = await _burst(portal, 300, seed=4)
         errors = [o for o in outcomes if isinstance(o, BaseException)]
         assert errors  # 60% faults: some calls exhaust their three retries
         assert all(isinstance(e, BitrixError) for e in errors)
