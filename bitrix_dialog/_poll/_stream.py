@@ -36,6 +36,7 @@ rate limiter, the operating budget, deadlines and the retry policy all apply):
 
 from __future__ import annotations
 
+import asyncio
 import collections
 import logging
 import math
@@ -59,6 +60,21 @@ logger: Final = logging.getLogger("bitrix_dialog")
 
 DEFAULT_IDLE: Final = (5.0, 30.0)
 """Seconds between polls of an idle bot: at least the first, at most the second."""
+
+
+def raise_if_cancelled() -> None:
+    """Stop if this task was asked to, even where a library lost the request.
+
+    Python 3.11's ``asyncio.wait_for`` (which redis-py runs every command through)
+    returns the result when the cancel arrives just as its inner future completes,
+    dropping the ``CancelledError``; a loop that never ends by itself would then poll
+    forever. The task still counts the request (``cancelling()``), so it is honoured
+    at the stream's next step.
+    """
+    task = asyncio.current_task()
+    if task is not None and task.cancelling():
+        raise asyncio.CancelledError
+
 
 FetchPage = Callable[..., Awaitable[EventPage]]
 """``client.imbot.v2.event.get``: ``(offset=..., limit=..., ...) -> EventPage``."""
@@ -159,7 +175,9 @@ class EventStream:
             except OffsetStoreError as error:
                 await self._wait_for_store(error)
                 continue
+            raise_if_cancelled()
             await self._poll()
+        raise_if_cancelled()
         event = self._pending.popleft()
         self._current = event
         if event.event_id is not None:

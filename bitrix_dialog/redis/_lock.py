@@ -94,6 +94,7 @@ class RedisLeaseLock:
         self._error = error
         self._owner: str | None = None
         self._renewal: asyncio.Task[None] | None = None
+        self._stopping = False
         self.lost = False
         """True once a renewal found the lease gone (another worker may hold it now)."""
 
@@ -138,6 +139,7 @@ class RedisLeaseLock:
                 raise self._error(f"{msg} failed ({type(exc).__name__})") from exc
         self._owner = owner
         self.lost = False
+        self._stopping = False
         self._renewal = loop.create_task(self._renew(owner))
         return self
 
@@ -149,6 +151,7 @@ class RedisLeaseLock:
     ) -> None:
         owner, self._owner = self._owner, None
         if self._renewal is not None:
+            self._stopping = True  # a cancel redis-py loses (see _renew) still stops it
             self._renewal.cancel()
             await asyncio.wait([self._renewal])  # its cancellation is not ours to raise
             self._renewal = None
@@ -179,7 +182,7 @@ class RedisLeaseLock:
     async def _renew(self, owner: str) -> None:
         renew = self._redis.register_script(_RENEW)
         interval = self._lease_ms / 3000
-        while True:
+        while not self._stopping:
             await asyncio.sleep(interval)
             try:
                 kept = await renew(keys=self._keys, args=[owner, self._lease_ms])
@@ -191,7 +194,10 @@ class RedisLeaseLock:
                     type(error).__name__,
                 )
                 continue
-            if not kept:
+            # Checked again by the loop: Python 3.11's asyncio.wait_for, under every
+            # redis-py command, drops a cancel that arrives just as the answer does,
+            # and __aexit__ would then wait for this task forever.
+            if not kept and not self._stopping:
                 self.lost = True
                 logger.warning(
                     "the %s of %s expired while held (a stall longer than its lease); "
