@@ -169,3 +169,19 @@ def make_auth(
 
 def sent_tokens(timeline: list[Event]) -> list[str | None]:
     return [token for kind, token, _ in timeline if kind == "sent"]
+
+
+class OAuthSetting:
+    """A portal on a :class:`ManualClock` with one chat and one app, whose first pair is
+    ``token``, kept in ``store``; :meth:`auth` makes an ``OAuthAuth`` for that pair."""
+
+    def __init__(self) -> None:
+        self.clock = ManualClock()
+        self.portal = FakePortal(clock=self.clock)
+        self.chat = self.portal.add_chat()
+        self.app = self.portal.register_app()
+        self.token = self.portal.issue_tokens()
+        self.store = MemoryTokenStore([self.token])
+
+    def auth(self, **options: object) -> OAuthAuth:
+        return make_auth(self.portal, self.app, self.token, self.clock, self.store, **options)

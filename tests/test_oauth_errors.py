@@ -22,23 +22,15 @@ from bitrix_dialog import (
 from bitrix_dialog.abc import HttpRequest, HttpResponse
 from bitrix_dialog.testing import FakeApp, FakePortal, MemoryTransport
 
-from .oauth_kit import ManualClock, make_auth
+from .oauth_kit import ManualClock, OAuthSetting, make_auth
 
 
-class _Setup:
+class _Setup(OAuthSetting):
     """A portal with one app and one pair whose access token is about to expire."""
 
     def __init__(self) -> None:
-        self.clock = ManualClock()
-        self.portal = FakePortal(clock=self.clock)
-        self.chat = self.portal.add_chat()
-        self.app = self.portal.register_app()
-        self.token = self.portal.issue_tokens()
-        self.store = MemoryTokenStore([self.token])
+        super().__init__()
         self.clock.advance(3600 - 30)
-
-    def auth(self, **options: object) -> OAuthAuth:
-        return make_auth(self.portal, self.app, self.token, self.clock, self.store, **options)
 
     async def call(self, auth: OAuthAuth, transport: MemoryTransport | None = None) -> None:
         async with Client(auth, transport=transport or self.portal.transport()) as client:

@@ -5,23 +5,18 @@ from __future__ import annotations
 import pytest
 from yarl import URL
 
-from bitrix_dialog import Client, MemoryTokenStore, PortalMove, PortalMovedError, WebhookAuth
+from bitrix_dialog import Client, PortalMove, PortalMovedError, WebhookAuth
 from bitrix_dialog.abc import HttpRequest, HttpResponse
 from bitrix_dialog.testing import FakePortal, MemoryTransport
 
-from .oauth_kit import Event, ManualClock, RecordingTransport, make_auth
+from .oauth_kit import Event, OAuthSetting, RecordingTransport
 
 NEW = "https://renamed.example.com"
 
 
-class _Portal:
+class _Portal(OAuthSetting):
     def __init__(self) -> None:
-        self.clock = ManualClock()
-        self.portal = FakePortal(clock=self.clock)
-        self.chat = self.portal.add_chat()
-        self.app = self.portal.register_app()
-        self.token = self.portal.issue_tokens()
-        self.store = MemoryTokenStore([self.token])
+        super().__init__()
         self.timeline: list[Event] = []
         self.transport = RecordingTransport(self.portal.transport(), self.timeline)
         self.moves: list[PortalMove] = []
@@ -45,7 +40,7 @@ class _Portal:
 async def test_a_redirect_verified_by_the_oauth_server_and_accepted_switches() -> None:
     p = _Portal()
     p.portal.move_to(NEW)
-    auth = make_auth(p.portal, p.app, p.token, p.clock, p.store, on_portal_moved=p.accept)
+    auth = p.auth(on_portal_moved=p.accept)
     async with Client(auth, transport=p.transport) as client:
         await p.call(client)
         await p.call(client)
@@ -73,7 +68,7 @@ async def test_an_async_callback_is_awaited() -> None:
     async def accept(move: PortalMove) -> bool:
         return p.accept(move)
 
-    auth = make_auth(p.portal, p.app, p.token, p.clock, p.store, on_portal_moved=accept)
+    auth = p.auth(on_portal_moved=accept)
     async with Client(auth, transport=p.transport) as client:
         await p.call(client)
     assert len(p.moves) == 1
@@ -82,7 +77,7 @@ async def test_an_async_callback_is_awaited() -> None:
 async def test_a_declined_move_raises_and_keeps_the_tokens_from_the_new_host() -> None:
     p = _Portal()
     p.portal.move_to(NEW)
-    auth = make_auth(p.portal, p.app, p.token, p.clock, p.store, on_portal_moved=p.decline)
+    auth = p.auth(on_portal_moved=p.decline)
     async with Client(auth, transport=p.transport) as client:
         for _ in range(2):
             with pytest.raises(PortalMovedError) as caught:
@@ -101,7 +96,7 @@ async def test_a_declined_move_raises_and_keeps_the_tokens_from_the_new_host() -
 async def test_without_a_callback_a_redirect_raises_at_once() -> None:
     p = _Portal()
     p.portal.move_to(NEW)
-    auth = make_auth(p.portal, p.app, p.token, p.clock, p.store)
+    auth = p.auth()
     async with Client(auth, transport=p.transport) as client:
         with pytest.raises(PortalMovedError) as caught:
             await p.call(client)
@@ -121,7 +116,7 @@ async def test_a_redirect_the_oauth_server_does_not_confirm_is_not_followed() ->
         return await p.portal.handle(request)
 
     p.transport.inner = MemoryTransport(hijacked)
-    auth = make_auth(p.portal, p.app, p.token, p.clock, p.store, on_portal_moved=p.accept)
+    auth = p.auth(on_portal_moved=p.accept)
     async with Client(auth, transport=p.transport) as client:
         with pytest.raises(PortalMovedError) as caught:
             await p.call(client)
@@ -134,7 +129,7 @@ async def test_a_redirect_the_oauth_server_does_not_confirm_is_not_followed() ->
 async def test_a_refresh_answer_naming_a_new_host_asks_before_any_call_goes_there() -> None:
     p = _Portal()
     p.portal.move_to(NEW)
-    auth = make_auth(p.portal, p.app, p.token, p.clock, p.store, on_portal_moved=p.accept)
+    auth = p.auth(on_portal_moved=p.accept)
     p.clock.advance(3600)  # the next call refreshes first; the answer names the new host
     async with Client(auth, transport=p.transport) as client:
         await p.call(client)
