@@ -169,6 +169,25 @@ def test_errors_go_to_their_own_callers_as_they_would_alone() -> None:
     _run(scenario)
 
 
+def test_callers_sharing_a_refusal_each_get_an_exception_of_their_own() -> None:
+    async def scenario(portal: FakePortal, client: Client) -> None:
+        hidden = portal.add_chat(members=frozenset({7}))
+        outcomes = await asyncio.gather(
+            *(client.im.dialog.get(hidden.dialog_id) for _ in range(3)),
+            return_exceptions=True,
+        )
+        assert len(portal.calls) == 1  # one command served all three
+        first, *others = outcomes
+        assert isinstance(first, AccessDeniedError)
+        for other in others:
+            assert isinstance(other, AccessDeniedError)
+            assert other is not first  # one caller's traceback or notes never reach another
+            _same_error(other, first)
+            assert other.body == first.body
+
+    _run(scenario)
+
+
 def test_mixed_methods_and_bots_share_a_request_each_acting_as_itself() -> None:
     async def scenario(portal: FakePortal, client: Client) -> None:
         chat = portal.add_chat(members=frozenset({1, 456}))

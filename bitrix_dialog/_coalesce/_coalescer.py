@@ -62,7 +62,7 @@ from .._errors import BitrixError, TransportError
 from .._methods._spec import MethodSpec, Params
 from .._wire._envelope import RestResponse
 from ._command import Answer, Command, Pump, Waiter, request_for
-from ._inflight import InFlight
+from ._inflight import InFlight, own_copy
 from ._options import ClientStats, Coalesce
 
 __all__ = ["Coalescer"]
@@ -183,7 +183,7 @@ class Coalescer:
             self._inflight.callers += 1
             value, error = command.outcome
             if error is not None:
-                raise error
+                raise own_copy(error)
             return value
         if command is not None and command.joinable(at):
             self._shared += 1
