@@ -328,21 +328,9 @@ async def test_bad_options_are_refused_before_anything_is_sent(
 
 
 def test_the_core_does_not_import_redis() -> None:
+    # The redis module's __all__ is checked with every public package's, in test_public_api.
     code = "import sys, bitrix_dialog, bitrix_dialog.testing; print('redis' in sys.modules)"
     result = subprocess.run(
         [sys.executable, "-c", code], capture_output=True, text=True, check=True
     )
     assert result.stdout.strip() == "False"
-
-
-def test_the_module_lists_its_public_names() -> None:
-    import bitrix_dialog.redis as integration
-
-    public = {
-        name
-        for name in dir(integration)
-        if not name.startswith("_")
-        and name != "annotations"
-        and not isinstance(getattr(integration, name), type(integration))
-    }
-    assert set(integration.__all__) == public
