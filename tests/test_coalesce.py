@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import gc
+import sys
 import weakref
 from collections.abc import Awaitable, Callable
 from typing import Any
@@ -103,6 +104,27 @@ def test_calls_of_one_loop_iteration_share_a_batch_in_order() -> None:
             dialog_id = chat.dialog_id
             assert dialog == await _alone(portal, _get(dialog_id))
         assert client.stats() == ClientStats(requests=1, callers=5, commands=5, batched=1)
+
+    _run(scenario)
+
+
+@pytest.mark.skipif(sys.version_info < (3, 12), reason="asyncio.eager_task_factory: 3.12+")
+def test_calls_of_eager_tasks_share_a_batch_too() -> None:
+    """An eager task runs its first step inside ``create_task``: ``gather`` makes the next
+    call right after the first yields, so the first must still wait for company."""
+
+    async def scenario(portal: FakePortal, client: Client) -> None:
+        chats = [portal.add_chat(name=f"Chat {n}") for n in range(5)]
+        loop = asyncio.get_running_loop()
+        if sys.version_info >= (3, 12):
+            loop.set_task_factory(asyncio.eager_task_factory)
+        try:
+            dialogs = await asyncio.gather(*(client.im.dialog.get(c.dialog_id) for c in chats))
+        finally:
+            loop.set_task_factory(None)
+        assert [dialog.id for dialog in dialogs] == [chat.id for chat in chats]
+        assert _methods(portal) == ["batch"]
+        assert len(_commands(portal, 0)) == len(chats)
 
     _run(scenario)
 

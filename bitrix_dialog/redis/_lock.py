@@ -30,6 +30,7 @@ from typing import Final
 
 import redis.asyncio
 
+from .._cancel import cancel_requested
 from .._errors import BitrixError, TokenStoreError
 from ._common import REDIS_FAILURES, block_seconds, describe
 
@@ -137,6 +138,9 @@ class RedisLeaseLock:
             except REDIS_FAILURES as exc:
                 msg = f"waiting for the {self._what} of {self._name} at {describe(self._redis)}"
                 raise self._error(f"{msg} failed ({type(exc).__name__})") from exc
+            if cancel_requested():  # and redis-py lost it (see .._cancel)
+                await self._give_back(owner)
+                raise asyncio.CancelledError
         self._owner = owner
         self.lost = False
         self._stopping = False
