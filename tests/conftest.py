@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Callable, Iterator
+from collections.abc import AsyncIterator, Iterator
 
 import pytest
 import redis.asyncio
@@ -12,7 +12,7 @@ from bitrix_dialog import Backoff, Client, MemoryTokenStore, RetryPolicy
 from bitrix_dialog.testing import FakeApp, FakePortal
 
 from .oauth_kit import START, ManualClock
-from .redis_kit import redis_server_or_skip
+from .redis_kit import Connect, allow, redis_server_or_skip, worker_client
 
 # Property tests judge behaviour, never speed: no per-example deadline and no health
 # check on slow generation, which a loaded CI machine trips for every test that does not
@@ -78,9 +78,7 @@ async def redis_admin(redis_url: str) -> AsyncIterator[redis.asyncio.Redis]:
 
 
 @pytest.fixture
-async def connect(
-    redis_url: str, redis_admin: redis.asyncio.Redis
-) -> AsyncIterator[Callable[[], redis.asyncio.Redis]]:
+async def connect(redis_url: str, redis_admin: redis.asyncio.Redis) -> AsyncIterator[Connect]:
     """Make clients of the test server (one per simulated worker); all closed after the test."""
     made: list[redis.asyncio.Redis] = []
 
@@ -91,3 +89,14 @@ async def connect(
     yield make
     for client in made:
         await client.aclose()
+
+
+@pytest.fixture
+async def flaky(
+    redis_url: str, redis_admin: redis.asyncio.Redis
+) -> AsyncIterator[redis.asyncio.Redis]:
+    """A worker's client whose Redis the test can take away (``deny``) and give back."""
+    client = await worker_client(redis_admin, redis_url)
+    yield client
+    await allow(redis_admin)
+    await client.aclose()

@@ -20,12 +20,17 @@ from typing import Any, Final
 
 import pytest
 import redis.asyncio
+from redis.asyncio.retry import Retry
+from redis.backoff import NoBackoff
 
 from bitrix_dialog.testing import redis_server_path, run_redis_server
 
 ROOT: Final = Path(__file__).resolve().parents[1]
 WORKER_USER: Final = "worker"
 WORKER_PASSWORD: Final = "worker-password-never-shown"
+
+Connect = Callable[[], redis.asyncio.Redis]
+"""The ``connect`` fixture: a new client of the suite's server (one per simulated worker)."""
 
 
 def redis_server_or_skip() -> Iterator[str]:
@@ -48,6 +53,14 @@ def closed_port() -> int:
         probe.bind(("127.0.0.1", 0))
         port: int = probe.getsockname()[1]
     return port
+
+
+def unreachable_redis() -> redis.asyncio.Redis:
+    """A client (with the worker's password) of a Redis that is down, failing at once:
+    redis-py retries 10 times by default."""
+    return redis.asyncio.Redis(
+        host="127.0.0.1", port=closed_port(), password=WORKER_PASSWORD, retry=Retry(NoBackoff(), 0)
+    )
 
 
 async def worker_client(admin: redis.asyncio.Redis, url: str) -> redis.asyncio.Redis:

@@ -7,13 +7,10 @@ ones run real worker processes (``python -m tests.redis_worker``).
 from __future__ import annotations
 
 import logging
-from collections.abc import AsyncIterator, Callable
 from typing import Any
 
 import pytest
 import redis.asyncio
-from redis.asyncio.retry import Retry
-from redis.backoff import NoBackoff
 
 from bitrix_dialog import (
     AccessDeniedError,
@@ -27,21 +24,14 @@ from bitrix_dialog import (
 from bitrix_dialog.redis import RedisDialogCache
 from bitrix_dialog.testing import FakePortal
 
-from .redis_kit import WORKER_PASSWORD, allow, closed_port, deny, start_workers, worker_client
-
-Connect = Callable[[], redis.asyncio.Redis]
-NO_RETRY = Retry(NoBackoff(), 0)
-
-
-@pytest.fixture
-async def flaky(
-    redis_url: str, redis_admin: redis.asyncio.Redis
-) -> AsyncIterator[redis.asyncio.Redis]:
-    """A worker's client whose Redis the test can take away (``deny``) and give back."""
-    client = await worker_client(redis_admin, redis_url)
-    yield client
-    await allow(redis_admin)
-    await client.aclose()
+from .redis_kit import (
+    WORKER_PASSWORD,
+    Connect,
+    allow,
+    deny,
+    start_workers,
+    unreachable_redis,
+)
 
 
 def rich_chat(portal: FakePortal, chat_id: int = 5, **fields: Any) -> None:
@@ -181,9 +171,7 @@ async def test_a_redis_that_is_down_is_a_miss_never_a_failure(
 ) -> None:
     portal = FakePortal()
     rich_chat(portal)
-    down = redis.asyncio.Redis(
-        host="127.0.0.1", port=closed_port(), password=WORKER_PASSWORD, retry=NO_RETRY
-    )
+    down = unreachable_redis()
     cache = RedisDialogCache(down)
     assert WORKER_PASSWORD not in repr(cache)
     with caplog.at_level(logging.DEBUG, logger="bitrix_dialog"):

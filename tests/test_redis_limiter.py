@@ -11,36 +11,25 @@ import functools
 import logging
 import subprocess
 import sys
-from collections.abc import AsyncIterator, Callable
 
 import pytest
 import redis.asyncio
-from redis.asyncio.retry import Retry
-from redis.backoff import NoBackoff
 
 from bitrix_dialog import Client, LeakyBucket, LimiterUnavailableError, Plan, RetryPolicy
 from bitrix_dialog.abc import Limiter, Slot
 from bitrix_dialog.redis import RedisBucketState, RedisLeakyBucket
 from bitrix_dialog.testing import FakePortal
 
-from .redis_kit import WORKER_PASSWORD, allow, closed_port, deny, until, worker_client
+from .redis_kit import (
+    WORKER_PASSWORD,
+    Connect,
+    allow,
+    deny,
+    unreachable_redis,
+    until,
+)
 
 KEY = "https://portal.example.com|oauth:app"
-
-
-Connect = Callable[[], redis.asyncio.Redis]
-NO_RETRY = Retry(NoBackoff(), 0)  # fail at once: redis-py retries 10 times by default
-
-
-@pytest.fixture
-async def flaky(
-    redis_url: str, redis_admin: redis.asyncio.Redis
-) -> AsyncIterator[redis.asyncio.Redis]:
-    """A worker's client whose Redis the test can take away (``deny``) and give back."""
-    client = await worker_client(redis_admin, redis_url)
-    yield client
-    await allow(redis_admin)
-    await client.aclose()
 
 
 async def test_workers_share_one_bucket(connect: Connect) -> None:
@@ -283,9 +272,7 @@ async def test_a_client_paces_its_calls_through_the_shared_bucket(connect: Conne
 
 async def test_unreachable_redis_raises_a_typed_error_and_sends_nothing() -> None:
     portal = FakePortal()
-    down = redis.asyncio.Redis(
-        host="127.0.0.1", port=closed_port(), password=WORKER_PASSWORD, retry=NO_RETRY
-    )
+    down = unreachable_redis()
     bucket = RedisLeakyBucket(down, KEY)
     with pytest.raises(LimiterUnavailableError, match=r"redis://127\.0\.0\.1:\d+/0") as caught:
         await bucket.acquire()
@@ -376,21 +363,9 @@ async def test_bad_options_are_refused_before_anything_is_sent(
 
 
 def test_the_core_does_not_import_redis() -> None:
+    # The redis module's __all__ is checked with every public package's, in test_public_api.
     code = "import sys, bitrix_dialog, bitrix_dialog.testing; print('redis' in sys.modules)"
     result = subprocess.run(
         [sys.executable, "-c", code], capture_output=True, text=True, check=True
     )
     assert result.stdout.strip() == "False"
-
-
-def test_the_module_lists_its_public_names() -> None:
-    import bitrix_dialog.redis as integration
-
-    public = {
-        name
-        for name in dir(integration)
-        if not name.startswith("_")
-        and name != "annotations"
-        and not isinstance(getattr(integration, name), type(integration))
-    }
-    assert set(integration.__all__) == public

@@ -4,18 +4,15 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import Callable
-
-import redis.asyncio
 
 from bitrix_dialog import AccessTokenAuth, Client, Plan
 from bitrix_dialog.redis import RedisLeakyBucket
 from bitrix_dialog.testing import FakePortal, Faults
 
+from .redis_kit import Connect
+
 KEY = "https://portal.example.com|oauth:app"
 BURST = 56  # six past the portal's 50
-
-Connect = Callable[[], redis.asyncio.Redis]
 
 
 async def test_what_one_worker_learns_every_worker_paces_by(connect: Connect) -> None:

@@ -13,15 +13,13 @@ from typing import Any
 
 import pytest
 import redis.asyncio
-from redis.asyncio.retry import Retry
-from redis.backoff import NoBackoff
 
 from bitrix_dialog import Client, OffsetStoreError, V2Event
 from bitrix_dialog.aiohttp import EventPoller
 from bitrix_dialog.redis import RedisOffsetStore
 from bitrix_dialog.testing import CallContext, FakePortal
 
-from .redis_kit import WORKER_PASSWORD, closed_port
+from .redis_kit import WORKER_PASSWORD, unreachable_redis
 
 BOT = 456
 TOKEN = "fetch-bot-token"
@@ -135,9 +133,7 @@ async def test_a_dead_workers_lease_runs_out_and_another_polls(
 
 
 async def test_an_unreachable_redis_is_an_offset_store_error_without_its_password() -> None:
-    down = redis.asyncio.Redis(
-        host="127.0.0.1", port=closed_port(), password=WORKER_PASSWORD, retry=Retry(NoBackoff(), 0)
-    )
+    down = unreachable_redis()
     store = RedisOffsetStore(down)
     failures: list[OffsetStoreError] = []
     for attempt in (store.load("portal:1"), store.save("portal:1", 5)):

@@ -10,22 +10,24 @@ import asyncio
 import json
 import logging
 import time
-from collections.abc import Callable
 
 import pytest
 import redis as sync_redis
 import redis.asyncio
-from redis.asyncio.retry import Retry
-from redis.backoff import NoBackoff
 
 from bitrix_dialog import Client, OAuthAuth, OAuthToken, TokenConflictError, TokenStoreError
 from bitrix_dialog.abc import TokenStore
 from bitrix_dialog.redis import RedisTokenStore
 from bitrix_dialog.testing import FakePortal
 
-from .redis_kit import WORKER_PASSWORD, blocked_on_a_lock, closed_port, until
+from .redis_kit import (
+    WORKER_PASSWORD,
+    Connect,
+    blocked_on_a_lock,
+    unreachable_redis,
+    until,
+)
 
-Connect = Callable[[], redis.asyncio.Redis]
 MEMBER = "a223c6b3710f85df22e9377d6c4f7553"
 
 
@@ -180,9 +182,7 @@ async def test_a_cancelled_waiter_leaves_the_lock_to_the_others(connect: Connect
 
 
 async def test_redis_failures_are_token_store_errors_without_secrets() -> None:
-    down = redis.asyncio.Redis(
-        host="127.0.0.1", port=closed_port(), password=WORKER_PASSWORD, retry=Retry(NoBackoff(), 0)
-    )
+    down = unreachable_redis()
     store = RedisTokenStore(down)
     token = pair("access-secret", "refresh-secret")
     failures: list[TokenStoreError] = []
