@@ -149,3 +149,38 @@ async def test_an_unreachable_redis_is_an_offset_store_error_without_its_passwor
         assert "ConnectionError" in str(failure)
         assert WORKER_PASSWORD not in str(failure)
     await down.aclose()
+
+
+async def test_a_worker_waiting_for_the_lease_stops_when_cancelled_though_redis_lost_it(
+    redis_admin: redis.asyncio.Redis, connect: Callable[[], redis.asyncio.Redis]
+) -> None:
+    portal = FakePortal()
+    portal.add_bot(BOT, token=TOKEN)
+    recorder = _Recorder(portal)
+    key = f"{portal.domain}:{BOT}"
+    # Another worker polls this bot, and keeps polling.
+    await redis_admin.set(f"bitrix_dialog:events:{key}:lease", "live-owner", px=60_000)
+    waiting_redis = connect()
+    blpop = waiting_redis.blpop
+    waits = 0
+
+    async def losing_blpop(*args: Any, **kwargs: Any) -> Any:
+        nonlocal waits
+        waits += 1
+        try:
+            return await blpop(*args, **kwargs)
+        except asyncio.CancelledError:  # as Python 3.11's asyncio.wait_for can, in redis-py
+            return None
+
+    waiting_redis.blpop = losing_blpop  # type: ignore[method-assign]
+    seen: list[tuple[str, int]] = []
+    client, poller = _worker(portal, portal.webhook_code, RedisOffsetStore(waiting_redis), seen)
+    task = asyncio.create_task(poller.run())
+    await _until(lambda: waits > 0)  # it waits on Redis for the lease
+    task.cancel()
+    done, _ = await asyncio.wait([task], timeout=10)
+    await client.aclose()
+    assert done, "the worker went on waiting for the lease after it was cancelled"
+    assert task.cancelled()
+    assert recorder.by == []
+    assert await redis_admin.get(f"bitrix_dialog:events:{key}:lease") == b"live-owner"
