@@ -9,7 +9,10 @@ SDK's limiter given the same numbers, and fixed seeds:
   ``client.dialogs.get_many`` of the same ids, measured in the same run, in paired
   rounds (the median of the per-round ratios); beside it, what 1,000 gathered
   awaits of nothing (a coroutine and a future each) cost in the same process: the
-  least a burst of single awaits adds to one ``get_many`` call. The same awaits with
+  least a burst of single awaits adds to one ``get_many`` call, and the ratio of the
+  client process's CPU time (steadier than wall time on a loaded machine). Each timed
+  run starts after a full garbage collection (else one of the whole heap, 30-180 ms,
+  lands in a random round). The same awaits with
   ``Client(coalesce=False)`` are run in virtual time (1,000 requests: the bucket
   needs 475 s for them; over the socket that figure is the bucket's bound, not run).
 - **warm cache**: the burst twice through one ``Client(cache=DialogCache())``. Target:
@@ -28,6 +31,7 @@ the machine's speed.
 from __future__ import annotations
 
 import asyncio
+import gc
 import math
 import random
 import statistics
@@ -239,14 +243,18 @@ def _virtual_rows() -> list[Row]:
 # ---------------------------------------------------------------------- socket
 async def _timed(
     url: str, run: Callable[[Client, list[str]], Awaitable[None]], ids: list[str]
-) -> tuple[float, _Count]:
+) -> tuple[float, _Count, float]:
+    """(wall seconds, the client's requests, the client process's CPU seconds)."""
     count = _Count()
     async with Client(url, limiter=LeakyBucket(CAPACITY, DRAIN), hooks=count.hooks) as client:
         await client.call("im.dialog.get", {"DIALOG_ID": "chat1"})  # open a connection
         count.events.clear()
-        started = time.perf_counter()
+        # A full collection first, so that neither path pays one of the whole heap for
+        # the allocations of what ran before it (30-180 ms here, in 1 round of 3 or so).
+        gc.collect()
+        started, cpu = time.perf_counter(), time.process_time()
         await run(client, ids)
-        return time.perf_counter() - started, count
+        return time.perf_counter() - started, count, time.process_time() - cpu
 
 
 async def _socket_rows(rounds: int, sustained: bool) -> list[Row]:
@@ -256,14 +264,15 @@ async def _socket_rows(rounds: int, sustained: bool) -> list[Row]:
         distinct = len(set(burst))
         # Each run sends 12 requests; the portal's bucket drains them in 6 s.
         rest = 12 / DRAIN + 0.5
-        ratios, ons, bulks, floors = [], [], [], []
+        ratios, cpu_ratios, ons, bulks, floors = [], [], [], [], []
         for index in range(rounds):
             order = ("on", "bulk") if index % 2 == 0 else ("bulk", "on")
-            timed: dict[str, tuple[float, _Count]] = {}
+            timed: dict[str, tuple[float, _Count, float]] = {}
             for name in order:
                 await asyncio.sleep(rest)
                 timed[name] = await _timed(url, _awaits if name == "on" else _bulk, burst)
             ratios.append(timed["on"][0] / timed["bulk"][0])
+            cpu_ratios.append(timed["on"][2] / timed["bulk"][2])
             floors.append(await _bare_awaits(AWAITS))
             ons.append(timed["on"])
             bulks.append(timed["bulk"])
@@ -283,7 +292,8 @@ async def _socket_rows(rounds: int, sustained: bool) -> list[Row]:
                     f"{max(run[1].requests for run in ons)} requests "
                     f"({math.ceil(distinct / 50)} needed), "
                     f"{max(run[1].rejected for run in ons)} x 503; get_many "
-                    f"{max(run[1].requests for run in bulks)} requests; {AWAITS:,} bare "
+                    f"{max(run[1].requests for run in bulks)} requests; client CPU "
+                    f"{statistics.median(cpu_ratios):.2f}x get_many's; {AWAITS:,} bare "
                     f"awaits alone take {floor * 1000:.1f} ms (get_many plus them: "
                     f"{(bulk_median + floor) / bulk_median:.2f}x); coalescing off "
                     f"needs {AWAITS} requests, >= {off.minimum:.0f} s by the bucket"

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import gc
+import sys
 import weakref
 from collections.abc import Awaitable, Callable
 from typing import Any
@@ -107,6 +108,27 @@ def test_calls_of_one_loop_iteration_share_a_batch_in_order() -> None:
     _run(scenario)
 
 
+@pytest.mark.skipif(sys.version_info < (3, 12), reason="asyncio.eager_task_factory: 3.12+")
+def test_calls_of_eager_tasks_share_a_batch_too() -> None:
+    """An eager task runs its first step inside ``create_task``: ``gather`` makes the next
+    call right after the first yields, so the first must still wait for company."""
+
+    async def scenario(portal: FakePortal, client: Client) -> None:
+        chats = [portal.add_chat(name=f"Chat {n}") for n in range(5)]
+        loop = asyncio.get_running_loop()
+        if sys.version_info >= (3, 12):
+            loop.set_task_factory(asyncio.eager_task_factory)
+        try:
+            dialogs = await asyncio.gather(*(client.im.dialog.get(c.dialog_id) for c in chats))
+        finally:
+            loop.set_task_factory(None)
+        assert [dialog.id for dialog in dialogs] == [chat.id for chat in chats]
+        assert _methods(portal) == ["batch"]
+        assert len(_commands(portal, 0)) == len(chats)
+
+    _run(scenario)
+
+
 def test_identical_lookups_in_flight_share_one_command_and_one_dialog() -> None:
     async def scenario(portal: FakePortal, client: Client) -> None:
         chat, other = portal.add_chat(), portal.add_chat()
@@ -143,6 +165,25 @@ def test_errors_go_to_their_own_callers_as_they_would_alone() -> None:
             alone = await _alone(portal, _get(dialog_id))
             _same_error(got, alone)
         assert _methods(portal)[0] == "batch"
+
+    _run(scenario)
+
+
+def test_callers_sharing_a_refusal_each_get_an_exception_of_their_own() -> None:
+    async def scenario(portal: FakePortal, client: Client) -> None:
+        hidden = portal.add_chat(members=frozenset({7}))
+        outcomes = await asyncio.gather(
+            *(client.im.dialog.get(hidden.dialog_id) for _ in range(3)),
+            return_exceptions=True,
+        )
+        assert len(portal.calls) == 1  # one command served all three
+        first, *others = outcomes
+        assert isinstance(first, AccessDeniedError)
+        for other in others:
+            assert isinstance(other, AccessDeniedError)
+            assert other is not first  # one caller's traceback or notes never reach another
+            _same_error(other, first)
+            assert other.body == first.body
 
     _run(scenario)
 

@@ -15,7 +15,7 @@ PACKAGE = pathlib.Path(__file__).resolve().parent.parent / "bitrix_dialog"
 
 # Lowest first. Each entry is a top-level name inside the package.
 LAYERS: list[set[str]] = [
-    {"_types", "_errors", "_deadline", "_public"},
+    {"_types", "_errors", "_deadline", "_public", "_cancel"},
     {"_models"},
     {"_decode"},
     {"_wire"},

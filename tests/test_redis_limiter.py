@@ -210,6 +210,41 @@ async def test_a_cancelled_or_timed_out_waiter_leaves_no_trace(connect: Connect)
     assert (state.in_flight, state.reserved, state.queued) == (0, 0, 0)
 
 
+async def test_a_waiter_stops_when_cancelled_though_redis_lost_the_cancel(
+    connect: Connect,
+) -> None:
+    one, two = connect(), connect()
+    blpop = two.blpop
+    waits = 0
+
+    async def losing_blpop(*args: object, **kwargs: object) -> object:
+        nonlocal waits
+        waits += 1
+        try:
+            return await blpop(*args, **kwargs)  # type: ignore[arg-type]
+        except asyncio.CancelledError:  # as Python 3.11's asyncio.wait_for can, in redis-py
+            return None
+
+    two.blpop = losing_blpop  # type: ignore[method-assign, assignment]
+    holder = RedisLeakyBucket(one, KEY, 1, 0.1)
+    waiter = RedisLeakyBucket(two, KEY, 1, 0.1)
+    slot = await holder.acquire()
+    waiting = asyncio.create_task(waiter.acquire())
+    await until(lambda: _queued(holder, 1), what="the waiter queueing")
+
+    async def blocking() -> bool:
+        return waits > 0
+
+    await until(blocking, what="the waiter blocking on Redis")
+    waiting.cancel()
+    done, _ = await asyncio.wait([waiting], timeout=10)
+    assert done, "the waiter went on waiting for a slot after it was cancelled"
+    assert waiting.cancelled()
+    await holder.release(slot)
+    state = await holder.state()
+    assert (state.in_flight, state.queued) == (0, 0)  # its place in line was given up
+
+
 async def test_a_client_paces_its_calls_through_the_shared_bucket(connect: Connect) -> None:
     portal = FakePortal(bucket=(5, 50.0))
     chat = portal.add_chat(name="Shared")

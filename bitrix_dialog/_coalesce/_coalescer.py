@@ -62,7 +62,7 @@ from .._errors import BitrixError, TransportError
 from .._methods._spec import MethodSpec, Params
 from .._wire._envelope import RestResponse
 from ._command import Answer, Command, Pump, Waiter, request_for
-from ._inflight import InFlight
+from ._inflight import InFlight, own_copy
 from ._options import ClientStats, Coalesce
 
 __all__ = ["Coalescer"]
@@ -71,17 +71,20 @@ R = TypeVar("R")
 
 
 def _alone_in_iteration() -> bool:
-    """Whether no other callback is ready to run in the loop: then no other call can be
-    made before this one's request is built, and waiting an iteration would change
-    nothing but cost one (the yield, a ``select``, the wake-up: a few microseconds).
+    """Whether no other call can be made before this one's request is built: then
+    waiting an iteration for company would change nothing but cost one (the yield, a
+    ``select``, the wake-up: a few microseconds).
 
     asyncio's loops hold their ready callbacks in ``_ready`` (private, stable since
     3.4) and put a task that yields at its end; with it empty that task would run
-    again first, before the I/O and timer callbacks of the next iteration. A loop
-    without it (uvloop) is not inspected: the call waits its iteration.
+    again first, before the I/O and timer callbacks of the next iteration. That holds
+    only while tasks start lazily: a task factory (``asyncio.eager_task_factory`` runs
+    a new task's first step inside ``create_task``, so ``gather`` makes the next call
+    right after this one yields) or a loop without ``_ready`` (uvloop) keeps the wait.
     """
-    ready = getattr(asyncio.get_running_loop(), "_ready", None)
-    return ready is not None and not ready
+    loop = asyncio.get_running_loop()
+    ready = getattr(loop, "_ready", None)
+    return ready is not None and not ready and loop.get_task_factory() is None
 
 
 class Coalescer:
@@ -180,7 +183,7 @@ class Coalescer:
             self._inflight.callers += 1
             value, error = command.outcome
             if error is not None:
-                raise error
+                raise own_copy(error)
             return value
         if command is not None and command.joinable(at):
             self._shared += 1

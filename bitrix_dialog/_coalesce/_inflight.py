@@ -15,9 +15,10 @@ calls share it as they would have had the answer come a moment later.
 from __future__ import annotations
 
 import asyncio
+import copy
 from collections.abc import Hashable
 
-from .._errors import ModelDecodeError
+from .._errors import BitrixError, ModelDecodeError
 from .._wire._envelope import RestResponse
 from ._command import Command
 
@@ -84,12 +85,14 @@ class InFlight:
         # decoded answer are freed as soon as the callers are done with them, not by
         # the cyclic collector: a lone call allocates no garbage for it to find.
         command.pump = None
+        first = True
         for waiter in waiters:
             if waiter.future.done():
                 continue
             self.callers += 1
             if error is not None:
-                waiter.future.set_exception(error)
+                waiter.future.set_exception(error if first else own_copy(error))
+                first = False
             else:
                 waiter.future.set_result(value)
 
@@ -98,3 +101,21 @@ class InFlight:
         for command in self._answered:
             self.drop(command)
         self._answered.clear()
+
+
+def own_copy(error: BaseException) -> BaseException:
+    """``error`` again as a new exception of the same class and fields, cause and
+    traceback, for another caller it is raised at.
+
+    One object raised in many tasks would gather every task's frames in one traceback
+    (and each caller's ``add_note`` would show at all of them); a frozen ``Dialog`` is
+    safe to share, an exception is not. ``BitrixError`` copies through its
+    ``__reduce__``; anything else is shared as it is.
+    """
+    if not isinstance(error, BitrixError):
+        return error
+    twin = copy.copy(error)
+    twin.__cause__ = error.__cause__
+    twin.__context__ = error.__context__
+    twin.__suppress_context__ = error.__suppress_context__
+    return twin.with_traceback(error.__traceback__)

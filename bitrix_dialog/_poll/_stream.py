@@ -36,7 +36,6 @@ rate limiter, the operating budget, deadlines and the retry policy all apply):
 
 from __future__ import annotations
 
-import asyncio
 import collections
 import logging
 import math
@@ -47,6 +46,7 @@ from types import TracebackType
 from typing import Any, Final, Self
 
 from .._call._retry import is_transient
+from .._cancel import raise_if_cancelled
 from .._errors import BitrixError, LimiterUnavailableError, OffsetStoreError, RateLimitError
 from .._events._page import EventPage
 from .._events._types import V2Event
@@ -60,20 +60,6 @@ logger: Final = logging.getLogger("bitrix_dialog")
 
 DEFAULT_IDLE: Final = (5.0, 30.0)
 """Seconds between polls of an idle bot: at least the first, at most the second."""
-
-
-def raise_if_cancelled() -> None:
-    """Stop if this task was asked to, even where a library lost the request.
-
-    Python 3.11's ``asyncio.wait_for`` (which redis-py runs every command through)
-    returns the result when the cancel arrives just as its inner future completes,
-    dropping the ``CancelledError``; a loop that never ends by itself would then poll
-    forever. The task still counts the request (``cancelling()``), so it is honoured
-    at the stream's next step.
-    """
-    task = asyncio.current_task()
-    if task is not None and task.cancelling():
-        raise asyncio.CancelledError
 
 
 FetchPage = Callable[..., Awaitable[EventPage]]

@@ -30,6 +30,7 @@ from typing import Final
 
 import redis.asyncio
 
+from .._cancel import cancel_requested
 from .._errors import BitrixError, TokenStoreError
 from ._common import REDIS_FAILURES, block_seconds, describe
 
@@ -137,11 +138,7 @@ class RedisLeaseLock:
             except REDIS_FAILURES as exc:
                 msg = f"waiting for the {self._what} of {self._name} at {describe(self._redis)}"
                 raise self._error(f"{msg} failed ({type(exc).__name__})") from exc
-            task = asyncio.current_task()
-            if task is not None and task.cancelling():
-                # Cancelled, but redis-py lost it (Python 3.11's asyncio.wait_for drops a
-                # cancel that arrives as the answer does): without this a worker waiting
-                # for a lease another one keeps would wait through its own shutdown.
+            if cancel_requested():  # and redis-py lost it (see .._cancel)
                 await self._give_back(owner)
                 raise asyncio.CancelledError
         self._owner = owner

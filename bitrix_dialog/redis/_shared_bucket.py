@@ -20,6 +20,7 @@ from typing import Final
 import attrs
 import redis.asyncio
 
+from .._cancel import raise_if_cancelled
 from .._pacing._plan import DRAIN_CUT, Plan
 from ._bucket_script import BUCKET_SCRIPT, KEY_SUFFIXES
 from ._common import REDIS_FAILURES, block_seconds, text
@@ -120,6 +121,7 @@ class SharedBucket:
                     except RedisFailedError:
                         settled = True
                         raise
+                    raise_if_cancelled()  # a cancel redis-py lost (see .._cancel)
         finally:
             if not settled:  # timed out or cancelled: give up the place in line now
                 with contextlib.suppress(RedisFailedError):
