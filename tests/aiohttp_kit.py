@@ -3,8 +3,10 @@ on 127.0.0.1 and posted to as the portal posts; transports that watch or hold re
 
 from __future__ import annotations
 
+import runpy
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
+from pathlib import Path
 from typing import Any
 
 from aiohttp import web
@@ -18,6 +20,27 @@ WebClient = TestClient[web.Request, web.Application]
 EVENTS = "/bitrix/events"
 OK = (200, "")
 FORBIDDEN = (403, "forbidden")
+EXAMPLES = Path(__file__).parent.parent / "examples"
+
+
+def echo_bot_module() -> dict[str, object]:
+    """The globals of ``examples/echo_bot.py``, run as a module (not as ``__main__``)."""
+    return runpy.run_path(str(EXAMPLES / "echo_bot.py"), run_name="echo_bot")
+
+
+def echo_bot(portal: FakePortal, fake_app: FakeApp, **options: Any) -> web.Application:
+    """The example echo bot's app for ``fake_app``, talking to ``portal`` in memory;
+    ``options`` are more of its ``create_app`` keywords (``cache=``)."""
+    create_app = echo_bot_module()["create_app"]
+    assert callable(create_app)
+    app = create_app(
+        client_id=fake_app.client_id,
+        client_secret=fake_app.client_secret,
+        transport=portal.transport(),
+        **options,
+    )
+    assert isinstance(app, web.Application)
+    return app
 
 
 def oauth_app(

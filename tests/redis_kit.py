@@ -63,6 +63,23 @@ def unreachable_redis() -> redis.asyncio.Redis:
     )
 
 
+class LosesCancels:
+    """Makes ``client.blpop`` swallow a cancel and return ``None``, as redis-py under
+    Python 3.11's ``asyncio.wait_for`` can; ``waits`` counts the blocking calls made."""
+
+    def __init__(self, client: redis.asyncio.Redis) -> None:
+        self.waits = 0
+        self._blpop = client.blpop
+        client.blpop = self._blpop_losing_cancels  # type: ignore[method-assign]
+
+    async def _blpop_losing_cancels(self, *args: Any, **kwargs: Any) -> Any:
+        self.waits += 1
+        try:
+            return await self._blpop(*args, **kwargs)
+        except asyncio.CancelledError:
+            return None
+
+
 async def worker_client(admin: redis.asyncio.Redis, url: str) -> redis.asyncio.Redis:
     """A client logged in as a user whose commands ``deny``/``allow`` switch off and on."""
     await admin.acl_setuser(

@@ -7,9 +7,7 @@ a real 127.0.0.1 socket to the app; the app's REST calls go to the fake portal.
 from __future__ import annotations
 
 import logging
-import runpy
 from collections.abc import AsyncIterator
-from pathlib import Path
 
 import pytest
 from aiohttp import web
@@ -27,27 +25,25 @@ from bitrix_dialog.aiohttp import (
 )
 from bitrix_dialog.testing import FakeApp, FakePortal, http_build_query
 
-from .aiohttp_kit import EVENTS, FORBIDDEN, OK, WebClient, host_log, oauth_app, post, served
-
-EXAMPLES = Path(__file__).parent.parent / "examples"
-
-
-def echo_bot_module() -> dict[str, object]:
-    return runpy.run_path(str(EXAMPLES / "echo_bot.py"), run_name="echo_bot")
+from .aiohttp_kit import (
+    EVENTS,
+    FORBIDDEN,
+    OK,
+    WebClient,
+    echo_bot,
+    echo_bot_module,
+    host_log,
+    installed,
+    oauth_app,
+    post,
+    served,
+)
 
 
 @pytest.fixture
 async def bot(portal: FakePortal, fake_app: FakeApp) -> AsyncIterator[WebClient]:
     """The example echo bot, installed on ``portal``."""
-    create_app = echo_bot_module()["create_app"]
-    assert callable(create_app)
-    app = create_app(
-        client_id=fake_app.client_id,
-        client_secret=fake_app.client_secret,
-        transport=portal.transport(),
-    )
-    async with served(app) as client:
-        assert await post(client, portal.events.install()) == OK
+    async with installed(echo_bot(portal, fake_app), portal) as client:
         yield client
 
 

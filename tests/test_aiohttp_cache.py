@@ -6,9 +6,7 @@ Posts are built by ``portal.events`` as the portal sends them and go over a real
 
 from __future__ import annotations
 
-import runpy
 from collections.abc import AsyncIterator
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -19,11 +17,9 @@ from bitrix_dialog.abc import Auth, Transport
 from bitrix_dialog.aiohttp import BitrixEvents, BotJoinChatEvent, BotMessageEvent, setup
 from bitrix_dialog.testing import FakePortal
 
-from .aiohttp_kit import EVENTS, WebClient, post, served
+from .aiohttp_kit import EVENTS, OK, WebClient, echo_bot, installed, post, served
 
 BOT = 456
-EXAMPLES = Path(__file__).parent.parent / "examples"
-OK = (200, "")
 
 
 class App:
@@ -142,19 +138,10 @@ async def test_events_that_change_no_chat_drop_nothing(app: tuple[App, WebClient
 
 
 async def test_the_echo_bot_with_a_cache_looks_each_chat_up_once(portal: FakePortal) -> None:
-    echo = runpy.run_path(str(EXAMPLES / "echo_bot.py"), run_name="echo_bot")
-    create_app = echo["create_app"]
-    assert callable(create_app)
     fake_app = portal.register_app()
     chat = portal.add_chat(name="Release planning")
-    web_app = create_app(
-        client_id=fake_app.client_id,
-        client_secret=fake_app.client_secret,
-        transport=portal.transport(),
-        cache=DialogCache(ttl=60),
-    )
-    async with served(web_app) as web_client:
-        assert await post(web_client, portal.events.install()) == OK
+    web_app = echo_bot(portal, fake_app, cache=DialogCache(ttl=60))
+    async with installed(web_app, portal) as web_client:
         (bot,) = portal.bots.values()
         for text in ("one", "two", "three"):
             body = portal.events.bot_message(bot.id, text, dialog_id=chat.dialog_id)

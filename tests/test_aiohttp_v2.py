@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import asyncio
 import gzip
-import json
 import logging
 import pathlib
 from collections.abc import AsyncIterator
@@ -36,9 +35,9 @@ from bitrix_dialog.testing import FakeApp, FakePortal, http_build_query, parse_s
 
 from .aiohttp_kit import EVENTS, FORBIDDEN, OK, WebClient, installed, oauth_app, post, served
 from .oauth_kit import ManualClock
-from .v2_kit import fetch_event
+from .v2_kit import BOT, FIXTURES, fetch_event
+from .v2_kit import example as documented
 
-FIXTURES = pathlib.Path(__file__).parent / "fixtures" / "v2_events"
 EXAMPLES = sorted(FIXTURES.glob("*.json"))
 EXPECTED: dict[str, type[V2Event]] = {
     "ONIMBOTV2MESSAGEADD": V2MessageAddEvent,
@@ -49,12 +48,10 @@ EXPECTED: dict[str, type[V2Event]] = {
     "ONIMBOTV2REACTIONCHANGE": V2ReactionChangeEvent,
     "ONIMV2MESSAGEADD": V2MessageAddEvent,
 }
-BOT = 456
 
 
 def example(name: str) -> tuple[str, dict[str, Any]]:
-    loaded = json.loads((FIXTURES / f"{name}.json").read_text(encoding="utf-8"))
-    return loaded["type"], loaded["data"]
+    return documented(FIXTURES / f"{name}.json")
 
 
 class Seen:

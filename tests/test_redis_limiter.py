@@ -23,6 +23,7 @@ from bitrix_dialog.testing import FakePortal
 from .redis_kit import (
     WORKER_PASSWORD,
     Connect,
+    LosesCancels,
     allow,
     deny,
     unreachable_redis,
@@ -214,18 +215,7 @@ async def test_a_waiter_stops_when_cancelled_though_redis_lost_the_cancel(
     connect: Connect,
 ) -> None:
     one, two = connect(), connect()
-    blpop = two.blpop
-    waits = 0
-
-    async def losing_blpop(*args: object, **kwargs: object) -> object:
-        nonlocal waits
-        waits += 1
-        try:
-            return await blpop(*args, **kwargs)  # type: ignore[arg-type]
-        except asyncio.CancelledError:  # as Python 3.11's asyncio.wait_for can, in redis-py
-            return None
-
-    two.blpop = losing_blpop  # type: ignore[method-assign, assignment]
+    lossy = LosesCancels(two)
     holder = RedisLeakyBucket(one, KEY, 1, 0.1)
     waiter = RedisLeakyBucket(two, KEY, 1, 0.1)
     slot = await holder.acquire()
@@ -233,7 +223,7 @@ async def test_a_waiter_stops_when_cancelled_though_redis_lost_the_cancel(
     await until(lambda: _queued(holder, 1), what="the waiter queueing")
 
     async def blocking() -> bool:
-        return waits > 0
+        return lossy.waits > 0
 
     await until(blocking, what="the waiter blocking on Redis")
     waiting.cancel()

@@ -19,7 +19,7 @@ from bitrix_dialog.aiohttp import EventPoller
 from bitrix_dialog.redis import RedisOffsetStore
 from bitrix_dialog.testing import CallContext, FakePortal
 
-from .redis_kit import WORKER_PASSWORD, unreachable_redis
+from .redis_kit import WORKER_PASSWORD, LosesCancels, unreachable_redis
 
 BOT = 456
 TOKEN = "fetch-bot-token"
@@ -161,22 +161,11 @@ async def test_a_worker_waiting_for_the_lease_stops_when_cancelled_though_redis_
     # Another worker polls this bot, and keeps polling.
     await redis_admin.set(f"bitrix_dialog:events:{key}:lease", "live-owner", px=60_000)
     waiting_redis = connect()
-    blpop = waiting_redis.blpop
-    waits = 0
-
-    async def losing_blpop(*args: Any, **kwargs: Any) -> Any:
-        nonlocal waits
-        waits += 1
-        try:
-            return await blpop(*args, **kwargs)
-        except asyncio.CancelledError:  # as Python 3.11's asyncio.wait_for can, in redis-py
-            return None
-
-    waiting_redis.blpop = losing_blpop  # type: ignore[method-assign]
+    lossy = LosesCancels(waiting_redis)
     seen: list[tuple[str, int]] = []
     client, poller = _worker(portal, portal.webhook_code, RedisOffsetStore(waiting_redis), seen)
     task = asyncio.create_task(poller.run())
-    await _until(lambda: waits > 0)  # it waits on Redis for the lease
+    await _until(lambda: lossy.waits > 0)  # it waits on Redis for the lease
     task.cancel()
     done, _ = await asyncio.wait([task], timeout=10)
     await client.aclose()

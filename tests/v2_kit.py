@@ -16,15 +16,14 @@ from typing import Any
 from aiohttp import web
 
 from bitrix_dialog import Client, MemoryTokenStore, V2Event
-from bitrix_dialog.aiohttp import BitrixEvents, setup
+from bitrix_dialog.aiohttp import BitrixEvents
 from bitrix_dialog.testing import FakePortal
 
-from .aiohttp_kit import EVENTS, post, served
+from .aiohttp_kit import OK, installed, oauth_app, post
 
 FIXTURES = pathlib.Path(__file__).parent / "fixtures" / "v2_events"
 BOT = 456  # the bot of the documented examples
 TOKEN = "v2-kit-bot-token"
-OK = (200, "")
 
 
 def example(path: pathlib.Path) -> tuple[str, dict[str, Any]]:
@@ -70,18 +69,8 @@ async def post_event(
         if isinstance(event, V2Event):  # not the install
             seen.append(event)
 
-    app = web.Application()
-    setup(
-        app,
-        client_id=fake_app.client_id,
-        client_secret=fake_app.client_secret,
-        store=MemoryTokenStore(),
-        transport=portal.transport(),
-        clock=portal.clock,
-    )
-    events.add_route(app, EVENTS)
-    async with served(app) as client:
-        assert await post(client, portal.events.install()) == OK
+    app = oauth_app(portal, fake_app, events, store=MemoryTokenStore())
+    async with installed(app, portal) as client:
         assert await post(client, body(portal)) == OK
         await events.join()
     [event] = seen
