@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import asyncio
 import math
 import runpy
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -23,7 +25,7 @@ from bitrix_dialog import (
 from bitrix_dialog.abc import Slot
 from bitrix_dialog.testing import FakePortal, Faults, VirtualTimeLoop, run_in_virtual_time
 
-from .bulk_kit import check_outcome, count_in_flight, drain, errors_of, seed
+from .bulk_kit import check_outcome, count_in_flight, drain, errors_of, other_tasks, seed
 from .conftest import QUICK_RETRY
 
 
@@ -234,6 +236,90 @@ async def test_async_iterables_are_read_lazily() -> None:
         pairs = await drain(client.dialogs.get_many(ids()))
     assert {key for key, _ in pairs} == {DialogId.chat(n) for n in seeded.readable}
     assert all(isinstance(outcome, Dialog) for _, outcome in pairs)
+
+
+def test_a_stalled_async_source_holds_back_neither_answers_nor_the_ids_it_gave() -> None:
+    """A queue that gives 60 ids, then nothing for 100 s, then 10 more: the first 60
+    are sent (50, then the 10 waiting) and handed over long before the source resumes."""
+
+    async def scenario() -> None:
+        loop = VirtualTimeLoop.running()
+        portal = FakePortal(clock=loop.wall)
+        chats = [portal.add_chat() for _ in range(70)]
+        arrived: list[float] = []
+
+        async def ids() -> AsyncIterator[str]:
+            for chat in chats[:60]:
+                yield chat.dialog_id
+            await asyncio.sleep(100)
+            for chat in chats[60:]:
+                yield chat.dialog_id
+
+        async with memory_client(portal) as client:
+            async for _, outcome in client.dialogs.get_many(ids()):
+                assert isinstance(outcome, Dialog)
+                arrived.append(loop.time())
+        assert len(arrived) == 70
+        assert max(arrived[:60]) < 1  # not at 100 s, when the source gave more
+        assert min(arrived[60:]) >= 100
+        sizes = [len(_batch_commands(call)) for call in portal.calls]
+        assert sizes == [50, 10, 10]
+
+    run_in_virtual_time(scenario())
+
+
+def test_leaving_a_lookup_while_its_source_stalls_leaves_no_task_behind() -> None:
+    async def scenario() -> None:
+        portal = FakePortal(clock=VirtualTimeLoop.running().wall)
+        chats = [portal.add_chat() for _ in range(10)]
+        closed = False
+
+        async def ids() -> AsyncIterator[str]:
+            nonlocal closed
+            try:
+                for chat in chats:
+                    yield chat.dialog_id
+                await asyncio.sleep(3600)  # then nothing for an hour
+                yield "chat1"
+            finally:
+                closed = True
+
+        async with memory_client(portal) as client:
+            got = []
+            async with client.dialogs.get_many(ids()) as results:
+                async for pair in results:
+                    got.append(pair)
+                    if len(got) == 10:
+                        break  # while the source waits for its next id
+            assert len(got) == 10
+            assert other_tasks() == set()
+        assert closed  # the source was stopped, not left waiting
+
+    run_in_virtual_time(scenario())
+
+
+def test_a_fast_async_source_still_fills_batches_of_fifty() -> None:
+    async def scenario() -> None:
+        portal = FakePortal(clock=VirtualTimeLoop.running().wall)
+        chats = [portal.add_chat() for _ in range(230)]
+
+        async def ids() -> AsyncIterator[str]:
+            for number, chat in enumerate(chats):
+                if number % 7 == 0:
+                    await asyncio.sleep(0.001)  # a cursor fetching its next rows
+                yield chat.dialog_id
+
+        async with memory_client(portal) as client:
+            pairs = await drain(client.dialogs.get_many(ids()))
+        assert len(pairs) == 230
+        assert [len(_batch_commands(call)) for call in portal.calls] == [50, 50, 50, 50, 30]
+
+    run_in_virtual_time(scenario())
+
+
+def _batch_commands(call: Any) -> list[str]:
+    assert call.method == "batch"
+    return list(call.params["cmd"])
 
 
 async def test_input_is_read_only_as_far_as_the_requests_in_flight() -> None:

@@ -5,6 +5,9 @@ into parsed :class:`DialogId` values, one distinct id at a time, or :class:`Reje
 for an input that is not an id. A sized input (a list, a set) is read once up front
 so that the total is known; an unsized one is read only as far as the pipeline asks.
 Deduplication keeps about one bit per possible id (:class:`SeenIds`), not the ids.
+An async input's next id is awaited in a task of its own that outlives a wait given
+up on (``next(wait=...)`` answers :data:`NOT_YET`), so a slow source never holds back
+the answers already in, and no id it yields is lost.
 
 :class:`CommandMaker` builds each id's ``batch`` command. Every command of a lookup has
 the same shape, so it is checked once with :func:`make_command`'s rules on a stand-in
@@ -14,6 +17,7 @@ need no encoding).
 
 from __future__ import annotations
 
+import asyncio
 import secrets
 from collections.abc import AsyncIterable, AsyncIterator, Collection, Iterable, Mapping
 from typing import Any, Final
@@ -24,12 +28,16 @@ from .._batch._plan import Command, make_command
 from .._methods._dialog_id import DialogId
 from .._methods._spec import MethodSpec, Params
 from .._models import Dialog
+from .._pacing._limiter import wait_or_timeout
+from .._types import Sleep
 from .._wire._formencode import build_query
 
-__all__ = ["CommandMaker", "DialogLookup", "IdReader", "Rejected", "SeenIds"]
+__all__ = ["NOT_YET", "CommandMaker", "DialogLookup", "IdReader", "Rejected", "SeenIds"]
 
 _KIND_BITS: Final = {"user": 0, "chat": 1, "sg": 2, "crm": 3}
 _END: Final = object()
+NOT_YET: Final = object()
+"""What :meth:`IdReader.next` answers when an async input has no id ready in time."""
 
 
 @attrs.frozen
@@ -102,6 +110,7 @@ class IdReader:
     def __init__(self, ids: Iterable[object] | AsyncIterable[object]) -> None:
         self._seen: SeenIds | None = None
         self._async: AsyncIterator[object] | None = None
+        self._pending: asyncio.Future[object] | None = None  # the async input's next value
         self._sync: Iterable[object] | None = None
         self.total: int | None = None
         self.exhausted = False
@@ -118,8 +127,15 @@ class IdReader:
             else:
                 self._sync = iter(ids)
 
-    async def next(self) -> DialogId | Rejected | None:
-        """The next distinct id or rejected input; ``None`` once the input has ended."""
+    async def next(
+        self, *, wait: float | None = None, sleep: Sleep = asyncio.sleep
+    ) -> DialogId | Rejected | object | None:
+        """The next distinct id or rejected input; ``None`` once the input has ended.
+
+        ``wait``: how long (``sleep``'s seconds) an async input may take to give its
+        next value before :data:`NOT_YET` is answered instead (``None``: as long as it
+        takes); the value is kept for the next call.
+        """
         if self.exhausted:
             return None
         if self._seen is None:
@@ -131,8 +147,9 @@ class IdReader:
             if self._sync is not None:
                 value = next(self._sync, _END)  # type: ignore[call-overload]
             else:
-                assert self._async is not None
-                value = await anext(self._async, _END)
+                value = await self._next_value(wait, sleep)
+                if value is NOT_YET:
+                    return NOT_YET
             if value is _END:
                 self.exhausted = True
                 self.total = self._count
@@ -143,6 +160,32 @@ class IdReader:
                 continue
             self._count += 1
             return parsed
+
+    async def _next_value(self, wait: float | None, sleep: Sleep) -> object:
+        assert self._async is not None
+        if self._pending is None:
+            self._pending = asyncio.ensure_future(anext(self._async, _END))
+        pending = self._pending
+        if not pending.done():
+            if wait is None:
+                await asyncio.wait({pending})
+            elif not await wait_or_timeout(pending, wait, sleep):  # type: ignore[arg-type]
+                return NOT_YET
+        self._pending = None
+        return pending.result()
+
+    @property
+    def pending(self) -> asyncio.Future[object] | None:
+        """The async input's next value while it is awaited (to wait on with others)."""
+        return self._pending
+
+    def cancel(self) -> asyncio.Future[object] | None:
+        """Stop awaiting the async input (the lookup is closing); the cancelled read,
+        to wait for, if one was under way."""
+        pending, self._pending = self._pending, None
+        if pending is not None:
+            pending.cancel()
+        return pending
 
 
 @attrs.frozen

@@ -61,12 +61,16 @@ from .._errors import (
 )
 from .._methods._dialog_id import DialogId
 from .._wire._envelope import RestResponse
-from ._input import CommandMaker, DialogLookup, IdReader, Rejected
+from ._input import NOT_YET, CommandMaker, DialogLookup, IdReader, Rejected
 from ._types import DialogKey, DialogOutcome, ProgressCallback, RejectedInput
 
 __all__ = ["DialogStream"]
 
 logger: Final = logging.getLogger("bitrix_dialog")
+
+FLUSH_AFTER: Final = 0.05
+"""Seconds a partly filled chunk waits for more ids from a slow async input before it is
+sent as it is: a source that stalls never holds back ids it has already given."""
 
 _FATAL: Final = (AuthError, AccessError, PortalUnavailableError, BadRequestError)
 """Request-level errors that will meet every later request too: stop sending."""
@@ -123,6 +127,7 @@ class DialogStream(AsyncIterator[tuple[DialogKey, DialogOutcome]]):
         self._names = itertools.count()
         self._filling: list[_Item] = []
         self._retries: list[tuple[float, int, _Item]] = []  # heap by ready time
+        self._starved = False  # the async input had no id ready: wait for it with the rest
         self._ready: deque[tuple[DialogKey, DialogOutcome]] = deque()
         self._fatal: BitrixError | None = None
         self._order: list[DialogKey] | None = None
@@ -175,7 +180,7 @@ class DialogStream(AsyncIterator[tuple[DialogKey, DialogOutcome]]):
         try:
             while True:
                 while len(tasks) + len(answered) < self._width():
-                    chunk = await self._next_chunk()
+                    chunk = await self._next_chunk(busy=bool(tasks or answered or self._ready))
                     if chunk is None:
                         break
                     if self._fatal is not None:
@@ -194,10 +199,13 @@ class DialogStream(AsyncIterator[tuple[DialogKey, DialogOutcome]]):
                     await self._settle_chunk(*answered.popleft())
                     continue
                 if len(tasks) < self._width() and not self._reader.exhausted:
-                    continue  # reading paused to hand over outcomes; read on
-                if not tasks and not self._retries and not self._filling:
+                    if not self._starved:
+                        continue  # reading paused to hand over outcomes; read on
+                elif not tasks and not self._retries and not self._filling:
                     return
                 waiting: set[asyncio.Future[Any]] = set(tasks)
+                if self._starved and self._reader.pending is not None:
+                    waiting.add(self._reader.pending)  # wake when the input gives its next
                 if self._retries and len(tasks) < self._width():
                     delay = max(self._retries[0][0] - self._executor.clock(), 0.0)
                     timer = asyncio.ensure_future(self._executor.sleep(delay))
@@ -210,31 +218,45 @@ class DialogStream(AsyncIterator[tuple[DialogKey, DialogOutcome]]):
                     if task in tasks:
                         answered.append((tasks.pop(task), task.result()))
         finally:
-            pending: list[asyncio.Future[Any]] = [*tasks]
-            if timer is not None:
-                pending.append(timer)
-            for task in pending:
-                task.cancel()
-            if pending:
-                await asyncio.wait(pending)
+            await self._unwind([*tasks, timer, self._reader.cancel()])
+
+    @staticmethod
+    async def _unwind(futures: list[asyncio.Future[Any] | None]) -> None:
+        """Cancel what is still under way (requests, the retry timer, the input's read)
+        and wait until it has unwound."""
+        pending = [future for future in futures if future is not None]
+        for future in pending:
+            future.cancel()
+        if pending:
+            await asyncio.wait(pending)
 
     # ------------------------------------------------------------------- input
-    async def _next_chunk(self) -> list[_Item] | None:
+    async def _next_chunk(self, *, busy: bool) -> list[_Item] | None:
         """The next chunk to send: re-queued ids that are due, then new ids.
 
-        ``None`` when no full chunk can be made yet (the input is slow to give ids,
-        or invalid inputs wait to be handed over first), or when nothing is left.
+        ``None`` when no chunk can be made yet (invalid inputs wait to be handed over
+        first, or a slow async input has no id ready while answers are in flight:
+        ``busy``), or when nothing is left. Ids already read from a slow input go out
+        as a partial chunk after :data:`FLUSH_AFTER` seconds without a new one.
         """
+        self._starved = False
         now = self._executor.clock()
         while self._retries and len(self._filling) < BATCH_LIMIT and self._retries[0][0] <= now:
             self._filling.append(heapq.heappop(self._retries)[2])
         while len(self._filling) < BATCH_LIMIT and len(self._ready) < self._ready_limit:
-            item = await self._reader.next()
+            wait = FLUSH_AFTER if self._filling else (0.0 if busy else None)
+            item = await self._reader.next(wait=wait, sleep=self._executor.sleep)
+            if item is NOT_YET:
+                self._starved = True
+                break
             if item is None:
                 self._dirty = True  # the total is known now
                 break
+            assert isinstance(item, DialogId | Rejected)
             self._accept(item)
-        if self._filling and (len(self._filling) >= BATCH_LIMIT or self._reader.exhausted):
+        if self._filling and (
+            len(self._filling) >= BATCH_LIMIT or self._reader.exhausted or self._starved
+        ):
             chunk, self._filling = self._filling, []
             return chunk
         return None
