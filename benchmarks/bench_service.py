@@ -312,9 +312,8 @@ async def _socket_rows(rounds: int, sustained: bool) -> list[Row]:
         rows.append(await _burst_row(url, ids, rounds, f"127.0.0.1, answers {PORTAL_LATENCY} s"))
     with served_portal(SUSTAINED_POOL, bucket=(CAPACITY, DRAIN)) as (url, ids):
         burst = _burst_ids(ids)
-        rest = _REST
         rows.append(await _burst_row(url, ids, rounds, "127.0.0.1, instant answers"))
-        await asyncio.sleep(rest)
+        await asyncio.sleep(_REST)
         count = _Count()
         async with Client(
             url, limiter=LeakyBucket(CAPACITY, DRAIN), hooks=count.hooks, cache=DialogCache()
@@ -335,7 +334,7 @@ async def _socket_rows(rounds: int, sustained: bool) -> list[Row]:
             )
         )
         if sustained:
-            await asyncio.sleep(rest)
+            await asyncio.sleep(_REST)
             plan = _arrivals(ids)
             loop = asyncio.get_running_loop()
             count = _Count()

@@ -58,33 +58,17 @@ from .._batch._plan import Command as BatchCommand
 from .._call._executor import Executor
 from .._call._request import Request
 from .._call._retry import RetryState
-from .._errors import BitrixError, TransportError
+from .._errors import BitrixError
 from .._methods._spec import MethodSpec, Params
 from .._wire._envelope import RestResponse
 from ._command import Answer, Command, Pump, Waiter, request_for
 from ._inflight import InFlight, own_copy
+from ._iteration import alone_in_iteration
 from ._options import ClientStats, Coalesce
 
 __all__ = ["Coalescer"]
 
 R = TypeVar("R")
-
-
-def _alone_in_iteration() -> bool:
-    """Whether no other call can be made before this one's request is built: then
-    waiting an iteration for company would change nothing but cost one (the yield, a
-    ``select``, the wake-up: a few microseconds).
-
-    asyncio's loops hold their ready callbacks in ``_ready`` (private, stable since
-    3.4) and put a task that yields at its end; with it empty that task would run
-    again first, before the I/O and timer callbacks of the next iteration. That holds
-    only while tasks start lazily: a task factory (``asyncio.eager_task_factory`` runs
-    a new task's first step inside ``create_task``, so ``gather`` makes the next call
-    right after this one yields) or a loop without ``_ready`` (uvloop) keeps the wait.
-    """
-    loop = asyncio.get_running_loop()
-    ready = getattr(loop, "_ready", None)
-    return ready is not None and not ready and loop.get_task_factory() is None
 
 
 class Coalescer:
@@ -157,7 +141,7 @@ class Coalescer:
         if pending:
             await asyncio.wait(pending)
         for command in self._inflight.commands():
-            self._inflight.deliver(command, error=self._closed(command))
+            self._inflight.abandon(command)
 
     # --------------------------------------------------------------- callers
     async def _submit(  # noqa: PLR0917 - one caller's whole lookup
@@ -299,7 +283,7 @@ class Coalescer:
             if not now:
                 if self._window:
                     await self._executor.sleep(self._window)
-                elif not _alone_in_iteration():
+                elif not alone_in_iteration():
                     await asyncio.sleep(0)  # the calls made in this loop iteration join it
                 if pump.driver is not waiter:
                     return  # taken over by the caller who filled it
@@ -335,7 +319,7 @@ class Coalescer:
             if pump.driver is token:
                 for command in pump.carried():
                     if command.pump is pump and command.wanted:
-                        self._inflight.deliver(command, error=self._closed(command))
+                        self._inflight.abandon(command)
             raise
         finally:
             if pump.task is None or pump.task is asyncio.current_task():
@@ -400,18 +384,9 @@ class Coalescer:
             return False
         command.state = state
         command.pump = None
-        for waiter in list(command.waiters):
-            if not waiter.deadline.fits(decision.delay):
-                command.waiters.remove(waiter)
-                waiter.future.set_exception(
-                    waiter.deadline.exceeded(
-                        command.method, f"a retry after {decision.delay:.2f} s", error
-                    )
-                )
-                self._inflight.callers += 1
-        if not command.waiters:
-            self._inflight.drop(command)
-        elif decision.delay > 0:
+        if not self._inflight.release_late(command, decision.delay, error):
+            return True  # nobody can wait that long: each has its DeadlineExceededError
+        if decision.delay > 0:
             timer = asyncio.ensure_future(self._requeue(command, decision.delay))
             self._timers.add(timer)
             timer.add_done_callback(self._timers.discard)
@@ -423,7 +398,3 @@ class Coalescer:
         await self._executor.sleep(delay)
         if command.waiters:
             self._start(self._enqueue(command))
-
-    @staticmethod
-    def _closed(command: Command) -> TransportError:
-        return TransportError("the client was closed before the answer came", method=command.method)

@@ -18,7 +18,7 @@ import asyncio
 import copy
 from collections.abc import Hashable
 
-from .._errors import BitrixError, ModelDecodeError
+from .._errors import BitrixError, ModelDecodeError, TransportError
 from .._wire._envelope import RestResponse
 from ._command import Command
 
@@ -95,6 +95,28 @@ class InFlight:
                 first = False
             else:
                 waiter.future.set_result(value)
+
+    def abandon(self, command: Command) -> None:
+        """The client closed, or the request's task was cancelled, before the answer:
+        each caller still waiting gets a ``TransportError`` saying so."""
+        text = "the client was closed before the answer came"
+        self.deliver(command, error=TransportError(text, method=command.method))
+
+    def release_late(self, command: Command, delay: float, error: BitrixError) -> bool:
+        """Before ``command`` is retried after ``delay`` seconds, fail each caller whose
+        deadline ends sooner (``DeadlineExceededError`` caused by ``error``); True if
+        anyone is left to wait for the retry, else the command is dropped."""
+        for waiter in list(command.waiters):
+            if not waiter.deadline.fits(delay):
+                command.waiters.remove(waiter)
+                waiter.future.set_exception(
+                    waiter.deadline.exceeded(command.method, f"a retry after {delay:.2f} s", error)
+                )
+                self.callers += 1
+        if command.waiters:
+            return True
+        self.drop(command)
+        return False
 
     def _forget(self) -> None:
         """Drop the answered commands kept for the rest of their loop iteration."""
