@@ -8,7 +8,7 @@ async with Client("https://example.bitrix24.com/rest/1/CODE/") as client:
 from __future__ import annotations
 
 import random
-from collections.abc import Awaitable, Mapping
+from collections.abc import Mapping
 from types import TracebackType
 from typing import Any, Final, Self, TypeVar
 
@@ -159,12 +159,15 @@ class Client:
         )
         self._coalescer = None if coalesce is False else Coalescer(self._executor, coalesce)
         self._closed = False
+        # The typed read path: the coalescer's entry point itself (one call fewer per
+        # lookup), or a plain call each; the dialog cache in front when there is one.
+        read: Read = self._read_alone if self._coalescer is None else self._coalescer.get
         self._cache = (
             None
             if cache is None
-            else CachedReads(cache, self._read, scope=scope_of(auth), hooks=hooks or Hooks())
+            else CachedReads(cache, read, scope=scope_of(auth), hooks=hooks or Hooks())
         )
-        reads: Read = self._read if self._cache is None else self._cache
+        reads: Read = read if self._cache is None else self._cache
         self.im: Final = ImApi(reads)
         self.imbot: Final = ImbotApi(
             reads,
@@ -233,16 +236,11 @@ class Client:
             return stats
         return attrs.evolve(stats, hits=self._cache.hits, misses=self._cache.misses)
 
-    def _read(self, spec: MethodSpec[..., R], params: Params) -> Awaitable[R]:
-        """The typed read path: ``spec`` with checked ``params``, coalesced unless off."""
+    async def _read_alone(self, spec: MethodSpec[..., R], params: Params) -> R:
+        """The typed read path with coalescing off: ``spec`` with checked ``params``."""
         if self._closed:
             msg = "the client is closed"
             raise RuntimeError(msg)
-        if self._coalescer is not None:
-            return self._coalescer.get(spec, params)
-        return self._read_alone(spec, params)
-
-    async def _read_alone(self, spec: MethodSpec[..., R], params: Params) -> R:
         response = await self._executor.execute(spec.name, params)
         result: R = spec.decode(response.result, response.body)
         return result

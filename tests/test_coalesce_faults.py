@@ -19,6 +19,7 @@ from bitrix_dialog import (
     Dialog,
     Hooks,
     InvalidCredentialsError,
+    InvalidDialogIdError,
     LeakyBucket,
     RetryEvent,
     RetryPolicy,
@@ -255,6 +256,35 @@ def test_closing_the_client_answers_every_waiting_caller() -> None:
             await waiting
         with pytest.raises(RuntimeError, match="closed"):
             await client.im.dialog.get(chat.dialog_id)
+
+    run_in_virtual_time(scenario())
+
+
+@pytest.mark.parametrize("coalesce", [True, False])
+def test_a_lookup_awaited_after_the_client_closed_raises_and_sends_nothing(
+    coalesce: bool,
+) -> None:
+    async def scenario() -> None:
+        portal = _portal()
+        chat = portal.add_chat()
+        client = _client(portal, coalesce=coalesce)
+        early = client.im.dialog.get(chat.dialog_id)  # made while open, awaited after
+        await client.aclose()
+        with pytest.raises(RuntimeError, match="closed"):
+            await early
+        assert _methods(portal) == []
+
+    run_in_virtual_time(scenario())
+
+
+def test_a_bad_argument_raises_where_the_lookup_is_awaited() -> None:
+    async def scenario() -> None:
+        portal = _portal()
+        async with _client(portal) as client:
+            lookup = client.im.dialog.get("chat0")  # making it raises nothing
+            with pytest.raises(InvalidDialogIdError):
+                await lookup
+            assert _methods(portal) == []
 
     run_in_virtual_time(scenario())
 

@@ -21,26 +21,8 @@ Under load the pumps queue in the limiter and each fills while it waits, so batc
 follows the load: 100 lookups a second on a portal draining 2 requests a second ride
 in ~2 requests a second.
 
-Every caller keeps what it would have had alone:
-
-- its **outcome**: a command's own error (``ACCESS_ERROR`` for one chat) goes only to
-  that command's callers, with the class, code, description and method a plain call
-  gets; a ``batch`` answer without the command's outcome is its
-  ``BatchResultMissingError``; a failure of the whole request (after the executor's
-  retries) goes to every caller in it;
-- its **retries**: a command refused inside a ``batch`` is retried alone as the retry
-  policy allows, on its own :class:`RetryState` (counted and reported by the retry
-  module), in a later request, never by re-sending its neighbours;
-- its **deadline and cancellation**: each caller waits on its own future with its own
-  timer; one leaving never touches the others. A command nobody waits for any more is
-  dropped from the request if it has not been built yet; a request nobody waits for
-  is cancelled (its slot and connection freed);
-- its **credentials**: one coalescer serves one client, so every request it builds is
-  signed by the same auth identity that would have signed each call; per-call
-  credentials that are parameters (``imbot.v2``'s ``botId``/``botToken``) travel
-  inside each command, so two bots may share a request signed by the client's auth,
-  each command acting as its own bot (as ``get_many`` does). Lookups differing in any
-  parameter (another bot, another token) never share a command.
+Every caller keeps what it would have had alone (its outcome, retries, deadline,
+cancellation and credentials): see the package's docs.
 
 Writes are never coalesced: only the typed reads and ``client.call(..., coalesce=True)``
 of a known read come here, with their arguments already checked at the call site.
@@ -51,7 +33,7 @@ from __future__ import annotations
 import asyncio
 import itertools
 import math
-from collections.abc import Awaitable, Hashable, Mapping
+from collections.abc import Coroutine, Hashable, Mapping
 from typing import Any, TypeVar
 
 from .._batch._plan import Command as BatchCommand
@@ -95,16 +77,20 @@ class Coalescer:
         self._commands = 0
         self._batched = 0
         self._shared = 0
+        self._closed = False
 
     # ------------------------------------------------------------ interface
     def get(
         self, spec: MethodSpec[..., R], params: Params, *, deadline: float | None = None
-    ) -> Awaitable[R]:
+    ) -> Coroutine[Any, Any, R]:
         """``spec``'s decoded answer for ``params`` (already checked by ``spec.build``)."""
         key: Hashable
         try:
-            items = params.items()
-            key = (spec.name, tuple(items) if len(params) == 1 else tuple(sorted(items)))
+            if len(params) == 1:  # the usual lookup: one flat tuple, no pairs to build
+                for name, value in params.items():
+                    key = (spec.name, name, value)
+            else:
+                key = (spec.name, tuple(sorted(params.items())))
             hash(key)
         except TypeError:  # a builder made an unhashable value: no sharing, still coalesced
             key = object()
@@ -117,7 +103,7 @@ class Coalescer:
         command: BatchCommand,
         *,
         deadline: float | None = None,
-    ) -> Awaitable[RestResponse]:
+    ) -> Coroutine[Any, Any, RestResponse]:
         """The answer of a known read ``method`` (``command``: its checked batch form)."""
         return self._submit(("call", command.cmd), method, params, None, command, deadline)
 
@@ -133,7 +119,9 @@ class Coalescer:
 
     async def aclose(self) -> None:
         """Stop every request still waiting or in flight; their callers get a
-        ``TransportError`` (the client closed before their answer came)."""
+        ``TransportError`` (the client closed before their answer came); a lookup
+        awaited from now on raises ``RuntimeError``."""
+        self._closed = True
         pending: list[asyncio.Future[Any]] = [*self._timers]
         pending += [pump.task for pump in self._pumps if pump.task is not None]
         for task in pending:
@@ -153,6 +141,9 @@ class Coalescer:
         batch: BatchCommand | None,
         seconds: float | None,
     ) -> Any:
+        if self._closed:
+            msg = "the client is closed"
+            raise RuntimeError(msg)
         if seconds is None and not self._timed:
             deadline, remaining, at = self._forever, None, math.inf
         else:

@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import asyncio
 import copy
-from collections.abc import Hashable
+from collections.abc import Callable, Hashable
 
 from .._errors import BitrixError, ModelDecodeError, TransportError
 from .._wire._envelope import RestResponse
@@ -28,16 +28,15 @@ __all__ = ["InFlight"]
 class InFlight:
     """The commands in flight by lookup key; ``callers``: how many callers were answered."""
 
-    __slots__ = ("_answered", "_commands", "callers")
+    __slots__ = ("_answered", "_commands", "callers", "get")
 
     def __init__(self) -> None:
         self._commands: dict[Hashable, Command] = {}
         self._answered: list[Command] = []
         self.callers = 0
-
-    def get(self, key: Hashable) -> Command | None:
-        """The command in flight for ``key``, if any."""
-        return self._commands.get(key)
+        self.get: Callable[[Hashable], Command | None] = self._commands.get
+        """The command in flight for a key, if any (the dict's own ``get``: asked by
+        every caller, so no Python frame of its own)."""
 
     def add(self, command: Command) -> None:
         """``command`` is now the one in flight for its key."""

@@ -14,7 +14,7 @@ knows what to send.
 from __future__ import annotations
 
 import inspect
-from collections.abc import Awaitable, Callable, Mapping
+from collections.abc import Callable, Coroutine, Mapping
 from typing import Any, Generic, ParamSpec, TypeAlias, TypeVar
 
 import attrs
@@ -27,10 +27,11 @@ __all__ = ["BotCredentials", "Endpoint", "Read"]
 P = ParamSpec("P")
 R = TypeVar("R")
 
-Read: TypeAlias = Callable[[MethodSpec[..., Any], Params], Awaitable[Any]]
-"""The client's typed read path: ``read(spec, params)`` sends ``spec.name`` with the
-checked ``params`` (coalesced with concurrent lookups unless turned off) and returns
-``spec.decode`` of the answer, or raises the call's ``BitrixError``."""
+Read: TypeAlias = Callable[[MethodSpec[..., Any], Params], Coroutine[Any, Any, Any]]
+"""The client's typed read path: ``read(spec, params)`` is a coroutine that sends
+``spec.name`` with the checked ``params`` (coalesced with concurrent lookups unless
+turned off) and returns ``spec.decode`` of the answer, or raises the call's
+``BitrixError``. Nothing runs until it is awaited (a closed client raises then)."""
 
 
 @attrs.frozen(kw_only=True)
@@ -92,9 +93,24 @@ class Endpoint(Generic[P, R]):
             return build(*args, **self._bot.fill(kwargs))
         return self.spec.build(*args, **kwargs)
 
-    async def __call__(self, *args: P.args, **kwargs: P.kwargs) -> R:
-        result: R = await self._read(self.spec, self.params(*args, **kwargs))
-        return result
+    def __call__(self, *args: P.args, **kwargs: P.kwargs) -> Coroutine[Any, Any, R]:
+        # The read's own coroutine, not one wrapping it: a burst of 1,000 awaits then
+        # keeps 1,000 fewer coroutines (and their argument tuples) alive. Bad arguments
+        # still raise where the call is awaited, as from any coroutine.
+        try:
+            if self.spec.acts_as_bot:
+                params = self.params(*args, **kwargs)
+            else:  # what params() does for the other methods, one call fewer
+                params = self.spec.build(*args, **kwargs)
+        except Exception as error:  # re-raised, unchanged, where the call is awaited
+            return _raising(error)
+        read: Coroutine[Any, Any, R] = self._read(self.spec, params)
+        return read
 
     def __repr__(self) -> str:
         return f"<typed method {self.spec.name}>"
+
+
+async def _raising(error: Exception) -> Any:
+    """A coroutine that raises ``error`` when awaited (an argument check that failed)."""
+    raise error
