@@ -93,6 +93,21 @@ def test_ids_may_arrive_as_numeric_strings(value: object) -> None:
     assert dialog.manager_ids == (5, 6)
 
 
+@pytest.mark.parametrize(("wire", "expected"), [("-1", -1), ("+5", 5), ("007", 7)])
+def test_numeric_strings_may_carry_a_sign(wire: str, expected: int) -> None:
+    assert decode_dialog({"id": 1, "owner": wire}, method=IM).owner == expected
+
+
+@pytest.mark.parametrize("wire", ["\u00b2", "\u0661", " 5", "5 ", "1_000", "5.0", "--1"])
+def test_only_ascii_decimal_strings_are_numbers(wire: str) -> None:
+    # int() reads some of these ("\u0661" is Arabic-Indic one, " 5" has a space); the wire
+    # never means them as numbers, so they are refused, not guessed at
+    with pytest.raises(ModelDecodeError) as caught:
+        decode_dialog({"id": 1, "owner": wire}, method=IM)
+    assert caught.value.path == "owner"
+    assert decode_dialog({"id": 1, "background_id": wire}, method=IM).background_id == wire
+
+
 def test_flat_title_is_the_name_and_a_title_beside_a_name_is_kept() -> None:
     assert snake(title="Mint chat No.3").name == "Mint chat No.3"
     both = snake(name="New", title="Old")

@@ -64,8 +64,12 @@ def _shown(value: object) -> str:
 def _to_int(value: object) -> int:
     if type(value) is int:
         return value
-    if type(value) is str and _INT.fullmatch(value):
-        return int(value)
+    if type(value) is str:
+        # ``isascii`` first: ``"²".isdigit()`` is true, and ``int`` reads Arabic-Indic digits
+        if value.isascii() and value.isdigit():
+            return int(value)
+        if _INT.fullmatch(value):  # a sign: "-1", "+5"
+            return int(value)
     if type(value) is float and value.is_integer():
         return int(value)
     msg = f"expected an integer, got {_shown(value)}"
@@ -168,7 +172,9 @@ def int_or_str(value: Any, _: object = None) -> int | str | None:
     if type(value) is str:
         if not value:
             return None
-        return int(value) if _INT.fullmatch(value) else value
+        if (value.isascii() and value.isdigit()) or _INT.fullmatch(value):
+            return int(value)
+        return value
     if value is None:
         return None
     msg = f"expected an integer or a string, got {_shown(value)}"
