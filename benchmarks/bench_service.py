@@ -6,9 +6,14 @@ SDK's limiter given the same numbers, and fixed seeds:
 - **burst**: 1,000 concurrent awaits of ids drawn with repeats from 740 chats (about
   548 distinct). Target: ``ceil(distinct / 50)`` HTTP requests, 0 x 503, and over a
   real 127.0.0.1 socket (the portal in another process) a wall time within 1.05x of
-  ``client.dialogs.get_many`` of the same ids, measured in the same run, in paired
-  rounds (the median of the per-round ratios), once against a portal answering in 0.3 s
-  (as a real one answers a batch) and once against an instant one; beside it, what 1,000
+  ``client.dialogs.get_many`` of the same ids, measured in the same run, once against
+  portals answering in 0.3 s (as a real one answers a batch) and once against instant
+  ones. Loopback runs of 0.1-0.5 s on a shared machine move by tens of percent from one
+  moment to the next, so the two are timed in pairs, back to back in alternating order
+  (11 pairs of each kind, 2 with ``--quick``), the kinds interleaved, and the figure is
+  the median of the per-pair ratios (their range and middle half in the note). Three
+  portal processes of each kind take turns, each pair on one whose bucket is empty, so
+  that the buckets drain while the others serve. Beside it, what 1,000
   gathered awaits of nothing (a coroutine and a future each) cost in the same process:
   the least a burst of single awaits adds to one ``get_many`` call, and the ratio of the
   client process's CPU time (steadier than wall time on a loaded machine). Each timed
@@ -16,6 +21,9 @@ SDK's limiter given the same numbers, and fixed seeds:
   lands in a random round). The same awaits with
   ``Client(coalesce=False)`` are run in virtual time (1,000 requests: the bucket
   needs 475 s for them; over the socket that figure is the bucket's bound, not run).
+  And in process, the portal's answers replayed (``_replay.Replay``): the burst's CPU
+  time against ``get_many``'s, median of 31 interleaved pairs (7 with ``--quick``),
+  no goal: the client's own cost, without the socket's noise.
 - **warm cache**: the burst twice through one ``Client(cache=DialogCache())``. Target:
   the second round sends 0 requests (every await a cache hit), in virtual time and
   over the socket.
@@ -32,144 +40,53 @@ the machine's speed.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import gc
 import math
-import random
 import statistics
 import time
 from collections.abc import Awaitable, Callable
 from typing import Any
 
-from bitrix_dialog import CacheEvent, Client, Dialog, DialogCache, Hooks, LeakyBucket, RequestEvent
+from bitrix_dialog import Client, DialogCache, LeakyBucket
 from bitrix_dialog.testing import BucketBound, FakePortal, VirtualTimeLoop, run_in_virtual_time
 
+from . import _service_load as load
+from ._replay import Replay
 from ._server import served_portal
+from ._service_load import (
+    ARRIVALS,
+    AWAITS,
+    CAPACITY,
+    DRAIN,
+    POOL,
+    RATE,
+    SUSTAINED_POOL,
+)
 from ._table import Row
 
-CAPACITY, DRAIN = 50, 2.0
-AWAITS, POOL, SEED = 1_000, 740, 13
-ARRIVALS, RATE, SUSTAINED_POOL = 2_000, 100.0, 1_500
 GOAL = 1.05
-ROUNDS, QUICK_ROUNDS = 5, 2
-PORTAL_LATENCY = 0.3  # seconds a batch answer takes, as a real portal's
-
-
-def _burst_ids(ids: list[str]) -> list[str]:
-    rng = random.Random(SEED)
-    pool = ids[:POOL]
-    return [rng.choice(pool) for _ in range(AWAITS)]
-
-
-def _arrivals(ids: list[str]) -> list[tuple[float, str]]:
-    rng = random.Random(SEED)
-    moment, plan = 0.0, []
-    pool = ids[:SUSTAINED_POOL]
-    for _ in range(ARRIVALS):
-        moment += rng.expovariate(RATE)
-        plan.append((moment, rng.choice(pool)))
-    return plan
-
-
-class _Count:
-    """The client's own view of its requests: how many, and how many 503s."""
-
-    def __init__(self) -> None:
-        self.events: list[RequestEvent] = []
-        self.lookups: list[CacheEvent] = []
-        self.hooks = Hooks(on_request=self.events.append, on_cache=self.lookups.append)
-
-    @property
-    def hits(self) -> int:
-        return sum(1 for event in self.lookups if event.hit)
-
-    @property
-    def requests(self) -> int:
-        return len(self.events)
-
-    @property
-    def rejected(self) -> int:
-        return sum(1 for event in self.events if event.status == 503)
-
-
-async def _awaits(client: Client, ids: list[str]) -> None:
-    dialogs = await asyncio.gather(*(client.im.dialog.get(dialog_id) for dialog_id in ids))
-    assert all(isinstance(dialog, Dialog) for dialog in dialogs)
-
-
-async def _bulk(client: Client, ids: list[str]) -> None:
-    results = await client.dialogs.get_all(ids)
-    assert all(isinstance(outcome, Dialog) for outcome in results.values())
-
-
-async def _sustained(
-    client: Client, plan: list[tuple[float, str]], clock: Callable[[], float]
-) -> tuple[list[float], float]:
-    """(latencies, seconds from the last arrival to the last answer)."""
-    latencies: list[float] = []
-    start = clock()
-
-    async def one(at: float, dialog_id: str) -> None:
-        await asyncio.sleep(max(at - (clock() - start), 0.0))
-        asked = clock()
-        assert isinstance(await client.im.dialog.get(dialog_id), Dialog)
-        latencies.append(clock() - asked)
-
-    await asyncio.gather(*(one(at, dialog_id) for at, dialog_id in plan))
-    return latencies, clock() - start - plan[-1][0]
-
-
-async def _warm(client: Client, ids: list[str], count: _Count) -> tuple[int, int, float]:
-    """(requests of the cold round, of the warm round, the warm round's seconds)."""
-    await _awaits(client, ids)
-    cold = count.requests
-    count.events.clear()
-    count.lookups.clear()
-    started = time.perf_counter()
-    await _awaits(client, ids)
-    assert count.hits == len(ids), "every await of the warm round is a cache hit"
-    return cold, count.requests, time.perf_counter() - started
-
-
-async def _bare_awaits(count: int) -> float:
-    """Seconds ``count`` gathered awaits take with nothing behind them: each a coroutine
-    awaiting a future of its own, all resolved at once. A burst of single awaits costs
-    at least this more than one ``get_many`` call, whatever the SDK does."""
-    loop = asyncio.get_running_loop()
-    futures: list[asyncio.Future[None]] = []
-
-    def resolve() -> None:
-        for future in futures:
-            future.set_result(None)
-
-    async def one() -> None:
-        future: asyncio.Future[None] = loop.create_future()
-        futures.append(future)
-        if len(futures) == count:
-            loop.call_soon(resolve)
-        await future
-
-    started = time.perf_counter()
-    await asyncio.gather(*(one() for _ in range(count)))
-    return time.perf_counter() - started
-
-
-def _p99(latencies: list[float]) -> float:
-    ordered = sorted(latencies)
-    return ordered[min(len(ordered) - 1, math.ceil(0.99 * len(ordered)) - 1)]
+BUCKET = (CAPACITY, DRAIN)
+PAIRS, QUICK_PAIRS = 11, 2  # paired runs of the burst and get_many, per kind of portal
+PORTALS = 3  # portal processes of each kind, taking turns while their buckets drain
+CPU_ROUNDS, QUICK_CPU_ROUNDS = 31, 7  # paired runs in process, answers replayed
+LATENCY = 0.3  # seconds a batch answer takes, as a real portal's
 
 
 # ------------------------------------------------------------------ virtual time
-def _virtual(run: Callable[[Client], Awaitable[Any]], **options: Any) -> tuple[float, _Count, Any]:
+def _virtual(
+    run: Callable[[Client], Awaitable[Any]], **options: Any
+) -> tuple[float, load.Count, Any]:
     """(virtual seconds, the client's request count, run's result) against a fresh portal."""
 
-    async def main() -> tuple[float, _Count, Any]:
+    async def main() -> tuple[float, load.Count, Any]:
         options.setdefault("hooks", None)
         loop = VirtualTimeLoop.running()
         portal = FakePortal(clock=loop.wall, bucket=(CAPACITY, DRAIN))
         portal.record_calls = False
         for n in range(SUSTAINED_POOL):
             portal.add_chat(name=f"Chat {n}")
-        count = _Count()
+        count = load.Count()
         if options["hooks"] is None:
             options["hooks"] = count.hooks
         async with Client(
@@ -187,21 +104,21 @@ def _virtual(run: Callable[[Client], Awaitable[Any]], **options: Any) -> tuple[f
 
 def _virtual_rows() -> list[Row]:
     ids = [f"chat{n}" for n in range(1, SUSTAINED_POOL + 1)]
-    burst = _burst_ids(ids)
+    burst = load.burst_ids(ids)
     distinct = len(set(burst))
     needed = math.ceil(distinct / 50)
-    on_time, on, _ = _virtual(lambda client: _awaits(client, burst))
-    bulk_time, bulk, _ = _virtual(lambda client: _bulk(client, burst))
-    off_time, off, _ = _virtual(lambda client: _awaits(client, burst), coalesce=False)
-    warm_count = _Count()
+    on_time, on, _ = _virtual(lambda client: load.awaits(client, burst))
+    bulk_time, bulk, _ = _virtual(lambda client: load.bulk(client, burst))
+    off_time, off, _ = _virtual(lambda client: load.awaits(client, burst), coalesce=False)
+    warm_count = load.Count()
     _, _, (cold, warm, _) = _virtual(
-        lambda client: _warm(client, burst, warm_count),
+        lambda client: load.warm(client, burst, warm_count),
         cache=DialogCache(ttl=600),
         hooks=warm_count.hooks,
     )
-    plan = _arrivals(ids)
+    plan = load.arrivals(ids)
     sustained_time, count, (latencies, tail) = _virtual(
-        lambda client: _sustained(client, plan, asyncio.get_running_loop().time)
+        lambda client: load.sustained(client, plan, asyncio.get_running_loop().time)
     )
     assert len(latencies) == ARRIVALS
     return [
@@ -230,7 +147,7 @@ def _virtual_rows() -> list[Row]:
         Row(
             benchmark="service",
             case=f"sustained {ARRIVALS:,} at {RATE:g}/s: p99 latency (virtual time)",
-            value=_p99(latencies),
+            value=load.p99(latencies),
             baseline=1.5,
             unit="s",
             goal=1.0,
@@ -242,12 +159,66 @@ def _virtual_rows() -> list[Row]:
     ]
 
 
+# ------------------------------------------------------------------- in process
+async def _in_process_row(rounds: int) -> Row:
+    """The burst's CPU against ``get_many``'s with the answers replayed (:class:`Replay`):
+    the client's own work, free of the socket's and the other process's noise."""
+    portal = FakePortal()
+    portal.record_calls = False
+    ids = [portal.add_chat(name=f"Chat {n}").dialog_id for n in range(POOL)]
+    burst = load.burst_ids(ids)
+    replay = Replay(portal)
+
+    async def cpu(run: Callable[[Client, list[str]], Awaitable[None]]) -> float:
+        async with Client(
+            portal.webhook_url(), transport=replay, limiter=LeakyBucket(CAPACITY, DRAIN)
+        ) as client:
+            await client.call("im.dialog.get", {"DIALOG_ID": ids[0]})
+            gc.collect()
+            started = time.process_time()
+            await run(client, burst)
+            return time.process_time() - started
+
+    for _ in range(2):  # record every answer, warm every path
+        await cpu(load.awaits)
+        await cpu(load.bulk)
+    recorded = replay.misses
+    ratios, ons, bulks, floors = [], [], [], []
+    for index in range(rounds):
+        on_first = index % 2 == 0
+        first = await cpu(load.awaits if on_first else load.bulk)
+        second = await cpu(load.bulk if on_first else load.awaits)
+        on, off = (first, second) if on_first else (second, first)
+        gc.collect()
+        started = time.process_time()
+        await load.bare_awaits(AWAITS)
+        floors.append(time.process_time() - started)
+        ratios.append(on / off)
+        ons.append(on)
+        bulks.append(off)
+    assert replay.misses == recorded, "every request of a timed run was answered from the recording"
+    bulk_median = statistics.median(bulks) * 1000
+    floor = statistics.median(floors) * 1000
+    return Row(
+        benchmark="service",
+        case=f"burst {AWAITS:,} awaits vs get_many, in process: CPU (median of {rounds} pairs)",
+        value=bulk_median * statistics.median(ratios),
+        baseline=bulk_median,
+        unit="ms",
+        note=(
+            f"answers replayed, no socket; pairs' ratios {min(ratios):.2f}-{max(ratios):.2f}x; "
+            f"{AWAITS:,} bare awaits alone take {floor:.1f} ms of CPU (get_many plus them: "
+            f"{(bulk_median + floor) / bulk_median:.2f}x)"
+        ),
+    )
+
+
 # ---------------------------------------------------------------------- socket
 async def _timed(
     url: str, run: Callable[[Client, list[str]], Awaitable[None]], ids: list[str]
-) -> tuple[float, _Count, float]:
+) -> tuple[float, load.Count, float]:
     """(wall seconds, the client's requests, the client process's CPU seconds)."""
-    count = _Count()
+    count = load.Count()
     async with Client(url, limiter=LeakyBucket(CAPACITY, DRAIN), hooks=count.hooks) as client:
         await client.call("im.dialog.get", {"DIALOG_ID": "chat1"})  # open a connection
         count.events.clear()
@@ -259,71 +230,120 @@ async def _timed(
         return time.perf_counter() - started, count, time.process_time() - cpu
 
 
-# Each burst run sends 12 requests; the portal's bucket drains them in 6 s.
-_REST = 12 / DRAIN + 0.5
+# A burst run sends 12 requests (the connection's first call and 11 batches), a pair of
+# runs 24, which a portal's bucket (50) holds and drains in 12 s. Each pair runs back to
+# back on one portal whose bucket is empty; the portals of a kind take turns, so one
+# drains while the others serve, and a pair's two runs are seconds apart, not minutes.
+_PAIR = 24
 
 
-async def _burst_row(url: str, ids: list[str], rounds: int, where: str) -> Row:
-    """The burst of single awaits against ``get_many`` of the same ids, in paired rounds."""
-    burst = _burst_ids(ids)
-    distinct = len(set(burst))
-    ratios, cpu_ratios, ons, bulks, floors = [], [], [], [], []
-    for index in range(rounds):
+class _Portal:
+    """One portal process, and when its bucket will be empty again."""
+
+    def __init__(self, url: str, ids: list[str]) -> None:
+        self.url, self.ids = url, ids
+        self._empty_at = 0.0
+
+    async def drained(self) -> None:
+        await asyncio.sleep(max(0.0, self._empty_at - time.monotonic()))
+
+    def used(self, requests: int) -> None:
+        self._empty_at = time.monotonic() + requests / DRAIN + 0.5
+
+
+class _Pairs:
+    """The burst against ``get_many`` on one kind of portal, pair after pair."""
+
+    def __init__(self, where: str, portals: list[_Portal]) -> None:
+        self.where, self.portals = where, portals
+        self.burst = load.burst_ids(portals[0].ids)
+        self.ratios: list[float] = []
+        self.cpu_ratios: list[float] = []
+        self.ons: list[tuple[float, load.Count, float]] = []
+        self.bulks: list[tuple[float, load.Count, float]] = []
+        self.floors: list[float] = []
+
+    async def pair(self, index: int) -> None:
+        """Pair ``index``: both runs on the portal whose turn it is, in alternating order."""
+        portal = self.portals[index % len(self.portals)]
+        await portal.drained()
         order = ("on", "bulk") if index % 2 == 0 else ("bulk", "on")
-        timed: dict[str, tuple[float, _Count, float]] = {}
+        timed: dict[str, tuple[float, load.Count, float]] = {}
         for name in order:
-            await asyncio.sleep(_REST)
-            timed[name] = await _timed(url, _awaits if name == "on" else _bulk, burst)
-        ratios.append(timed["on"][0] / timed["bulk"][0])
-        cpu_ratios.append(timed["on"][2] / timed["bulk"][2])
-        floors.append(await _bare_awaits(AWAITS))
-        ons.append(timed["on"])
-        bulks.append(timed["bulk"])
-    bulk_median = statistics.median(run[0] for run in bulks)
-    ratio = statistics.median(ratios)
-    floor = statistics.median(floors)
-    off = BucketBound(requests=AWAITS, capacity=CAPACITY, drain_rate=DRAIN)
-    return Row(
-        benchmark="service",
-        case=f"burst {AWAITS:,} awaits vs get_many, {where} (median of {rounds})",
-        value=bulk_median * ratio,
-        baseline=bulk_median,
-        unit="s",
-        goal=GOAL,
-        note=(
-            f"{max(run[1].requests for run in ons)} requests "
-            f"({math.ceil(distinct / 50)} needed), "
-            f"{max(run[1].rejected for run in ons)} x 503; get_many "
-            f"{max(run[1].requests for run in bulks)} requests; client CPU "
-            f"{statistics.median(cpu_ratios):.2f}x get_many's; {AWAITS:,} bare "
-            f"awaits alone take {floor * 1000:.1f} ms (get_many plus them: "
-            f"{(bulk_median + floor) / bulk_median:.2f}x); coalescing off "
-            f"needs {AWAITS} requests, >= {off.minimum:.0f} s by the bucket"
-        ),
-    )
+            run = load.awaits if name == "on" else load.bulk
+            timed[name] = await _timed(portal.url, run, self.burst)
+        portal.used(_PAIR)
+        self.ratios.append(timed["on"][0] / timed["bulk"][0])
+        self.cpu_ratios.append(timed["on"][2] / timed["bulk"][2])
+        self.floors.append(await load.bare_awaits(AWAITS))
+        self.ons.append(timed["on"])
+        self.bulks.append(timed["bulk"])
+
+    def row(self) -> Row:
+        distinct = len(set(self.burst))
+        bulk_median = statistics.median(run[0] for run in self.bulks)
+        ratio = statistics.median(self.ratios)
+        low, _, high = statistics.quantiles(self.ratios, n=4, method="inclusive")
+        floor = statistics.median(self.floors)
+        off = BucketBound(requests=AWAITS, capacity=CAPACITY, drain_rate=DRAIN)
+        pairs = len(self.ratios)
+        return Row(
+            benchmark="service",
+            case=f"burst {AWAITS:,} awaits vs get_many, {self.where} (median of {pairs} pairs)",
+            value=bulk_median * ratio,
+            baseline=bulk_median,
+            unit="s",
+            goal=GOAL,
+            note=(
+                f"{max(run[1].requests for run in self.ons)} requests "
+                f"({math.ceil(distinct / 50)} needed), "
+                f"{max(run[1].rejected for run in self.ons)} x 503; get_many "
+                f"{max(run[1].requests for run in self.bulks)} requests; pairs' ratios "
+                f"{min(self.ratios):.2f}-{max(self.ratios):.2f}x, middle half "
+                f"{low:.2f}-{high:.2f}x; client CPU {statistics.median(self.cpu_ratios):.2f}x "
+                f"get_many's; {AWAITS:,} bare awaits alone take {floor * 1000:.1f} ms "
+                f"(get_many plus them: {(bulk_median + floor) / bulk_median:.2f}x); "
+                f"coalescing off needs {AWAITS} requests, >= {off.minimum:.0f} s by the bucket"
+            ),
+        )
 
 
-async def _socket_rows(rounds: int, sustained: bool) -> list[Row]:
-    rows = []
-    # As a real portal answers a batch of 50 dialogs (a few hundred ms), so that the
-    # awaits' own cost is judged against the time a lookup really takes; the instant
-    # server below shows that cost bare.
-    with served_portal(POOL, bucket=(CAPACITY, DRAIN), latency=PORTAL_LATENCY) as (url, ids):
-        rows.append(await _burst_row(url, ids, rounds, f"127.0.0.1, answers {PORTAL_LATENCY} s"))
-    with served_portal(SUSTAINED_POOL, bucket=(CAPACITY, DRAIN)) as (url, ids):
-        burst = _burst_ids(ids)
-        rows.append(await _burst_row(url, ids, rounds, "127.0.0.1, instant answers"))
-        await asyncio.sleep(_REST)
-        count = _Count()
+async def _socket_rows(pairs: int, sustained: bool) -> list[Row]:
+    each = min(pairs, PORTALS)  # portals of each kind (more would only wait idle)
+    with contextlib.ExitStack() as stack:
+        # As a real portal answers a batch of 50 dialogs (a few hundred ms), so that the
+        # awaits' own cost is judged against the time a lookup really takes; the instant
+        # portals show that cost bare.
+        slow = [
+            _Portal(*stack.enter_context(served_portal(POOL, bucket=BUCKET, latency=LATENCY)))
+            for _ in range(each)
+        ]
+        instant = [
+            _Portal(*stack.enter_context(served_portal(SUSTAINED_POOL, bucket=BUCKET)))
+            for _ in range(each)
+        ]
+        kinds = [
+            _Pairs(f"127.0.0.1, answers {LATENCY} s", slow),
+            _Pairs("127.0.0.1, instant answers", instant),
+        ]
+        for index in range(pairs):  # the kinds interleaved, pair by pair
+            for kind in kinds:
+                await kind.pair(index)
+        rows = [kind.row() for kind in kinds]
+        portal = instant[0]
+        burst = load.burst_ids(portal.ids)
+        await portal.drained()
+        count = load.Count()
         async with Client(
-            url, limiter=LeakyBucket(CAPACITY, DRAIN), hooks=count.hooks, cache=DialogCache()
+            portal.url, limiter=LeakyBucket(CAPACITY, DRAIN), hooks=count.hooks, cache=DialogCache()
         ) as client:
-            cold, warm, seconds = await _warm(client, burst, count)
+            cold, warmed, seconds = await load.warm(client, burst, count)
+        portal.used(cold + warmed)
         rows.append(
             Row(
                 benchmark="service",
                 case="burst again with the cache warm: requests, 127.0.0.1",
-                value=warm,
+                value=warmed,
                 baseline=cold,
                 unit="requests",
                 goal=0.0,
@@ -334,32 +354,35 @@ async def _socket_rows(rounds: int, sustained: bool) -> list[Row]:
             )
         )
         if sustained:
-            await asyncio.sleep(_REST)
-            plan = _arrivals(ids)
-            loop = asyncio.get_running_loop()
-            count = _Count()
-            async with Client(
-                url, limiter=LeakyBucket(CAPACITY, DRAIN), hooks=count.hooks
-            ) as client:
-                latencies, tail = await _sustained(client, plan, loop.time)
-            rows.append(
-                Row(
-                    benchmark="service",
-                    case=f"sustained {ARRIVALS:,} at {RATE:g}/s: p99 latency, 127.0.0.1",
-                    value=_p99(latencies),
-                    baseline=1.5,
-                    unit="s",
-                    goal=1.0,
-                    note=(
-                        f"{count.requests} requests, {count.rejected} x 503, all "
-                        f"{len(latencies)} answered; ended {tail:.2f} s after the last arrival"
-                    ),
-                )
-            )
+            await portal.drained()
+            rows.append(await _sustained_row(portal))
     return rows
+
+
+async def _sustained_row(portal: _Portal) -> Row:
+    plan = load.arrivals(portal.ids)
+    loop = asyncio.get_running_loop()
+    count = load.Count()
+    async with Client(
+        portal.url, limiter=LeakyBucket(CAPACITY, DRAIN), hooks=count.hooks
+    ) as client:
+        latencies, tail = await load.sustained(client, plan, loop.time)
+    return Row(
+        benchmark="service",
+        case=f"sustained {ARRIVALS:,} at {RATE:g}/s: p99 latency, 127.0.0.1",
+        value=load.p99(latencies),
+        baseline=1.5,
+        unit="s",
+        goal=1.0,
+        note=(
+            f"{count.requests} requests, {count.rejected} x 503, all "
+            f"{len(latencies)} answered; ended {tail:.2f} s after the last arrival"
+        ),
+    )
 
 
 def run(*, quick: bool = False) -> list[Row]:
     rows = _virtual_rows()
-    rows += asyncio.run(_socket_rows(QUICK_ROUNDS if quick else ROUNDS, sustained=not quick))
+    rows.append(asyncio.run(_in_process_row(QUICK_CPU_ROUNDS if quick else CPU_ROUNDS)))
+    rows += asyncio.run(_socket_rows(QUICK_PAIRS if quick else PAIRS, sustained=not quick))
     return rows
