@@ -13,6 +13,7 @@ import pytest
 
 from bitrix_dialog import (
     BatchResultMissingError,
+    BitrixError,
     Client,
     Coalesce,
     DeadlineExceededError,
@@ -21,6 +22,7 @@ from bitrix_dialog import (
     InvalidCredentialsError,
     InvalidDialogIdError,
     LeakyBucket,
+    MethodNotFoundError,
     RetryEvent,
     RetryPolicy,
     ServerError,
@@ -30,6 +32,7 @@ from bitrix_dialog.testing import (
     CallContext,
     FakePortal,
     Faults,
+    PortalError,
     VirtualTimeLoop,
     run_in_virtual_time,
 )
@@ -239,6 +242,66 @@ def test_a_whole_request_is_retried_and_a_final_failure_reaches_every_caller() -
                 *(client.im.dialog.get(c.dialog_id) for c in chats), return_exceptions=True
             )
             assert all(isinstance(r, InvalidCredentialsError) for r in results)
+
+    run_in_virtual_time(scenario())
+
+
+@pytest.mark.parametrize(
+    "refusal",
+    [
+        PortalError("ERROR_METHOD_NOT_FOUND", "Method not found!", status=404),
+        PortalError("", "Not Found", status=404),  # a gateway's own 404
+    ],
+)
+def test_a_portal_without_batch_answers_each_lookup_as_a_plain_call(
+    refusal: PortalError, caplog: pytest.LogCaptureFixture
+) -> None:
+    async def scenario() -> None:
+        portal = _portal()
+        chats = [portal.add_chat() for _ in range(3)]
+
+        def no_batch(context: CallContext) -> Any:
+            raise refusal
+
+        portal.register_method("batch", no_batch)
+        async with _client(portal) as client:
+            dialogs = await asyncio.gather(*(client.im.dialog.get(c.dialog_id) for c in chats))
+            assert [dialog.id for dialog in dialogs] == [chat.id for chat in chats]
+            assert _methods(portal) == ["batch"] + ["im.dialog.get"] * 3
+            portal.calls.clear()
+            missing = await asyncio.gather(
+                client.im.dialog.get(chats[0].dialog_id),
+                client.im.dialog.get("chat999999"),
+                return_exceptions=True,
+            )  # the portal is not asked for batch again; each caller its own outcome
+            assert isinstance(missing[0], Dialog)
+            assert isinstance(missing[1], BitrixError)
+            assert missing[1].method == "im.dialog.get"
+            assert _methods(portal) == ["im.dialog.get"] * 2
+        assert "refused batch" in caplog.text
+
+    run_in_virtual_time(scenario())
+
+
+def test_a_lone_lookup_of_a_method_the_portal_lacks_gets_that_error() -> None:
+    async def scenario() -> None:
+        portal = _portal()
+
+        def gone(context: CallContext) -> Any:
+            raise PortalError("ERROR_METHOD_NOT_FOUND", "Method not found!", status=404)
+
+        portal.register_method("im.dialog.get", gone)
+        async with _client(portal) as client:
+            with pytest.raises(MethodNotFoundError) as caught:
+                await client.im.dialog.get("chat1")
+            assert caught.value.method == "im.dialog.get"
+            results = await asyncio.gather(
+                client.im.dialog.get("chat1"),
+                client.im.dialog.get("chat2"),
+                return_exceptions=True,
+            )  # inside a batch the same error, per command: batch itself is there
+            assert all(isinstance(r, MethodNotFoundError) for r in results)
+            assert _methods(portal) == ["im.dialog.get", "batch"]
 
     run_in_virtual_time(scenario())
 

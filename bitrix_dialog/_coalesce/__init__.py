@@ -8,7 +8,8 @@ Every caller keeps what it would have had alone:
   that command's callers, with the class, code, description and method a plain call
   gets; a ``batch`` answer without the command's outcome is its
   ``BatchResultMissingError``; a failure of the whole request (after the executor's
-  retries) goes to every caller in it;
+  retries) goes to every caller in it, except a portal (or a gateway before it) that
+  serves no ``batch``: its commands go again as plain calls, and so do all later ones;
 - its **retries**: a command refused inside a ``batch`` is retried alone as the retry
   policy allows, on its own :class:`RetryState` (counted and reported by the retry
   module), in a later request, never by re-sending its neighbours;

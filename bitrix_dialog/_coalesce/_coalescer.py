@@ -19,10 +19,8 @@ plain call it would have been, with no timer, and at once when nothing else in t
 loop is ready to run (no other call can join it then), else one loop iteration later.
 Under load the pumps queue in the limiter and each fills while it waits, so batch size
 follows the load: 100 lookups a second on a portal draining 2 requests a second ride
-in ~2 requests a second.
-
-Every caller keeps what it would have had alone (its outcome, retries, deadline,
-cancellation and credentials): see the package's docs.
+in ~2 requests a second. Every caller keeps what it would have had alone (its outcome,
+retries, deadline, cancellation and credentials): see the package's docs.
 
 Writes are never coalesced: only the typed reads and ``client.call(..., coalesce=True)``
 of a known read come here, with their arguments already checked at the call site.
@@ -32,9 +30,10 @@ from __future__ import annotations
 
 import asyncio
 import itertools
+import logging
 import math
 from collections.abc import Coroutine, Hashable, Mapping
-from typing import Any, TypeVar
+from typing import Any, Final, TypeVar
 
 from .._batch._plan import Command as BatchCommand
 from .._call._executor import Executor
@@ -43,12 +42,14 @@ from .._call._retry import RetryState
 from .._errors import BitrixError
 from .._methods._spec import MethodSpec, Params
 from .._wire._envelope import RestResponse
-from ._command import Answer, Command, Pump, Waiter, request_for
+from ._command import Answer, Command, Pump, Waiter, batch_refused, request_for
 from ._inflight import InFlight, own_copy
 from ._iteration import alone_in_iteration
 from ._options import ClientStats, Coalesce
 
 __all__ = ["Coalescer"]
+
+logger: Final = logging.getLogger("bitrix_dialog")
 
 R = TypeVar("R")
 
@@ -299,6 +300,13 @@ class Coalescer:
                 command.pump = None
                 self._start(self._enqueue(command))
 
+    def _unbatch(self, pump: Pump, error: BitrixError) -> None:
+        """No ``batch`` here (``batch_refused``): ``pump``'s commands, and all later, alone."""
+        if self._max > 1:
+            logger.warning("the portal refused batch (%s): lookups go as plain calls", error)
+        self._max = 1
+        self._hand_over(pump)
+
     async def _pump_task(self, pump: Pump, token: object) -> None:
         try:
             if self._window:
@@ -350,6 +358,9 @@ class Coalescer:
                 billed=pump.billed,
             )
         except Exception as error:  # every caller gets it, as alone
+            if batch_refused(error, pump.commands):
+                self._unbatch(pump, error)
+                return
             for command in pump.carried():
                 self._inflight.deliver(command, error=error)
             return

@@ -14,7 +14,7 @@ import asyncio
 import math
 import re
 from collections.abc import Hashable, Mapping
-from typing import Any, Final
+from typing import Any, Final, TypeGuard
 
 import attrs
 
@@ -24,12 +24,21 @@ from .._batch._plan import encode_body
 from .._call._request import Learn, Request, as_is
 from .._call._retry import RetryState
 from .._deadline import Deadline
+from .._errors import BitrixError, MethodNotFoundError
 from .._methods._spec import MethodSpec
 from .._types import Clock
 from .._wire._envelope import RestResponse
 from .._wire._formencode import build_query
 
-__all__ = ["Answer", "Command", "Pump", "SharedDeadline", "Waiter", "request_for"]
+__all__ = [
+    "Answer",
+    "Command",
+    "Pump",
+    "SharedDeadline",
+    "Waiter",
+    "batch_refused",
+    "request_for",
+]
 
 
 Answer = dict[str, Outcome] | RestResponse
@@ -238,3 +247,18 @@ def request_for(live: list[Command]) -> Request[Answer]:
         decode=_chunk(chunk),
         callers=callers,
     )
+
+
+def batch_refused(error: Exception, carried: list[Command] | None) -> TypeGuard[BitrixError]:
+    """Whether ``error`` says the portal serves no ``batch`` at all, for a request that
+    carried several commands: ``ERROR_METHOD_NOT_FOUND`` for ``batch``, or an HTTP 404
+    for it (a gateway letting only some methods through answers with its own page).
+
+    Every Bitrix24 portal has ``batch``; a proxy in front of one, or another party's
+    fake portal, may not. The commands then go as the plain calls their callers would
+    have sent, each to its own outcome (what each would have got alone)."""
+    if carried is None or len(carried) < 2 or not isinstance(error, BitrixError):
+        return False
+    if error.method is None or error.method.lower() != "batch":
+        return False
+    return isinstance(error, MethodNotFoundError) or error.status == 404
