@@ -43,7 +43,7 @@ from .._errors import BitrixError
 from .._methods._spec import MethodSpec, Params
 from .._wire._envelope import RestResponse
 from ._command import Answer, Command, Pump, Waiter, batch_refused, request_for
-from ._inflight import InFlight, own_copy
+from ._inflight import InFlight, lookup_key, own_copy
 from ._iteration import alone_in_iteration
 from ._options import ClientStats, Coalesce
 
@@ -85,17 +85,7 @@ class Coalescer:
         self, spec: MethodSpec[..., R], params: Params, *, deadline: float | None = None
     ) -> Coroutine[Any, Any, R]:
         """``spec``'s decoded answer for ``params`` (already checked by ``spec.build``)."""
-        key: Hashable
-        try:
-            if len(params) == 1:  # the usual lookup: one flat tuple, no pairs to build
-                for name, value in params.items():
-                    key = (spec.name, name, value)
-            else:
-                key = (spec.name, tuple(sorted(params.items())))
-            hash(key)
-        except TypeError:  # a builder made an unhashable value: no sharing, still coalesced
-            key = object()
-        return self._submit(key, spec.name, params, spec, None, deadline)
+        return self._submit(lookup_key(spec.name, params), spec.name, params, spec, None, deadline)
 
     def call(
         self,

@@ -16,13 +16,32 @@ from __future__ import annotations
 
 import asyncio
 import copy
-from collections.abc import Callable, Hashable
+from collections.abc import Callable, Hashable, Mapping
+from typing import Any
 
 from .._errors import BitrixError, ModelDecodeError, TransportError
 from .._wire._envelope import RestResponse
 from ._command import Command
 
-__all__ = ["InFlight"]
+__all__ = ["InFlight", "lookup_key", "own_copy"]
+
+
+def lookup_key(method: str, params: Mapping[str, Any]) -> Hashable:
+    """The single-flight key of a lookup: identical keys share one command in flight.
+
+    A one-parameter lookup (the usual one) is one flat tuple; a builder that made an
+    unhashable value gets a key of its own (no sharing, still coalesced)."""
+    key: Hashable
+    try:
+        if len(params) == 1:
+            for name, value in params.items():
+                key = (method, name, value)
+        else:
+            key = (method, tuple(sorted(params.items())))
+        hash(key)
+    except TypeError:
+        key = object()
+    return key
 
 
 class InFlight:
